@@ -1,0 +1,300 @@
+"""The Typer app: parameters, help text, and the one place errors become exit codes.
+
+This module imports no numpy or rich at module level: ``xent --help`` and ``--version``
+stay fast, and the engine is loaded only when a command runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import IO, Annotated, BinaryIO, TypeVar
+
+import typer
+
+from . import __version__
+from .errors import ExitCode, UsageError, XentError
+
+T = TypeVar("T")
+
+
+class Format(str, Enum):
+    auto = "auto"
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class Reduction(str, Enum):
+    none = "none"
+    mean = "mean"
+    sum = "sum"
+
+
+class Outputs(str, Enum):
+    auto = "auto"
+    scores = "scores"
+    probs = "probs"
+
+
+class Targets(str, Enum):
+    auto = "auto"
+    hard = "hard"
+    soft = "soft"
+
+
+class Task(str, Enum):
+    auto = "auto"
+    binary = "binary"
+    multiclass = "multiclass"
+    multilabel = "multilabel"
+
+
+class LossName(str, Enum):
+    binary_ce = "binary-ce"
+    categorical_ce = "categorical-ce"
+    sparse_categorical_ce = "sparse-categorical-ce"
+    sigmoid_ce_with_logits = "sigmoid-ce-with-logits"
+    softmax_ce_with_logits = "softmax-ce-with-logits"
+    sparse_softmax_ce_with_logits = "sparse-softmax-ce-with-logits"
+
+
+@dataclass
+class Terminal:
+    """The state of the terminal, in one object so tests can fake a tty or a pipe."""
+
+    stdin: BinaryIO
+    stdout: IO[str]
+    stdin_is_tty: bool
+    stdout_is_tty: bool
+
+    @classmethod
+    def current(cls) -> Terminal:
+        return cls(
+            stdin=sys.stdin.buffer,
+            stdout=sys.stdout,
+            stdin_is_tty=_isatty(sys.stdin),
+            stdout_is_tty=_isatty(sys.stdout),
+        )
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # closed stream
+        return False
+
+
+def _stderr_console() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _say(message: str) -> None:
+    """A line on stderr, as ``xent: …``."""
+    sys.stderr.write(f"xent: {message}\n")
+    sys.stderr.flush()
+
+
+def _guarded(debug: bool, action: Callable[[], T]) -> T:
+    """Run ``action``; turn xent's errors, Ctrl-C and closed pipes into exit codes."""
+    try:
+        return action()
+    except XentError as error:
+        if debug:
+            raise
+        _say(error.message)
+        raise typer.Exit(int(error.exit_code)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+    except BrokenPipeError:
+        _quiet_closed_pipe()
+        raise typer.Exit(int(ExitCode.OK)) from None
+
+
+def _quiet_closed_pipe() -> None:
+    """stdout's reader went away (``| head``): stop quietly, and let exit not flush into it."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _check_stdin(paths: list[str | None], terminal: Terminal) -> None:
+    if sum(path == "-" for path in paths) > 1:
+        raise UsageError("only one input can be standard input (-)")
+    if "-" in paths and terminal.stdin_is_tty:
+        raise UsageError(
+            "standard input is a terminal, not data: pipe data in (… | xent compute - y.csv) "
+            "or give a file"
+        )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"xent {__version__}")
+        raise typer.Exit()
+
+
+app = typer.Typer(
+    name="xent",
+    help="Pick the right cross-entropy for your model's outputs and labels, and compute it exactly.",
+    no_args_is_help=True,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@app.callback()
+def main_callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """xent: which cross-entropy fits, and what number it gives."""
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f",
+        help="Output format; auto is a table on a terminal and CSV in a pipe.",
+        case_sensitive=False,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Hide the reason line and warnings.")]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.", hidden=True)]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  xent compute samples/scores.csv samples/labels.csv\n\n"
+        "  xent compute samples/scores.csv samples/labels.csv -r mean\n\n"
+        "  xent softmax z.csv | xent compute - y.csv -f json"
+    ),
+)
+def compute(
+    predictions: Annotated[
+        str, typer.Argument(help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.", show_default=False)
+    ],
+    labels: Annotated[
+        str | None,
+        typer.Argument(
+            help="Targets: class indices or names, one-hot/soft/multi-hot rows, or 0/1 (or [0,1]) "
+            "for one output column; - reads stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: FormatOption = Format.auto,
+    reduction: Annotated[
+        Reduction,
+        typer.Option("--reduction", "-r", help="none: a loss per row; mean or sum: one number.",
+                     case_sensitive=False),
+    ] = Reduction.none,
+    outputs: Annotated[
+        Outputs, typer.Option(help="What the predictions hold (auto: detect).", case_sensitive=False)
+    ] = Outputs.auto,
+    targets: Annotated[
+        Targets, typer.Option(help="What the targets hold (auto: detect).", case_sensitive=False)
+    ] = Targets.auto,
+    task: Annotated[
+        Task, typer.Option(help="The kind of problem (auto: detect).", case_sensitive=False)
+    ] = Task.auto,
+    loss: Annotated[
+        LossName | None,
+        typer.Option(help="Pick the row of the decision table outright.", case_sensitive=False,
+                     show_default=False),
+    ] = None,
+    epsilon: Annotated[
+        float,
+        typer.Option(help="Clip probabilities to [ε, 1−ε] before the log (Keras's 1e-7); 0 = exact."),
+    ] = 1e-7,
+    key: Annotated[
+        str | None, typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False)
+    ] = None,
+    label_key: Annotated[
+        str | None, typer.Option(help="The array of a .npz LABELS file to read.", show_default=False)
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Take the labels from this column of PREDICTIONS (a header name, or a 0-based "
+            "index; -1 is the last), instead of a LABELS file.",
+            show_default=False,
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Compute the cross-entropy of PREDICTIONS against LABELS, row by row.
+
+    The loss is chosen from the decision table (see `xent explain`) and the reason is
+    shown; override any part with --outputs, --targets, --task or --loss.
+    """
+    terminal = Terminal.current()
+
+    def run() -> None:
+        from .compute import Settings
+        from .compute import compute as compute_result
+        from .compute import load
+
+        _check_stdin([predictions, labels], terminal)
+        settings = Settings(
+            outputs=outputs.value,  # type: ignore[arg-type]
+            targets=targets.value,  # type: ignore[arg-type]
+            task=task.value,  # type: ignore[arg-type]
+            loss=loss.value if loss is not None else None,
+            epsilon=epsilon,
+            key=key,
+            label_key=label_key,
+            label_column=label_column,
+        )
+        inputs = load(predictions, labels, settings, stdin=terminal.stdin)
+        result = compute_result(inputs, settings)
+        _emit(result, fmt, reduction, quiet, terminal)
+
+    _guarded(debug, run)
+
+
+def _emit(result: object, fmt: Format, reduction: Reduction, quiet: bool, terminal: Terminal) -> None:
+    from . import render
+    from .compute import Result
+
+    assert isinstance(result, Result)
+    chosen = fmt.value
+    if chosen == "auto":
+        chosen = "table" if terminal.stdout_is_tty else "csv"
+    if not quiet:
+        for warning in result.warnings:
+            _say(f"warning: {warning}")
+    if chosen == "table":
+        from rich.console import Console
+
+        if not quiet:
+            _say(result.decision.reason)
+        console = Console(file=terminal.stdout, highlight=False)
+        render.print_table(console, result, reduction.value)  # type: ignore[arg-type]
+        return
+    text = render.machine_text(result, chosen, reduction.value)  # type: ignore[arg-type]
+    terminal.stdout.write(text)
+    terminal.stdout.flush()
+
+
+def main() -> None:
+    """Entry point of the ``xent`` script; ``--version`` answers without loading Typer."""
+    if sys.argv[1:] in (["--version"], ["-V"]):
+        sys.stdout.write(f"xent {__version__}\n")
+        return
+    app(prog_name="xent")

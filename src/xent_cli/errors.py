@@ -1,0 +1,47 @@
+"""Error types that carry their exit code, so the CLI maps them in one place."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit statuses of xent (DESIGN §5), named once."""
+
+    OK = 0
+    USAGE = 2  # bad options or arguments
+    DATA = 65  # os.EX_DATAERR: the input is malformed
+    NO_INPUT = 66  # os.EX_NOINPUT: a file is missing or unreadable
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class XentError(Exception):
+    """An error the user can fix; the CLI prints ``xent: <message>`` and exits."""
+
+    exit_code: ExitCode = ExitCode.DATA
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(XentError):
+    """Options or arguments that do not fit together."""
+
+    exit_code = ExitCode.USAGE
+
+
+class MissingInputError(XentError):
+    """An input file that does not exist or cannot be read."""
+
+    exit_code = ExitCode.NO_INPUT
+
+
+class InputError(XentError):
+    """Malformed input data; ``where`` is ``FILE:LINE:COLUMN`` or ``FILE: row R, column C``."""
+
+    exit_code = ExitCode.DATA
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}")
+        self.where = where

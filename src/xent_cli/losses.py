@@ -1,0 +1,215 @@
+"""Pure numpy kernels: log-softmax, softmax, sigmoid, the six cross-entropies, reductions.
+
+Everything is float64.  Scores go through ``z − logsumexp(z)`` (never ``log(softmax(z))``)
+and the log-normaliser is taken as ``max(z) + log1p(Σ_{j≠argmax} e^(z_j − max z))``, so a
+confident, correct row keeps its tiny loss instead of rounding to 0.  ``0·log 0 = 0``:
+a zero target weight contributes exactly 0, also against a −∞ score or a zero probability.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+ArrayLike = npt.ArrayLike
+Reduction = Literal["none", "mean", "sum"]
+DEFAULT_EPSILON = 1e-7  # Keras's backend epsilon()
+
+
+def _as_float(values: ArrayLike) -> FloatArray:
+    return np.asarray(values, dtype=np.float64)
+
+
+def _weighted(weights: FloatArray, values: FloatArray) -> FloatArray:
+    """``weights · values`` with ``0 · ±∞ = 0`` (the 0·log 0 = 0 convention), no warnings."""
+    weights, values = np.broadcast_arrays(weights, values)
+    out = np.zeros(values.shape, dtype=np.float64)
+    np.multiply(weights, values, out=out, where=weights != 0)
+    return out
+
+
+def _shift_and_rest(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(z − max z, Σ_{j≠argmax} e^(z_j − max z))`` along the last axis.
+
+    The row maximum contributes exactly 1 to Σ e^(z − max z); the rest is summed without
+    it, so ``log1p(rest)`` keeps tiny remainders that ``log(1 + rest)`` would lose.
+    """
+    top = np.argmax(scores, axis=-1)[..., np.newaxis]
+    shifted = scores - np.take_along_axis(scores, top, axis=-1)
+    rest = np.exp(shifted)
+    np.put_along_axis(rest, top, 0.0, axis=-1)
+    return shifted, rest.sum(axis=-1, keepdims=True)
+
+
+def _log_normaliser(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """``(z − max z, logsumexp(z) − max z)`` along the last axis, the second as log1p."""
+    shifted, rest = _shift_and_rest(scores)
+    return shifted, np.log1p(rest)
+
+
+def logsumexp(scores: ArrayLike) -> FloatArray:
+    """log Σₖ e^(zₖ) along the last axis, exact for large |z| and −∞ entries.
+
+    >>> logsumexp([1000.0, 1000.0]).item()  # 1000 + log 2
+    1000.6931471805599
+    """
+    z = _as_float(scores)
+    log_norm = _log_normaliser(z)[1]
+    return np.squeeze(np.max(z, axis=-1, keepdims=True) + log_norm, axis=-1)
+
+
+def log_softmax(scores: ArrayLike) -> FloatArray:
+    """log pₖ = zₖ − logsumexp(z) along the last axis; stable for any finite z and −∞.
+
+    >>> log_softmax([1000.0, 0.0]).round(3).tolist()
+    [0.0, -1000.0]
+    >>> log_softmax([-100.0, 100.0, -100.0, -100.0])[1]  # −3·e^−200, not 0
+    np.float64(-4.151689580210213e-87)
+    """
+    shifted, log_norm = _log_normaliser(_as_float(scores))
+    return shifted - log_norm
+
+
+def softmax(scores: ArrayLike) -> FloatArray:
+    """pₖ = e^(zₖ) / Σⱼ e^(zⱼ) along the last axis, computed from z − max(z).
+
+    >>> softmax([[0.5, 1.5, 0.1]]).round(8).tolist()
+    [[0.227863, 0.61939586, 0.15274114]]
+    >>> softmax([0.0, -np.inf]).tolist()
+    [1.0, 0.0]
+    """
+    shifted, rest = _shift_and_rest(_as_float(scores))
+    return np.exp(shifted) / (1.0 + rest)
+
+
+def sigmoid(scores: ArrayLike) -> FloatArray:
+    """σ(z) = 1 / (1 + e^(−z)), exact in both tails (no ``1 − tiny`` cancellation).
+
+    >>> sigmoid([0.0, -40.0, 40.0]).tolist()
+    [0.5, 4.248354255291589e-18, 1.0]
+    """
+    z = _as_float(scores)
+    small = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
+
+
+def sparse_softmax_ce_with_logits(scores: ArrayLike, labels: ArrayLike) -> FloatArray:
+    """Per row: logsumexp(z) − z_c, for class indices c.
+
+    Computed as ``(max z − z_c) + log1p(Σ_{j≠argmax} e^(z_j − max z))``: two non-negative
+    terms, so no cancellation.
+
+    >>> sparse_softmax_ce_with_logits([[1000.0, -1000.0, 0.0]], [1]).tolist()
+    [2000.0]
+    >>> sparse_softmax_ce_with_logits([[-100.0, 100.0, -100.0, -100.0]], [1]).tolist()
+    [4.151689580210213e-87]
+    """
+    z = np.atleast_2d(_as_float(scores))
+    c = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
+    shifted, log_norm = _log_normaliser(z)
+    picked = np.take_along_axis(shifted, c, axis=-1)
+    return np.squeeze(log_norm - picked, axis=-1)
+
+
+def softmax_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
+    """Per row: −Σₖ yₖ·log_softmax(z)ₖ (= logsumexp(z) − Σₖ yₖ·zₖ when Σy = 1).
+
+    >>> softmax_ce_with_logits([[1.0, -3.0, 10.0]], [[0.1, 0.02, 0.88]]).round(8).tolist()
+    [1.16012566]
+    """
+    z = np.atleast_2d(_as_float(scores))
+    y = np.atleast_2d(_as_float(targets))
+    shifted, log_norm = _log_normaliser(z)
+    return _weighted(y, log_norm - shifted).sum(axis=-1)
+
+
+def sigmoid_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
+    """Element-wise max(z, 0) − z·y + log(1 + e^(−|z|)), for y ∈ [0, 1].
+
+    Taken as ``(1 − y)·z`` for z ≥ 0 and ``y·|z|`` for z < 0, plus ``log1p(e^(−|z|))``:
+    non-negative terms only.
+
+    >>> sigmoid_ce_with_logits([-40.0], [0.0]).tolist()
+    [4.248354255291589e-18]
+    """
+    z = _as_float(scores)
+    y = _as_float(targets)
+    magnitude = np.abs(z)
+    linear = _weighted(np.where(z >= 0, 1.0 - y, y), magnitude)
+    return linear + np.log1p(np.exp(-magnitude))
+
+
+def _clip(probabilities: FloatArray, epsilon: float) -> FloatArray:
+    if epsilon <= 0:
+        return probabilities
+    return np.clip(probabilities, epsilon, 1.0 - epsilon)
+
+
+def _neg_log(probabilities: FloatArray) -> FloatArray:
+    with np.errstate(divide="ignore"):
+        return -np.log(probabilities)
+
+
+def binary_ce(probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON) -> FloatArray:
+    """Element-wise −[y·log p + (1 − y)·log(1 − p)], p clipped to [ε, 1 − ε].
+
+    ``log(1 − p)`` is ``log1p(−p)``.  With ε = 0 a wrong, certain prediction gives ``inf``.
+
+    >>> binary_ce([0.9, 0.2], [1.0, 0.0]).round(10).tolist()
+    [0.1053605157, 0.2231435513]
+    """
+    p = _clip(_as_float(probabilities), epsilon)
+    y = _as_float(targets)
+    with np.errstate(divide="ignore"):
+        log_not_p = -np.log1p(-p)
+    return _weighted(y, _neg_log(p)) + _weighted(1.0 - y, log_not_p)
+
+
+def categorical_ce(
+    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON
+) -> FloatArray:
+    """Per row: −Σₖ yₖ·log pₖ, p clipped to [ε, 1 − ε] and not renormalised.
+
+    >>> categorical_ce([[0.2, 0.7, 0.1]], [[0.0, 1.0, 0.0]]).round(10).tolist()
+    [0.3566749439]
+    """
+    p = _clip(np.atleast_2d(_as_float(probabilities)), epsilon)
+    y = np.atleast_2d(_as_float(targets))
+    return _weighted(y, _neg_log(p)).sum(axis=-1)
+
+
+def sparse_categorical_ce(
+    probabilities: ArrayLike, labels: ArrayLike, epsilon: float = DEFAULT_EPSILON
+) -> FloatArray:
+    """Per row: −log p_c for class indices c, p clipped to [ε, 1 − ε].
+
+    >>> sparse_categorical_ce([[0.2, 0.7, 0.1]], [1]).round(10).tolist()
+    [0.3566749439]
+    """
+    p = np.atleast_2d(_as_float(probabilities))
+    c = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
+    picked = np.squeeze(np.take_along_axis(p, c, axis=-1), axis=-1)
+    return _neg_log(_clip(picked, epsilon))
+
+
+def mean_over_columns(losses: FloatArray) -> FloatArray:
+    """The multi-label row loss: the mean of the per-column losses (Keras's convention)."""
+    return np.atleast_2d(losses).mean(axis=-1)
+
+
+def reduce(losses: ArrayLike, reduction: Reduction) -> FloatArray | float:
+    """``none`` returns the per-row losses; ``mean`` and ``sum`` a float.
+
+    >>> reduce([1.0, 2.0, 4.0], "mean")
+    2.3333333333333335
+    """
+    values = _as_float(losses)
+    if reduction == "none":
+        return values
+    if reduction == "sum":
+        return float(values.sum())
+    return float(values.mean())

@@ -1,0 +1,455 @@
+"""Bytes → arrays: CSV, TSV, whitespace text, ``.npy`` and ``.npz`` from files or stdin.
+
+Every source keeps what it needs to point at a cell, so a later check can say
+``FILE:LINE:COLUMN: what is wrong`` (text) or ``FILE: row R, column C: what is wrong``
+(arrays), 1-based as GNU tools do.  Nothing here unpickles: ``.npy``/``.npz`` are read
+with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InputError, MissingInputError, UsageError
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
+MINUS_INF = frozenset({"-inf", "-infinity"})
+NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Source(Protocol):
+    """A parsed input: a grid of cells that can be read as numbers or as strings."""
+
+    name: str
+    header: list[str] | None
+    n_rows: int
+    n_columns: int
+    dtype: np.dtype[np.generic]
+
+    def where(self, row: int, column: int | None = None) -> str:
+        """Where a 0-based data cell is, for an error message."""
+        ...
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        """The chosen columns (default all) as an (n_rows, len(columns)) float64 array."""
+        ...
+
+    def strings(self, column: int) -> list[str]:
+        """One column as text, for labels given as class names."""
+        ...
+
+    def is_numeric(self, column: int) -> bool:
+        """True when every cell of ``column`` reads as a number."""
+        ...
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _split_line(line: str, delimiter: str | None) -> list[str]:
+    """Split one line into stripped cells; quotes are honoured for ',' and tab."""
+    if delimiter is None:
+        return line.split()
+    if '"' in line:
+        return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+    return [cell.strip() for cell in line.split(delimiter)]
+
+
+def _sniff_delimiter(name: str, first_line: str) -> str | None:
+    """',' or tab by extension, else by what the first line holds; ``None`` is whitespace."""
+    suffix = Path(name).suffix.lower()
+    tabs, commas = first_line.count("\t"), first_line.count(",")
+    if suffix in {".tsv", ".tab"} and (tabs or not commas):
+        return "\t"
+    if suffix == ".csv" and (commas or not tabs):
+        return ","
+    if tabs > commas:
+        return "\t"
+    if commas:
+        return ","
+    if len(first_line.split()) > 1:
+        return None
+    return ","
+
+
+@dataclass
+class TextSource:
+    """CSV/TSV/whitespace text, split into data lines with their 1-based line numbers."""
+
+    name: str
+    lines: list[str]
+    line_numbers: list[int]
+    delimiter: str | None
+    header: list[str] | None
+    n_columns: int
+    dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
+    _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.lines)
+
+    def cells(self, row: int) -> list[str]:
+        """The stripped cells of data row ``row`` (cached: error paths ask twice)."""
+        if row not in self._cells:
+            self._cells[row] = _split_line(self.lines[row], self.delimiter)
+        return self._cells[row]
+
+    def _char_column(self, row: int, column: int) -> int:
+        """1-based character column where cell ``column`` of ``row`` starts."""
+        line = self.lines[row]
+        if self.delimiter is None:
+            position = 0
+            for index, token in enumerate(line.split()):
+                position = line.index(token, position)
+                if index == column:
+                    return position + 1
+                position += len(token)
+            return len(line) + 1
+        position = 0
+        for _ in range(column):
+            found = line.find(self.delimiter, position)
+            if found < 0:
+                return len(line) + 1
+            position = found + 1
+        while position < len(line) and line[position] in " \t" and line[position] != self.delimiter:
+            position += 1
+        return position + 1
+
+    def where(self, row: int, column: int | None = None) -> str:
+        line = self.line_numbers[row]
+        char = 1 if column is None else self._char_column(row, column)
+        return f"{self.name}:{line}:{char}"
+
+    def where_end(self) -> str:
+        """The position just past the last data line (for 'missing rows' errors)."""
+        last = self.line_numbers[-1] if self.line_numbers else 1
+        return f"{self.name}:{last + 1}:1"
+
+    def _check_widths(self) -> None:
+        for row in range(self.n_rows):
+            cells = self.cells(row)
+            if len(cells) != self.n_columns:
+                what = "header" if self.header is not None else "first row"
+                raise InputError(
+                    self.where(row, min(len(cells), self.n_columns)),
+                    f"row has {len(cells)} fields but the {what} has {self.n_columns}",
+                )
+
+    def _bad_cell(self, row: int, column: int, *, allow_minus_inf: bool) -> InputError | None:
+        text = self.cells(row)[column]
+        where = self.where(row, column)
+        if text == "":
+            return InputError(where, f"field {column + 1} is empty, not a number")
+        try:
+            value = float(text)
+        except ValueError:
+            return InputError(where, f"field {column + 1} is {text!r}, not a number")
+        lowered = text.lower()
+        if math.isnan(value):
+            return InputError(where, f"field {column + 1} is {text!r} (NaN); every value must be a number")
+        if math.isinf(value):
+            if lowered in PLAIN_INF:
+                return InputError(where, f"field {column + 1} is +∞; only −∞ (a masked class) is allowed")
+            if lowered in MINUS_INF:
+                if allow_minus_inf:
+                    return None
+                return InputError(where, f"field {column + 1} is −∞, which is not allowed here")
+            return InputError(
+                where, f"field {column + 1} is {text!r}, which overflows float64"
+                + ("; write -inf for a masked class" if value < 0 and allow_minus_inf else ""),
+            )
+        return None
+
+    def _first_bad(self, columns: Sequence[int], *, allow_minus_inf: bool) -> InputError | None:
+        for row in range(self.n_rows):
+            for column in columns:
+                error = self._bad_cell(row, column, allow_minus_inf=allow_minus_inf)
+                if error is not None:
+                    return error
+        return None
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        chosen = list(range(self.n_columns)) if columns is None else list(columns)
+        try:
+            values = np.loadtxt(
+                self.lines,
+                delimiter=self.delimiter,
+                dtype=np.float64,
+                ndmin=2,
+                usecols=chosen,
+                comments=None,
+                quotechar='"',
+            )
+        except ValueError:
+            self._check_widths()
+            error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf)
+            raise error or InputError(self.where(0), "could not read the rows as numbers") from None
+        if values.shape != (self.n_rows, len(chosen)):
+            self._check_widths()
+            raise InputError(self.where(0), "could not read the rows as a table of numbers")
+        if self.n_columns > len(chosen):
+            self._check_widths()
+        nonfinite = ~np.isfinite(values)
+        if nonfinite.any():
+            rows, cols = np.nonzero(nonfinite)
+            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+                error = self._bad_cell(row, chosen[col], allow_minus_inf=allow_minus_inf)
+                if error is not None:
+                    raise error
+        return values
+
+    def strings(self, column: int) -> list[str]:
+        self._check_widths()
+        return [self.cells(row)[column] for row in range(self.n_rows)]
+
+    def is_numeric(self, column: int) -> bool:
+        self._check_widths()
+        return all(_is_number(self.cells(row)[column]) for row in range(self.n_rows))
+
+
+@dataclass
+class ArraySource:
+    """A 1-D or 2-D array from ``.npy``/``.npz``; 1-D arrays are one column."""
+
+    name: str
+    array: np.ndarray
+    header: list[str] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.array.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        return 1 if self.array.ndim == 1 else int(self.array.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        return self.array.dtype
+
+    def where(self, row: int, column: int | None = None) -> str:
+        if column is None:
+            return f"{self.name}: row {row + 1}"
+        return f"{self.name}: row {row + 1}, column {column + 1}"
+
+    def where_end(self) -> str:
+        return f"{self.name}: row {self.n_rows + 1}"
+
+    def _matrix(self) -> np.ndarray:
+        return self.array.reshape(-1, 1) if self.array.ndim == 1 else self.array
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        matrix = self._matrix()
+        if matrix.dtype.kind not in "biuf":
+            raise InputError(self.where(0), f"holds {matrix.dtype} values, not numbers")
+        if columns is not None:
+            matrix = matrix[:, list(columns)]
+        values = np.asarray(matrix, dtype=np.float64)
+        finite = np.isfinite(values)
+        if not finite.all():
+            allowed = finite | (np.isneginf(values) if allow_minus_inf else False)
+            rows, cols = np.nonzero(~allowed)
+            if rows.size:
+                row, col = int(rows[0]), int(cols[0])
+                value = float(values[row, col])
+                what = "NaN" if math.isnan(value) else ("+∞" if value > 0 else "−∞")
+                hint = "; only −∞ (a masked class) is allowed" if what == "+∞" else ""
+                raise InputError(self.where(row, col), f"value is {what}{hint}")
+        return values
+
+    def strings(self, column: int) -> list[str]:
+        matrix = self._matrix()
+        return [str(value) for value in matrix[:, column].tolist()]
+
+    def is_numeric(self, column: int) -> bool:
+        return self.array.dtype.kind in "biuf"
+
+
+def _decode(name: str, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise InputError(
+            f"{name}:{line}:{column}",
+            f"byte 0x{byte} is not UTF-8 text; save the file as UTF-8 (or as .npy)",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = None) -> TextSource:
+    """Parse delimited text into a :class:`TextSource`.
+
+    A header is the first row when one of its cells is not a number; in a file of
+    class names, when the first row is not one of ``class_names``.
+
+    >>> source = parse_text("p.csv", b"cat,dog\\r\\n0.5,1.5\\r\\n\\r\\n")
+    >>> source.header, source.n_rows, source.numbers(allow_minus_inf=True).tolist()
+    (['cat', 'dog'], 1, [[0.5, 1.5]])
+    """
+    if b"\x00" in data[:4096]:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(f"{name}:{line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy")
+    text = _decode(name, data)
+    raw_lines = text.split("\n")
+    lines: list[str] = []
+    numbers: list[int] = []
+    for index, raw in enumerate(raw_lines, start=1):
+        line = raw.rstrip("\r")
+        if line.strip():
+            lines.append(line)
+            numbers.append(index)
+    if not lines:
+        raise InputError(f"{name}:1:1", "the input is empty (no rows)")
+    delimiter = _sniff_delimiter(name, lines[0])
+    first = _split_line(lines[0], delimiter)
+    header: list[str] | None = None
+    if not all(_is_number(cell) for cell in first):
+        known = set(class_names or ())
+        if not (known and all(cell in known for cell in first)):
+            header = first
+    if header is not None:
+        lines, numbers = lines[1:], numbers[1:]
+        if not lines:
+            raise InputError(f"{name}:{numbers[0] if numbers else 2}:1", "there is a header but no data rows")
+    source = TextSource(
+        name=name,
+        lines=lines,
+        line_numbers=numbers,
+        delimiter=delimiter,
+        header=header,
+        n_columns=len(header) if header is not None else len(_split_line(lines[0], delimiter)),
+    )
+    return source
+
+
+def _check_array(name: str, array: np.ndarray) -> ArraySource:
+    if array.dtype.kind == "O":
+        raise InputError(name, "holds Python objects (a pickle); xent never unpickles")
+    if array.dtype.kind not in "biufUS":
+        raise InputError(name, f"holds {array.dtype} values, not numbers or class names")
+    if array.ndim == 0:
+        raise InputError(name, "is a single value (0-D); give a 1-D or 2-D array")
+    if array.ndim > 2:
+        shape = "×".join(str(n) for n in array.shape)
+        raise InputError(name, f"is {array.ndim}-D (shape {shape}); give a 1-D or 2-D array")
+    if array.shape[0] == 0 or (array.ndim == 2 and array.shape[1] == 0):
+        raise InputError(name, f"is empty (shape {array.shape})")
+    if array.dtype.kind == "S":
+        array = np.char.decode(array, "utf-8", errors="replace")
+    return ArraySource(name=name, array=array)
+
+
+def parse_npy(name: str, data: bytes) -> ArraySource:
+    """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`."""
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise InputError(name, "holds Python objects (a pickle); xent never unpickles") from None
+        raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
+    except (OSError, EOFError) as exc:
+        raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
+    return _check_array(name, array)
+
+
+def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
+    """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            keys = list(archive.files)
+            if key is None:
+                if len(keys) != 1:
+                    listed = ", ".join(keys) or "none"
+                    raise UsageError(f"{name} holds several arrays ({listed}); choose one with --key NAME")
+                key = keys[0]
+            elif key not in keys:
+                listed = ", ".join(keys) or "none"
+                raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
+            array = archive[key]
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise InputError(name, "holds Python objects (a pickle); xent never unpickles") from None
+        raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
+    return _check_array(f"{name}[{key}]", array)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
+    """The display name and bytes of ``path`` (``-`` is stdin)."""
+    if path == STDIN:
+        if stdin is None:
+            raise UsageError("standard input is not available")
+        return STDIN_NAME, stdin.read()
+    file = Path(path)
+    try:
+        return path, file.read_bytes()
+    except FileNotFoundError:
+        raise MissingInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MissingInputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise MissingInputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise MissingInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def parse(
+    name: str, data: bytes, *, key: str | None = None, class_names: Sequence[str] | None = None
+) -> TextSource | ArraySource:
+    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text."""
+    suffix = Path(name).suffix.lower()
+    if data.startswith(NPY_MAGIC):
+        return parse_npy(name, data)
+    if data.startswith(ZIP_MAGIC):
+        return parse_npz(name, data, key)
+    if suffix == ".npy":
+        raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
+    if suffix == ".npz":
+        raise InputError(name, "is not a .npz file (it is not a zip archive)")
+    if data.startswith(PICKLE_MAGIC):
+        raise InputError(name, "looks like a Python pickle; xent never unpickles (save with np.save)")
+    return parse_text(name, data, class_names=class_names)
+
+
+def read(
+    path: str,
+    *,
+    stdin: BinaryIO | None = None,
+    key: str | None = None,
+    class_names: Sequence[str] | None = None,
+) -> TextSource | ArraySource:
+    """Read and parse one input (``-`` is stdin)."""
+    name, data = read_bytes(path, stdin)
+    return parse(name, data, key=key, class_names=class_names)

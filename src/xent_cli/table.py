@@ -1,0 +1,449 @@
+"""The decision table as data, and detection of its row from the data, with reasons.
+
+Nothing here prints: :func:`decide` returns a :class:`Decision` holding the chosen row, the
+targets in the form its kernel takes, the one-line reason and any warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InputError, UsageError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Where = Callable[[int, int | None], str]
+Outputs = Literal["auto", "scores", "probs"]
+Targets = Literal["auto", "hard", "soft"]
+Task = Literal["auto", "binary", "multiclass", "multilabel"]
+
+
+@dataclass(frozen=True)
+class LossRow:
+    """One row of the decision table (DESIGN §1)."""
+
+    name: str
+    outcomes: str
+    predictions: str
+    targets: str
+    formula: str
+    frameworks: str
+    from_scores: bool
+    sparse: bool
+    per_column: bool  # sigmoid/binary: each column is its own yes/no question
+
+
+LOSS_ROWS: tuple[LossRow, ...] = (
+    LossRow(
+        "binary-ce", "1 column per label", "probability p", "any y ∈ [0,1]",
+        "−[y·log p + (1−y)·log(1−p)]",
+        "keras.losses.BinaryCrossentropy(), torch.nn.BCELoss",
+        from_scores=False, sparse=False, per_column=True,
+    ),
+    LossRow(
+        "categorical-ce", "K ≥ 2", "probabilities", "soft (or one-hot)",
+        "−Σₖ yₖ·log pₖ",
+        "keras.losses.CategoricalCrossentropy()",
+        from_scores=False, sparse=False, per_column=False,
+    ),
+    LossRow(
+        "sparse-categorical-ce", "K ≥ 2", "probabilities", "hard index c",
+        "−log p_c",
+        "keras.losses.SparseCategoricalCrossentropy(), torch.nn.NLLLoss on log p",
+        from_scores=False, sparse=True, per_column=False,
+    ),
+    LossRow(
+        "sigmoid-ce-with-logits", "1 column per label", "score z", "any y ∈ [0,1]",
+        "max(z,0) − z·y + log(1+e^(−|z|))",
+        "tf.nn.sigmoid_cross_entropy_with_logits, BinaryCrossentropy(from_logits=True), "
+        "torch.nn.BCEWithLogitsLoss",
+        from_scores=True, sparse=False, per_column=True,
+    ),
+    LossRow(
+        "softmax-ce-with-logits", "K ≥ 2", "scores", "soft (or one-hot)",
+        "logsumexp(z) − Σₖ yₖ·zₖ",
+        "tf.nn.softmax_cross_entropy_with_logits, CategoricalCrossentropy(from_logits=True), "
+        "torch.nn.CrossEntropyLoss with probability targets",
+        from_scores=True, sparse=False, per_column=False,
+    ),
+    LossRow(
+        "sparse-softmax-ce-with-logits", "K ≥ 2", "scores", "hard index c",
+        "logsumexp(z) − z_c",
+        "tf.nn.sparse_softmax_cross_entropy_with_logits, "
+        "SparseCategoricalCrossentropy(from_logits=True), torch.nn.CrossEntropyLoss with class indices",
+        from_scores=True, sparse=True, per_column=False,
+    ),
+)
+LOSS_NAMES: tuple[str, ...] = tuple(row.name for row in LOSS_ROWS)
+
+
+def loss_row(name: str) -> LossRow:
+    """The table row called ``name``."""
+    for row in LOSS_ROWS:
+        if row.name == name:
+            return row
+    raise UsageError(f"unknown loss {name!r}; choose one of: {', '.join(LOSS_NAMES)}")
+
+
+def pick_row(*, from_scores: bool, per_column: bool, sparse: bool) -> LossRow:
+    """The row for scores/probabilities, per-column/softmax and index/matrix targets."""
+    for row in LOSS_ROWS:
+        if (row.from_scores, row.per_column, row.sparse) == (from_scores, per_column, sparse):
+            return row
+    raise UsageError("no loss takes per-column outputs with class-index targets")
+
+
+def sum_tolerance(n_classes: int, dtype: np.dtype[np.generic]) -> float:
+    """"Sums to 1" means within 1e-6, or K·ε of the input's dtype when that is larger.
+
+    >>> sum_tolerance(10, np.dtype(np.float64))
+    1e-06
+    >>> round(sum_tolerance(100, np.dtype(np.float32)), 10)
+    1.19209e-05
+    """
+    eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 0.0
+    return max(1e-6, n_classes * eps)
+
+
+@dataclass
+class Labels:
+    """Targets as read: class indices (one per row) or an (n, m) matrix of numbers."""
+
+    indices: IntArray | None = None
+    matrix: FloatArray | None = None
+    named: bool = False  # indices came from class names
+    where: Where = field(default=lambda row, column: f"row {row + 1}")
+    dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
+
+    @property
+    def n_columns(self) -> int:
+        return 1 if self.matrix is None else int(self.matrix.shape[1])
+
+
+@dataclass
+class Decision:
+    """The chosen row, its targets as the kernel takes them, and why."""
+
+    row: LossRow
+    targets: FloatArray | IntArray  # indices (n,) for sparse rows, else (n, k) floats
+    hard: bool
+    outcomes: str
+    outputs_reason: str
+    targets_reason: str
+    warnings: list[str]
+
+    @property
+    def loss(self) -> str:
+        return self.row.name
+
+    @property
+    def multilabel(self) -> bool:
+        return self.row.per_column and self.targets.ndim == 2 and self.targets.shape[1] > 1
+
+    @property
+    def reason(self) -> str:
+        """One line, e.g. ``3 classes · scores (…) · hard targets (…) → sparse-…``."""
+        return f"{self.outcomes} · {self.outputs_reason} · {self.targets_reason} → {self.loss}"
+
+
+def _rows_sum_to_one(matrix: FloatArray, tolerance: float) -> npt.NDArray[np.bool_]:
+    return np.abs(matrix.sum(axis=1) - 1.0) <= tolerance
+
+
+def _in_unit(matrix: FloatArray) -> bool:
+    return bool(((matrix >= 0) & (matrix <= 1)).all())
+
+
+def _first(mask: npt.NDArray[np.bool_]) -> tuple[int, int | None]:
+    """Row and column of the first True in a 1-D or 2-D mask."""
+    position = np.argwhere(mask)[0]
+    return int(position[0]), (int(position[1]) if position.size > 1 else None)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _indices_from_column(labels: Labels, n_classes: int, binary_hint: bool) -> IntArray:
+    """Class indices from a one-column numeric label matrix, checked against K classes."""
+    assert labels.matrix is not None
+    column = labels.matrix[:, 0]
+    fractional = column != np.floor(column)
+    if fractional.any():
+        row = int(np.argmax(fractional))
+        hint = (
+            "; soft binary targets need one prediction column" if binary_hint
+            else f"; class indices are whole numbers 0–{n_classes - 1}"
+        )
+        raise InputError(labels.where(row, 0), f"label {_fmt(column[row])} is not a class index{hint}")
+    return _check_range(column.astype(np.int64), n_classes, labels)
+
+
+def _check_range(indices: IntArray, n_classes: int, labels: Labels) -> IntArray:
+    negative = indices < 0
+    if negative.any():
+        row = int(np.argmax(negative))
+        raise InputError(
+            labels.where(row, 0), f"label {indices[row]} is negative; class indices count from 0"
+        )
+    beyond = indices >= n_classes
+    if beyond.any():
+        row = int(np.argmax(beyond))
+        raise InputError(
+            labels.where(row, 0),
+            f"label {indices[row]} is out of range for {n_classes} classes "
+            f"(valid: 0–{n_classes - 1})",
+        )
+    return indices
+
+
+def _check_unit_matrix(labels: Labels) -> FloatArray:
+    assert labels.matrix is not None
+    outside = (labels.matrix < 0) | (labels.matrix > 1)
+    if outside.any():
+        row, column = _first(outside)
+        value = labels.matrix[row, column if column is not None else 0]
+        raise InputError(
+            labels.where(row, column), f"target {_fmt(value)} is outside [0,1]"
+        )
+    return labels.matrix
+
+
+def _one_hot(indices: IntArray, n_classes: int) -> FloatArray:
+    matrix = np.zeros((indices.shape[0], n_classes), dtype=np.float64)
+    matrix[np.arange(indices.shape[0]), indices] = 1.0
+    return matrix
+
+
+def _is_one_hot(matrix: FloatArray) -> npt.NDArray[np.bool_]:
+    return ((matrix == 0) | (matrix == 1)).all(axis=1) & (matrix.sum(axis=1) == 1)
+
+
+def _resolve_task(task: Task, loss: LossRow | None, k: int, labels: Labels, tolerance: float) -> str:
+    """binary, multiclass or multilabel, from the override, the loss or the shapes."""
+    m = labels.n_columns
+    if labels.indices is None and m not in (1, k):
+        raise InputError(
+            labels.where(0, None),
+            f"labels have {m} columns but the predictions have {k}; give one label per row "
+            f"or a {k}-column target matrix",
+        )
+    wanted = task
+    if loss is not None:
+        implied = "multiclass" if not loss.per_column else ("binary" if k == 1 else "multilabel")
+        if task not in ("auto", implied) and not (task == "multilabel" and implied == "binary"):
+            raise UsageError(f"--loss {loss.name} does not fit --task {task}")
+        wanted = implied  # type: ignore[assignment]
+    if wanted == "binary" and k != 1:
+        raise UsageError(
+            f"--task binary needs one prediction column, but there are {k}; "
+            "use --task multilabel for several yes/no columns"
+        )
+    if wanted == "multiclass" and k < 2:
+        raise UsageError("--task multiclass needs K ≥ 2 prediction columns, but there is 1")
+    if wanted == "multilabel" and k >= 2 and (labels.indices is not None or m != k):
+        raise InputError(
+            labels.where(0, None),
+            f"multi-label targets need a {k}-column matrix of 0/1 (or [0,1]) values, one per output",
+        )
+    if wanted != "auto":
+        return "binary" if wanted == "multilabel" and k == 1 else wanted
+    if k == 1:
+        return "binary"
+    if labels.indices is not None or m == 1:
+        return "multiclass"
+    matrix = labels.matrix
+    assert matrix is not None
+    if _in_unit(matrix) and not _rows_sum_to_one(matrix, tolerance).all():
+        return "multilabel"
+    return "multiclass"
+
+
+def _resolve_outputs(
+    outputs: Outputs, loss: LossRow | None, predictions: FloatArray, task: str,
+    tolerance: float, where: Where,
+) -> tuple[bool, str, list[str]]:
+    """(from_scores, reason, warnings)."""
+    if loss is not None:
+        if outputs != "auto" and (outputs == "scores") != loss.from_scores:
+            raise UsageError(f"--loss {loss.name} does not fit --outputs {outputs}")
+        outputs = "scores" if loss.from_scores else "probs"
+    k = predictions.shape[1]
+    minus_inf = np.isneginf(predictions)
+    outside = (predictions < 0) | (predictions > 1)
+    if outputs == "scores":
+        return True, "scores (--outputs scores)" if loss is None else "scores (--loss)", []
+    if outputs == "probs":
+        if outside.any():
+            row, column = _first(outside)
+            value = predictions[row, column if column is not None else 0]
+            raise InputError(
+                where(row, column),
+                f"value {_fmt(value)} is not a probability in [0,1]; "
+                "drop --outputs probs (or choose a loss for scores) if these are logits",
+            )
+        warnings = []
+        if k > 1 and task == "multiclass":
+            off = ~_rows_sum_to_one(predictions, tolerance)
+            if off.any():
+                row = int(np.argmax(off))
+                warnings.append(
+                    f"{where(row, None)}: probabilities sum to {_fmt(predictions[row].sum())}, "
+                    f"not 1 ({int(off.sum())} row(s)); they are used as given, not renormalised"
+                )
+        return False, "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)", warnings
+    if minus_inf.any():
+        return True, "scores (−∞ entries)", []
+    if outside.any():
+        return True, "scores (values outside [0,1])", []
+    if k == 1:
+        return False, "probabilities (one column in [0,1])", []
+    if _rows_sum_to_one(predictions, tolerance).all():
+        return False, "probabilities (rows sum to 1)", []
+    if task == "multilabel":
+        return False, "probabilities (values in [0,1], multi-hot labels)", []
+    return True, "scores (values in [0,1] but rows do not sum to 1)", [
+        "predictions lie in [0,1] but their rows do not sum to 1, so they are taken as "
+        "scores (logits); if they are probabilities, say --outputs probs"
+    ]
+
+
+def decide(
+    predictions: FloatArray,
+    labels: Labels,
+    *,
+    pred_where: Where,
+    pred_dtype: np.dtype[np.generic] | None = None,
+    outputs: Outputs = "auto",
+    targets: Targets = "auto",
+    task: Task = "auto",
+    loss: str | None = None,
+) -> Decision:
+    """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
+
+    >>> d = decide(np.array([[0.5, 1.5, 0.1]]), Labels(matrix=np.array([[1.0]])),
+    ...            pred_where=lambda r, c: "p")
+    >>> d.reason
+    '3 classes · scores (values outside [0,1]) · hard targets (integer labels) → sparse-softmax-ce-with-logits'
+    """
+    k = int(predictions.shape[1])
+    dtype = pred_dtype if pred_dtype is not None else predictions.dtype
+    tolerance = max(sum_tolerance(k, dtype), sum_tolerance(k, labels.dtype))
+    chosen = loss_row(loss) if loss is not None else None
+    kind = _resolve_task(task, chosen, k, labels, tolerance)
+    from_scores, outputs_reason, warnings = _resolve_outputs(
+        outputs, chosen, predictions, kind, tolerance, pred_where
+    )
+    if kind == "binary" or kind == "multilabel":
+        return _decide_per_column(
+            k, labels, from_scores, targets, outputs_reason, warnings, multi=kind == "multilabel"
+        )
+    return _decide_multiclass(k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance)
+
+
+def _decide_per_column(
+    k: int, labels: Labels, from_scores: bool, targets: Targets, outputs_reason: str,
+    warnings: list[str], *, multi: bool,
+) -> Decision:
+    if labels.indices is not None:
+        raise InputError(
+            labels.where(0, None),
+            "labels are class names, but a one-column output needs 0/1 labels or probabilities",
+        )
+    matrix = labels.matrix
+    assert matrix is not None
+    if k == 1 and matrix.shape[1] != 1:
+        raise InputError(
+            labels.where(0, None),
+            f"labels have {matrix.shape[1]} columns but the predictions have 1",
+        )
+    outside = (matrix < 0) | (matrix > 1)
+    if outside.any():
+        row, column = _first(outside)
+        value = matrix[row, column if column is not None else 0]
+        hint = (
+            "; a one-column output needs 0/1 labels or probabilities "
+            "(for K classes give K prediction columns)" if k == 1 else ""
+        )
+        raise InputError(labels.where(row, column), f"label {_fmt(value)} is outside [0,1]{hint}")
+    binary_values = (matrix == 0) | (matrix == 1)
+    hard = bool(binary_values.all())
+    if targets == "hard" and not hard:
+        row, column = _first(~binary_values)
+        value = matrix[row, column if column is not None else 0]
+        raise InputError(labels.where(row, column), f"label {_fmt(value)} is not 0 or 1 (--targets hard)")
+    if targets == "soft":
+        hard = False
+    row = pick_row(from_scores=from_scores, per_column=True, sparse=False)
+    if multi:
+        outcomes = f"{k} labels (multi-label)"
+        what = "multi-hot targets" if hard else "soft multi-label targets"
+        why = "rows of 0/1, not all summing to 1" if hard else "values in [0,1], rows not all summing to 1"
+    else:
+        outcomes = "1 output column (binary)"
+        what = "hard targets" if hard else "soft targets"
+        why = "labels in {0,1}" if hard else "labels in [0,1]"
+    if targets != "auto":
+        why = f"--targets {targets}"
+    return Decision(row, matrix, hard, outcomes, outputs_reason, f"{what} ({why})", warnings)
+
+
+def _decide_multiclass(
+    k: int, labels: Labels, from_scores: bool, targets: Targets, chosen: LossRow | None,
+    outputs_reason: str, warnings: list[str], tolerance: float,
+) -> Decision:
+    outcomes = f"{k} classes"
+    if labels.indices is not None or labels.n_columns == 1:
+        if labels.indices is not None:
+            indices = _check_range(labels.indices, k, labels)
+            why = "class names"
+        else:
+            indices = _indices_from_column(labels, k, binary_hint=k == 2)
+            why = "integer labels"
+        if targets == "soft" or (chosen is not None and not chosen.sparse):
+            row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
+            why = f"{why}, one-hot for --{'targets soft' if chosen is None else 'loss'}"
+            return Decision(
+                row, _one_hot(indices, k), True, outcomes, outputs_reason, f"hard targets ({why})", warnings
+            )
+        row = pick_row(from_scores=from_scores, per_column=False, sparse=True)
+        return Decision(row, indices, True, outcomes, outputs_reason, f"hard targets ({why})", warnings)
+    matrix = _check_unit_matrix(labels)
+    sums = matrix.sum(axis=1)
+    off = np.abs(sums - 1.0) > tolerance
+    if off.any():
+        row_index = int(np.argmax(off))
+        raise InputError(
+            labels.where(row_index, None),
+            f"target row sums to {_fmt(sums[row_index])}, not 1; soft targets must be distributions "
+            "over the classes (or use --task multilabel for multi-hot rows)",
+        )
+    one_hot = _is_one_hot(matrix)
+    hard = bool(one_hot.all())
+    if targets == "hard" and not hard:
+        row_index = int(np.argmax(~one_hot))
+        raise InputError(labels.where(row_index, None), "target row is not one-hot (--targets hard)")
+    if targets == "soft":
+        hard = False
+    if chosen is not None and chosen.sparse:
+        if not bool(one_hot.all()):
+            row_index = int(np.argmax(~one_hot))
+            raise InputError(
+                labels.where(row_index, None),
+                f"target row is not one-hot, so it has no class index for --loss {chosen.name}",
+            )
+        row = pick_row(from_scores=from_scores, per_column=False, sparse=True)
+        indices = np.argmax(matrix, axis=1).astype(np.int64)
+        return Decision(row, indices, True, outcomes, outputs_reason, "hard targets (one-hot rows)", warnings)
+    row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
+    if targets != "auto":
+        why = f"--targets {targets}"
+    else:
+        why = "one-hot rows" if hard else "rows are distributions"
+    what = "hard targets" if hard else "soft targets"
+    return Decision(row, matrix, hard, outcomes, outputs_reason, f"{what} ({why})", warnings)
