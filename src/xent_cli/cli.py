@@ -14,6 +14,7 @@ from enum import Enum
 from typing import IO, Annotated, BinaryIO, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ExitCode, UsageError, XentError
@@ -138,6 +139,32 @@ def _check_stdin(paths: list[str | None], terminal: Terminal) -> None:
         )
 
 
+class _Group(TyperGroup):
+    """Typer's group, with Click's usage errors printed as one ``xent: …`` line."""
+
+    def main(  # type: ignore[override]
+        self, args: list[str] | None = None, prog_name: str | None = None, **extra: object
+    ) -> None:
+        extra.pop("standalone_mode", None)
+        try:
+            code = super().main(args, prog_name, standalone_mode=False, **extra)  # type: ignore[arg-type]
+        except typer.Abort:
+            sys.exit(int(ExitCode.INTERRUPTED))
+        except Exception as error:
+            message = getattr(error, "format_message", None)
+            exit_code = getattr(error, "exit_code", None)
+            if message is None or not isinstance(exit_code, int):
+                raise
+            if type(error).__name__ == "NoArgsIsHelpError":  # bare `xent`: help, not an error
+                sys.stdout.write(message() + "\n")
+                sys.exit(int(ExitCode.OK))
+            context = getattr(error, "ctx", None)
+            where = getattr(context, "command_path", None) or "xent"
+            _say(f"{message().rstrip('.')} (see '{where} --help')")
+            sys.exit(exit_code)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"xent {__version__}")
@@ -146,6 +173,7 @@ def _version(value: bool) -> None:
 
 app = typer.Typer(
     name="xent",
+    cls=_Group,
     help="Pick the right cross-entropy for your model's outputs and labels, and compute it exactly.",
     no_args_is_help=True,
     add_completion=True,

@@ -202,18 +202,23 @@ def load(
     values = pred_source.numbers(allow_minus_inf=True)
     class_names = pred_source.header
     label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names)
+    label_set = _labels_from(label_source, None, class_names)
     n, m = values.shape[0], label_source.n_rows
     if m < n:
         raise InputError(
             label_source.where_end(),
-            f"labels end after {m} rows, but {pred_source.name} has {n} prediction rows",
+            f"labels end after {_rows(m)}, but {pred_source.name} has {_rows(n)} of predictions",
         )
     if m > n:
         raise InputError(
             label_source.where(n, None),
-            f"{m} label rows for {n} prediction rows in {pred_source.name}",
+            f"{_rows(m)} of labels, but {pred_source.name} has {_rows(n)} of predictions",
         )
-    return Inputs(values, _labels_from(label_source, None, class_names), pred_source, class_names)
+    return Inputs(values, label_set, pred_source, class_names)
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" + ("" if n == 1 else "s")
 
 
 def _predicted(decision: Decision, predictions: FloatArray) -> npt.NDArray[np.generic] | None:

@@ -282,10 +282,13 @@ def _resolve_outputs(
         if outside.any():
             row, column = _first(outside)
             value = predictions[row, column if column is not None else 0]
+            fix = (
+                "drop --outputs probs" if loss is None
+                else f"use --loss {pick_row(from_scores=True, per_column=loss.per_column, sparse=loss.sparse).name}"
+            )
             raise InputError(
                 where(row, column),
-                f"value {_fmt(value)} is not a probability in [0,1]; "
-                "drop --outputs probs (or choose a loss for scores) if these are logits",
+                f"value {_fmt(value)} is not a probability in [0,1]; if these are scores (logits), {fix}",
             )
         warnings = []
         if k > 1 and task == "multiclass":
