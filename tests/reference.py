@@ -65,9 +65,13 @@ def binary_ce(p: float, y: float, epsilon: float = 1e-7) -> mp.mpf:
     return total
 
 
-def categorical_ce(probs: Sequence[float], target: Sequence[float], epsilon: float = 1e-7) -> mp.mpf:
+def categorical_ce(
+    probs: Sequence[float], target: Sequence[float], epsilon: float = 1e-7
+) -> mp.mpf:
     return mp.fsum(
-        -y * mp.log(clip(p, epsilon)) for p, y in zip(_mpf(probs), _mpf(target), strict=True) if y != 0
+        -y * mp.log(clip(p, epsilon))
+        for p, y in zip(_mpf(probs), _mpf(target), strict=True)
+        if y != 0
     )
 
 

@@ -78,7 +78,9 @@ def test_sparse_softmax_matches_mpmath(scores: np.ndarray, data: st.DataObject) 
 
 
 @given(score_rows(extreme), st.data())
-def test_sparse_softmax_extremes_are_finite_and_exact(scores: np.ndarray, data: st.DataObject) -> None:
+def test_sparse_softmax_extremes_are_finite_and_exact(
+    scores: np.ndarray, data: st.DataObject
+) -> None:
     label = data.draw(st.integers(0, scores.size - 1))
     value = losses.sparse_softmax_ce_with_logits(scores[np.newaxis], [label])[0]
     assert math.isfinite(value)
@@ -166,7 +168,9 @@ def test_categorical_matches_mpmath(probs: np.ndarray, data: st.DataObject) -> N
 
 def test_categorical_does_not_renormalise() -> None:
     # rows summing to 0.5 keep their values: −log 0.25
-    assert losses.categorical_ce([[0.25, 0.25]], [[1.0, 0.0]])[0] == pytest.approx(math.log(4), rel=1e-15)
+    assert losses.categorical_ce([[0.25, 0.25]], [[1.0, 0.0]])[0] == pytest.approx(
+        math.log(4), rel=1e-15
+    )
 
 
 def test_masked_class_with_zero_weight_contributes_zero() -> None:
@@ -188,7 +192,9 @@ def test_softmax_and_log_softmax_at_extremes() -> None:
 
 
 @given(score_rows(ordinary), st.floats(-100, 100), st.data())
-def test_adding_a_constant_changes_nothing(scores: np.ndarray, shift: float, data: st.DataObject) -> None:
+def test_adding_a_constant_changes_nothing(
+    scores: np.ndarray, shift: float, data: st.DataObject
+) -> None:
     label = data.draw(st.integers(0, scores.size - 1))
     a = losses.sparse_softmax_ce_with_logits(scores[np.newaxis], [label])[0]
     b = losses.sparse_softmax_ce_with_logits((scores + shift)[np.newaxis], [label])[0]

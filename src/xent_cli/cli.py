@@ -174,7 +174,7 @@ def _version(value: bool) -> None:
 app = typer.Typer(
     name="xent",
     cls=_Group,
-    help="Pick the right cross-entropy for your model's outputs and labels, and compute it exactly.",
+    help="Pick the right cross-entropy for your model's outputs and labels; compute it exactly.",
     no_args_is_help=True,
     add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -187,7 +187,9 @@ app = typer.Typer(
 def main_callback(
     version: Annotated[
         bool,
-        typer.Option("--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True),
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", callback=_version, is_eager=True
+        ),
     ] = False,
 ) -> None:
     """xent: which cross-entropy fits, and what number it gives."""
@@ -196,13 +198,18 @@ def main_callback(
 FormatOption = Annotated[
     Format,
     typer.Option(
-        "--format", "-f",
+        "--format",
+        "-f",
         help="Output format; auto is a table on a terminal and CSV in a pipe.",
         case_sensitive=False,
     ),
 ]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Hide the reason line and warnings.")]
-DebugOption = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.", hidden=True)]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Hide the reason line and warnings.")
+]
+DebugOption = Annotated[
+    bool, typer.Option("--debug", help="Show a traceback on errors.", hidden=True)
+]
 
 
 @app.command(
@@ -215,7 +222,10 @@ DebugOption = Annotated[bool, typer.Option("--debug", help="Show a traceback on 
 )
 def compute(
     predictions: Annotated[
-        str, typer.Argument(help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.", show_default=False)
+        str,
+        typer.Argument(
+            help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.", show_default=False
+        ),
     ],
     labels: Annotated[
         str | None,
@@ -228,11 +238,16 @@ def compute(
     fmt: FormatOption = Format.auto,
     reduction: Annotated[
         Reduction,
-        typer.Option("--reduction", "-r", help="none: a loss per row; mean or sum: one number.",
-                     case_sensitive=False),
+        typer.Option(
+            "--reduction",
+            "-r",
+            help="none: a loss per row; mean or sum: one number.",
+            case_sensitive=False,
+        ),
     ] = Reduction.none,
     outputs: Annotated[
-        Outputs, typer.Option(help="What the predictions hold (auto: detect).", case_sensitive=False)
+        Outputs,
+        typer.Option(help="What the predictions hold (auto: detect).", case_sensitive=False),
     ] = Outputs.auto,
     targets: Annotated[
         Targets, typer.Option(help="What the targets hold (auto: detect).", case_sensitive=False)
@@ -242,18 +257,25 @@ def compute(
     ] = Task.auto,
     loss: Annotated[
         LossName | None,
-        typer.Option(help="Pick the row of the decision table outright.", case_sensitive=False,
-                     show_default=False),
+        typer.Option(
+            help="Pick the row of the decision table outright.",
+            case_sensitive=False,
+            show_default=False,
+        ),
     ] = None,
     epsilon: Annotated[
         float,
-        typer.Option(help="Clip probabilities to [ε, 1−ε] before the log (Keras's 1e-7); 0 = exact."),
+        typer.Option(
+            help="Clip probabilities to [ε, 1−ε] before the log (Keras's 1e-7); 0 = exact."
+        ),
     ] = 1e-7,
     key: Annotated[
-        str | None, typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False)
+        str | None,
+        typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False),
     ] = None,
     label_key: Annotated[
-        str | None, typer.Option(help="The array of a .npz LABELS file to read.", show_default=False)
+        str | None,
+        typer.Option(help="The array of a .npz LABELS file to read.", show_default=False),
     ] = None,
     label_column: Annotated[
         str | None,
@@ -274,15 +296,14 @@ def compute(
     terminal = Terminal.current()
 
     def run() -> None:
-        from .compute import Settings
+        from .compute import Settings, load
         from .compute import compute as compute_result
-        from .compute import load
 
         _check_stdin([predictions, labels], terminal)
         settings = Settings(
-            outputs=outputs.value,  # type: ignore[arg-type]
-            targets=targets.value,  # type: ignore[arg-type]
-            task=task.value,  # type: ignore[arg-type]
+            outputs=outputs.value,
+            targets=targets.value,
+            task=task.value,
             loss=loss.value if loss is not None else None,
             epsilon=epsilon,
             key=key,
@@ -296,7 +317,9 @@ def compute(
     _guarded(debug, run)
 
 
-def _emit(result: object, fmt: Format, reduction: Reduction, quiet: bool, terminal: Terminal) -> None:
+def _emit(
+    result: object, fmt: Format, reduction: Reduction, quiet: bool, terminal: Terminal
+) -> None:
     from . import render
     from .compute import Result
 
@@ -313,7 +336,7 @@ def _emit(result: object, fmt: Format, reduction: Reduction, quiet: bool, termin
         if not quiet:
             _say(result.decision.reason)
         console = Console(file=terminal.stdout, highlight=False)
-        render.print_table(console, result, reduction.value)  # type: ignore[arg-type]
+        render.print_table(console, result, reduction.value)
         return
     text = render.machine_text(result, chosen, reduction.value)  # type: ignore[arg-type]
     terminal.stdout.write(text)

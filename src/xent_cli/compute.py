@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from . import losses
 from .errors import InputError, UsageError
-from .readers import ArraySource, TextSource, read
+from .readers import ArraySource, TextSource, parse_number, read
 from .table import Decision, Labels, Outputs, Targets, Task, decide
 
 FloatArray = npt.NDArray[np.float64]
@@ -125,15 +125,22 @@ def _column_index(spec: str, source: Source) -> int:
         index = int(spec)
     except ValueError:
         names = ", ".join(source.header) if source.header else "the file has no header"
-        raise UsageError(f"--label-column {spec!r} names no column of {source.name} ({names})") from None
+        raise UsageError(
+            f"--label-column {spec!r} names no column of {source.name} ({names})"
+        ) from None
     width = source.n_columns
     if not -width <= index < width:
-        raise UsageError(f"--label-column {index} is out of range: {source.name} has {width} columns")
+        raise UsageError(
+            f"--label-column {index} is out of range: {source.name} has {width} columns"
+        )
     return index % width
 
 
 def _labels_from(
-    source: Source, column: int | None, class_names: list[str] | None, columns: list[int] | None = None
+    source: Source,
+    column: int | None,
+    class_names: list[str] | None,
+    columns: list[int] | None = None,
 ) -> Labels:
     """Labels from ``column`` of ``source`` (class names or numbers), or all its columns."""
 
@@ -153,7 +160,7 @@ def _labels_from(
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
     names = source.strings(index)
     if not class_names:
-        first = next(row for row, name in enumerate(names) if not _is_number(name))
+        first = next(row for row, name in enumerate(names) if parse_number(name) is None)
         raise InputError(
             where(first, None),
             f"label {names[first]!r} is not a number, and the predictions have no header "
@@ -165,17 +172,11 @@ def _labels_from(
         position = lookup.get(name)
         if position is None:
             shown = ", ".join(class_names[:12]) + (", …" if len(class_names) > 12 else "")
-            raise InputError(where(row, None), f"unknown class name {name!r}; the classes are: {shown}")
+            raise InputError(
+                where(row, None), f"unknown class name {name!r}; the classes are: {shown}"
+            )
         indices[row] = position
     return Labels(indices=indices, named=True, where=where, dtype=source.dtype)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def load(
@@ -201,7 +202,7 @@ def load(
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
     values = pred_source.numbers(allow_minus_inf=True)
     class_names = pred_source.header
-    label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names)
+    label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
     label_set = _labels_from(label_source, None, class_names)
     n, m = values.shape[0], label_source.n_rows
     if m < n:
@@ -226,8 +227,10 @@ def _predicted(decision: Decision, predictions: FloatArray) -> npt.NDArray[np.ge
         return None
     if predictions.shape[1] == 1:
         threshold = 0.0 if decision.row.from_scores else 0.5
-        return (predictions[:, 0] > threshold).astype(np.int64)
-    return np.argmax(predictions, axis=1).astype(np.int64)
+        above: IntArray = (predictions[:, 0] > threshold).astype(np.int64)
+        return above
+    best: IntArray = np.argmax(predictions, axis=1).astype(np.int64)
+    return best
 
 
 def _target(decision: Decision) -> npt.NDArray[np.generic] | None:
@@ -239,7 +242,8 @@ def _target(decision: Decision) -> npt.NDArray[np.generic] | None:
     if decision.row.per_column:
         column = targets[:, 0]
         return column.astype(np.int64) if decision.hard else column
-    return np.argmax(targets, axis=1).astype(np.int64)
+    best: IntArray = np.argmax(targets, axis=1).astype(np.int64)
+    return best
 
 
 def _target_probability(
@@ -267,7 +271,9 @@ def compute(inputs: Inputs, settings: Settings) -> Result:
     all_masked = np.isneginf(predictions).all(axis=1)
     if all_masked.any():
         row = int(np.argmax(all_masked))
-        raise InputError(inputs.pred_where(row, None), "every score in this row is −∞ (nothing left to predict)")
+        raise InputError(
+            inputs.pred_where(row, None), "every score in this row is −∞ (nothing left to predict)"
+        )
     decision = decide(
         predictions,
         inputs.labels,

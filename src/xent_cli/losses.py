@@ -59,7 +59,8 @@ def logsumexp(scores: ArrayLike) -> FloatArray:
     """
     z = _as_float(scores)
     log_norm = _log_normaliser(z)[1]
-    return np.squeeze(np.max(z, axis=-1, keepdims=True) + log_norm, axis=-1)
+    total: FloatArray = np.squeeze(np.max(z, axis=-1, keepdims=True) + log_norm, axis=-1)
+    return total
 
 
 def log_softmax(scores: ArrayLike) -> FloatArray:
@@ -124,7 +125,8 @@ def softmax_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
     z = np.atleast_2d(_as_float(scores))
     y = np.atleast_2d(_as_float(targets))
     shifted, log_norm = _log_normaliser(z)
-    return _weighted(y, log_norm - shifted).sum(axis=-1)
+    total: FloatArray = _weighted(y, log_norm - shifted).sum(axis=-1)
+    return total
 
 
 def sigmoid_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
@@ -154,7 +156,9 @@ def _neg_log(probabilities: FloatArray) -> FloatArray:
         return -np.log(probabilities)
 
 
-def binary_ce(probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON) -> FloatArray:
+def binary_ce(
+    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON
+) -> FloatArray:
     """Element-wise −[y·log p + (1 − y)·log(1 − p)], p clipped to [ε, 1 − ε].
 
     ``log(1 − p)`` is ``log1p(−p)``.  With ε = 0 a wrong, certain prediction gives ``inf``.
@@ -179,7 +183,8 @@ def categorical_ce(
     """
     p = _clip(np.atleast_2d(_as_float(probabilities)), epsilon)
     y = np.atleast_2d(_as_float(targets))
-    return _weighted(y, _neg_log(p)).sum(axis=-1)
+    total: FloatArray = _weighted(y, _neg_log(p)).sum(axis=-1)
+    return total
 
 
 def sparse_categorical_ce(
@@ -198,7 +203,8 @@ def sparse_categorical_ce(
 
 def mean_over_columns(losses: FloatArray) -> FloatArray:
     """The multi-label row loss: the mean of the per-column losses (Keras's convention)."""
-    return np.atleast_2d(losses).mean(axis=-1)
+    mean: FloatArray = np.atleast_2d(losses).mean(axis=-1)
+    return mean
 
 
 def reduce(losses: ArrayLike, reduction: Reduction) -> FloatArray | float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -60,12 +61,25 @@ class Source(Protocol):
         ...
 
 
+# What np.loadtxt accepts as a float: ASCII decimal notation, inf/infinity, nan; not
+# Python's extras (``1_000``, non-ASCII digits), so both parsers agree on every cell.
+_NUMBER = re.compile(
+    r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE | re.ASCII
+)
+
+
+def parse_number(text: str) -> float | None:
+    """The float a cell holds, or ``None`` when it is not a number.
+
+    >>> parse_number(" 1.5e3 "), parse_number("-inf"), parse_number("1_0"), parse_number("")
+    (1500.0, -inf, None, None)
+    """
+    stripped = text.strip(" \t")
+    return float(stripped) if _NUMBER.fullmatch(stripped) else None
+
+
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return parse_number(text) is not None
 
 
 def _split_line(line: str, delimiter: str | None) -> list[str]:
@@ -163,22 +177,26 @@ class TextSource:
         where = self.where(row, column)
         if text == "":
             return InputError(where, f"field {column + 1} is empty, not a number")
-        try:
-            value = float(text)
-        except ValueError:
+        value = parse_number(text)
+        if value is None:
             return InputError(where, f"field {column + 1} is {text!r}, not a number")
         lowered = text.lower()
         if math.isnan(value):
-            return InputError(where, f"field {column + 1} is {text!r} (NaN); every value must be a number")
+            return InputError(
+                where, f"field {column + 1} is {text!r} (NaN); every value must be a number"
+            )
         if math.isinf(value):
             if lowered in PLAIN_INF:
-                return InputError(where, f"field {column + 1} is +∞; only −∞ (a masked class) is allowed")
+                return InputError(
+                    where, f"field {column + 1} is +∞; only −∞ (a masked class) is allowed"
+                )
             if lowered in MINUS_INF:
                 if allow_minus_inf:
                     return None
                 return InputError(where, f"field {column + 1} is −∞, which is not allowed here")
             return InputError(
-                where, f"field {column + 1} is {text!r}, which overflows float64"
+                where,
+                f"field {column + 1} is {text!r}, which overflows float64"
                 + ("; write -inf for a masked class" if value < 0 and allow_minus_inf else ""),
             )
         return None
@@ -193,13 +211,14 @@ class TextSource:
 
     def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
         chosen = list(range(self.n_columns)) if columns is None else list(columns)
+        every = chosen == list(range(self.n_columns))
         try:
             values = np.loadtxt(
                 self.lines,
                 delimiter=self.delimiter,
                 dtype=np.float64,
                 ndmin=2,
-                usecols=chosen,
+                usecols=None if every else chosen,  # usecols would let longer rows through
                 comments=None,
                 quotechar='"',
             )
@@ -210,7 +229,7 @@ class TextSource:
         if values.shape != (self.n_rows, len(chosen)):
             self._check_widths()
             raise InputError(self.where(0), "could not read the rows as a table of numbers")
-        if self.n_columns > len(chosen):
+        if not every:
             self._check_widths()
         nonfinite = ~np.isfinite(values)
         if nonfinite.any():
@@ -305,16 +324,19 @@ def _decode(name: str, data: bytes) -> str:
 def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = None) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
-    A header is the first row when one of its cells is not a number; in a file of
-    class names, when the first row is not one of ``class_names``.
+    A header is the first row when one of its cells is not a number; in a one-column
+    file of class names, when the first row is not one of ``class_names``.  Passing
+    ``class_names`` (even empty) marks a labels file, whose single row is data, not a header.
 
     >>> source = parse_text("p.csv", b"cat,dog\\r\\n0.5,1.5\\r\\n\\r\\n")
     >>> source.header, source.n_rows, source.numbers(allow_minus_inf=True).tolist()
     (['cat', 'dog'], 1, [[0.5, 1.5]])
     """
     if b"\x00" in data[:4096]:
-        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(f"{name}:{line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy")
+        nul_line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(
+            f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
+        )
     text = _decode(name, data)
     raw_lines = text.split("\n")
     lines: list[str] = []
@@ -331,12 +353,15 @@ def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = No
     header: list[str] | None = None
     if not all(_is_number(cell) for cell in first):
         known = set(class_names or ())
-        if not (known and all(cell in known for cell in first)):
+        one_label_row = class_names is not None and len(lines) == 1  # labels: a lone row is data
+        if not (len(first) == 1 and first[0] in known) and not one_label_row:
             header = first
     if header is not None:
         lines, numbers = lines[1:], numbers[1:]
         if not lines:
-            raise InputError(f"{name}:{numbers[0] if numbers else 2}:1", "there is a header but no data rows")
+            raise InputError(
+                f"{name}:{numbers[0] if numbers else 2}:1", "there is a header but no data rows"
+            )
     source = TextSource(
         name=name,
         lines=lines,
@@ -371,7 +396,9 @@ def parse_npy(name: str, data: bytes) -> ArraySource:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(name, "holds Python objects (a pickle); xent never unpickles") from None
+            raise InputError(
+                name, "holds Python objects (a pickle); xent never unpickles"
+            ) from None
         raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
     except (OSError, EOFError) as exc:
         raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
@@ -386,7 +413,9 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
             if key is None:
                 if len(keys) != 1:
                     listed = ", ".join(keys) or "none"
-                    raise UsageError(f"{name} holds several arrays ({listed}); choose one with --key NAME")
+                    raise UsageError(
+                        f"{name} holds several arrays ({listed}); choose one with --key NAME"
+                    )
                 key = keys[0]
             elif key not in keys:
                 listed = ", ".join(keys) or "none"
@@ -394,7 +423,9 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
             array = archive[key]
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(name, "holds Python objects (a pickle); xent never unpickles") from None
+            raise InputError(
+                name, "holds Python objects (a pickle); xent never unpickles"
+            ) from None
         raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
@@ -439,7 +470,9 @@ def parse(
     if suffix == ".npz":
         raise InputError(name, "is not a .npz file (it is not a zip archive)")
     if data.startswith(PICKLE_MAGIC):
-        raise InputError(name, "looks like a Python pickle; xent never unpickles (save with np.save)")
+        raise InputError(
+            name, "looks like a Python pickle; xent never unpickles (save with np.save)"
+        )
     return parse_text(name, data, class_names=class_names)
 
 

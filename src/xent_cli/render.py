@@ -64,8 +64,9 @@ def delimited_rows(result: Result, delimiter: str) -> Iterator[str]:
         for row, loss in enumerate(losses):
             yield f"{row}{delimiter}{loss!r}"
         return
-    assert result.predicted is not None and result.target is not None
     predicted, target = result.predicted, result.target
+    assert predicted is not None
+    assert target is not None
     for row, loss in enumerate(losses):
         yield delimiter.join(
             (
@@ -79,7 +80,9 @@ def delimited_rows(result: Result, delimiter: str) -> Iterator[str]:
 
 def _labels_json(result: Result, values: Any) -> list[Any]:
     if _binary(result):
-        return [float(v) if isinstance(v, (float, np.floating)) else int(v) for v in values.tolist()]
+        return [
+            float(v) if isinstance(v, (float, np.floating)) else int(v) for v in values.tolist()
+        ]
     return [result.class_label(int(v)) if result.class_names else int(v) for v in values.tolist()]
 
 
@@ -138,9 +141,15 @@ def machine_text(result: Result, fmt: Format, reduction: Reduction) -> str:
             return number(result.mean if reduction == "mean" else result.total) + "\n"
         return "\n".join(delimited_rows(result, "," if fmt == "csv" else "\t")) + "\n"
     if fmt == "json":
-        return json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False) + "\n"
+        return (
+            json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False)
+            + "\n"
+        )
     if reduction != "none":
-        return json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False) + "\n"
+        return (
+            json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False)
+            + "\n"
+        )
     return "".join(json.dumps(item, allow_nan=False) + "\n" for item in json_lines(result))
 
 
@@ -190,7 +199,7 @@ def rows_table(result: Result) -> Any:
 
     single = _single_label(result)
     correct = result.correct
-    table = Table(title=f"{result.decision.loss} per row", title_justify="left", header_style="bold")
+    table = Table(header_style="bold")
     table.add_column("row", justify="right", style="dim")
     table.add_column("loss (nats)", justify="right")
     if single:
@@ -200,12 +209,11 @@ def rows_table(result: Result) -> Any:
         table.add_column("p(target)", justify="right")
     if correct is not None:
         table.add_column("", justify="center")
-    hidden = 0
     for row in shown_rows(result.rows):
         if row is None:
             hidden = result.rows - HEAD_ROWS - TAIL_ROWS
-            cells = [f"⋮ {hidden:,} more", "⋮"] + ["⋮"] * (len(table.columns) - 2)
-            table.add_row(*cells, style="dim")
+            table.add_row(*["⋮"] * len(table.columns), style="dim")
+            table.caption = f"{hidden:,} of {result.rows:,} rows not shown (-f csv lists them all)"
             continue
         cells = [str(row), human(float(result.losses[row]))]
         if single:
@@ -234,7 +242,9 @@ def summary_table(result: Result) -> Any:
     if result.accuracy is not None:
         correct = result.correct
         assert correct is not None
-        grid.add_row("accuracy", f"{result.accuracy:.2%} ({int(correct.sum()):,} of {result.rows:,})")
+        grid.add_row(
+            "accuracy", f"{result.accuracy:.2%} ({int(correct.sum()):,} of {result.rows:,})"
+        )
     grid.add_row("perplexity", human(result.perplexity, 6))
     return grid
 
@@ -245,4 +255,3 @@ def print_table(console: Console, result: Result, reduction: Reduction) -> None:
         console.print(rows_table(result))
         console.print()
     console.print(summary_table(result))
-

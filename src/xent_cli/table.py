@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -40,43 +40,74 @@ class LossRow:
 
 LOSS_ROWS: tuple[LossRow, ...] = (
     LossRow(
-        "binary-ce", "1 column per label", "probability p", "any y ∈ [0,1]",
+        "binary-ce",
+        "1 column per label",
+        "probability p",
+        "any y ∈ [0,1]",
         "−[y·log p + (1−y)·log(1−p)]",
         "keras.losses.BinaryCrossentropy(), torch.nn.BCELoss",
-        from_scores=False, sparse=False, per_column=True,
+        from_scores=False,
+        sparse=False,
+        per_column=True,
     ),
     LossRow(
-        "categorical-ce", "K ≥ 2", "probabilities", "soft (or one-hot)",
+        "categorical-ce",
+        "K ≥ 2",
+        "probabilities",
+        "soft (or one-hot)",
         "−Σₖ yₖ·log pₖ",
         "keras.losses.CategoricalCrossentropy()",
-        from_scores=False, sparse=False, per_column=False,
+        from_scores=False,
+        sparse=False,
+        per_column=False,
     ),
     LossRow(
-        "sparse-categorical-ce", "K ≥ 2", "probabilities", "hard index c",
+        "sparse-categorical-ce",
+        "K ≥ 2",
+        "probabilities",
+        "hard index c",
         "−log p_c",
         "keras.losses.SparseCategoricalCrossentropy(), torch.nn.NLLLoss on log p",
-        from_scores=False, sparse=True, per_column=False,
+        from_scores=False,
+        sparse=True,
+        per_column=False,
     ),
     LossRow(
-        "sigmoid-ce-with-logits", "1 column per label", "score z", "any y ∈ [0,1]",
+        "sigmoid-ce-with-logits",
+        "1 column per label",
+        "score z",
+        "any y ∈ [0,1]",
         "max(z,0) − z·y + log(1+e^(−|z|))",
         "tf.nn.sigmoid_cross_entropy_with_logits, BinaryCrossentropy(from_logits=True), "
         "torch.nn.BCEWithLogitsLoss",
-        from_scores=True, sparse=False, per_column=True,
+        from_scores=True,
+        sparse=False,
+        per_column=True,
     ),
     LossRow(
-        "softmax-ce-with-logits", "K ≥ 2", "scores", "soft (or one-hot)",
+        "softmax-ce-with-logits",
+        "K ≥ 2",
+        "scores",
+        "soft (or one-hot)",
         "logsumexp(z) − Σₖ yₖ·zₖ",
         "tf.nn.softmax_cross_entropy_with_logits, CategoricalCrossentropy(from_logits=True), "
         "torch.nn.CrossEntropyLoss with probability targets",
-        from_scores=True, sparse=False, per_column=False,
+        from_scores=True,
+        sparse=False,
+        per_column=False,
     ),
     LossRow(
-        "sparse-softmax-ce-with-logits", "K ≥ 2", "scores", "hard index c",
+        "sparse-softmax-ce-with-logits",
+        "K ≥ 2",
+        "scores",
+        "hard index c",
         "logsumexp(z) − z_c",
         "tf.nn.sparse_softmax_cross_entropy_with_logits, "
-        "SparseCategoricalCrossentropy(from_logits=True), torch.nn.CrossEntropyLoss with class indices",
-        from_scores=True, sparse=True, per_column=False,
+        "SparseCategoricalCrossentropy(from_logits=True), "
+        "torch.nn.CrossEntropyLoss with class indices",
+        from_scores=True,
+        sparse=True,
+        per_column=False,
     ),
 )
 LOSS_NAMES: tuple[str, ...] = tuple(row.name for row in LOSS_ROWS)
@@ -98,15 +129,22 @@ def pick_row(*, from_scores: bool, per_column: bool, sparse: bool) -> LossRow:
     raise UsageError("no loss takes per-column outputs with class-index targets")
 
 
+def _scores_twin(row: LossRow) -> LossRow:
+    """The row that takes scores where ``row`` takes probabilities."""
+    return pick_row(from_scores=True, per_column=row.per_column, sparse=row.sparse)
+
+
 def sum_tolerance(n_classes: int, dtype: np.dtype[np.generic]) -> float:
-    """"Sums to 1" means within 1e-6, or K·ε of the input's dtype when that is larger.
+    """ "Sums to 1" means within 1e-6, or K·ε of the input's dtype when that is larger.
 
     >>> sum_tolerance(10, np.dtype(np.float64))
     1e-06
     >>> round(sum_tolerance(100, np.dtype(np.float32)), 10)
     1.19209e-05
     """
-    eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 0.0
+    if not np.issubdtype(dtype, np.floating):
+        return 1e-6
+    eps = float(np.finfo(cast("np.dtype[np.floating[Any]]", dtype)).eps)
     return max(1e-6, n_classes * eps)
 
 
@@ -152,7 +190,8 @@ class Decision:
 
 
 def _rows_sum_to_one(matrix: FloatArray, tolerance: float) -> npt.NDArray[np.bool_]:
-    return np.abs(matrix.sum(axis=1) - 1.0) <= tolerance
+    close: npt.NDArray[np.bool_] = np.abs(matrix.sum(axis=1) - 1.0) <= tolerance
+    return close
 
 
 def _in_unit(matrix: FloatArray) -> bool:
@@ -177,10 +216,13 @@ def _indices_from_column(labels: Labels, n_classes: int, binary_hint: bool) -> I
     if fractional.any():
         row = int(np.argmax(fractional))
         hint = (
-            "; soft binary targets need one prediction column" if binary_hint
+            "; soft binary targets need one prediction column"
+            if binary_hint
             else f"; class indices are whole numbers 0–{n_classes - 1}"
         )
-        raise InputError(labels.where(row, 0), f"label {_fmt(column[row])} is not a class index{hint}")
+        raise InputError(
+            labels.where(row, 0), f"label {_fmt(column[row])} is not a class index{hint}"
+        )
     return _check_range(column.astype(np.int64), n_classes, labels)
 
 
@@ -208,9 +250,7 @@ def _check_unit_matrix(labels: Labels) -> FloatArray:
     if outside.any():
         row, column = _first(outside)
         value = labels.matrix[row, column if column is not None else 0]
-        raise InputError(
-            labels.where(row, column), f"target {_fmt(value)} is outside [0,1]"
-        )
+        raise InputError(labels.where(row, column), f"target {_fmt(value)} is outside [0,1]")
     return labels.matrix
 
 
@@ -221,10 +261,15 @@ def _one_hot(indices: IntArray, n_classes: int) -> FloatArray:
 
 
 def _is_one_hot(matrix: FloatArray) -> npt.NDArray[np.bool_]:
-    return ((matrix == 0) | (matrix == 1)).all(axis=1) & (matrix.sum(axis=1) == 1)
+    one_hot: npt.NDArray[np.bool_] = ((matrix == 0) | (matrix == 1)).all(axis=1) & (
+        matrix.sum(axis=1) == 1
+    )
+    return one_hot
 
 
-def _resolve_task(task: Task, loss: LossRow | None, k: int, labels: Labels, tolerance: float) -> str:
+def _resolve_task(
+    task: Task, loss: LossRow | None, k: int, labels: Labels, tolerance: float
+) -> str:
     """binary, multiclass or multilabel, from the override, the loss or the shapes."""
     m = labels.n_columns
     if labels.indices is None and m not in (1, k):
@@ -249,7 +294,8 @@ def _resolve_task(task: Task, loss: LossRow | None, k: int, labels: Labels, tole
     if wanted == "multilabel" and k >= 2 and (labels.indices is not None or m != k):
         raise InputError(
             labels.where(0, None),
-            f"multi-label targets need a {k}-column matrix of 0/1 (or [0,1]) values, one per output",
+            f"multi-label targets need a {k}-column matrix of 0/1 (or [0,1]) values, "
+            "one per output",
         )
     if wanted != "auto":
         return "binary" if wanted == "multilabel" and k == 1 else wanted
@@ -265,8 +311,12 @@ def _resolve_task(task: Task, loss: LossRow | None, k: int, labels: Labels, tole
 
 
 def _resolve_outputs(
-    outputs: Outputs, loss: LossRow | None, predictions: FloatArray, task: str,
-    tolerance: float, where: Where,
+    outputs: Outputs,
+    loss: LossRow | None,
+    predictions: FloatArray,
+    task: str,
+    tolerance: float,
+    where: Where,
 ) -> tuple[bool, str, list[str]]:
     """(from_scores, reason, warnings)."""
     if loss is not None:
@@ -283,12 +333,12 @@ def _resolve_outputs(
             row, column = _first(outside)
             value = predictions[row, column if column is not None else 0]
             fix = (
-                "drop --outputs probs" if loss is None
-                else f"use --loss {pick_row(from_scores=True, per_column=loss.per_column, sparse=loss.sparse).name}"
+                "drop --outputs probs" if loss is None else f"use --loss {_scores_twin(loss).name}"
             )
             raise InputError(
                 where(row, column),
-                f"value {_fmt(value)} is not a probability in [0,1]; if these are scores (logits), {fix}",
+                f"value {_fmt(value)} is not a probability in [0,1]; "
+                f"if these are scores (logits), {fix}",
             )
         warnings = []
         if k > 1 and task == "multiclass":
@@ -299,7 +349,11 @@ def _resolve_outputs(
                     f"{where(row, None)}: probabilities sum to {_fmt(predictions[row].sum())}, "
                     f"not 1 ({int(off.sum())} row(s)); they are used as given, not renormalised"
                 )
-        return False, "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)", warnings
+        return (
+            False,
+            "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)",
+            warnings,
+        )
     if minus_inf.any():
         return True, "scores (−∞ entries)", []
     if outside.any():
@@ -310,10 +364,14 @@ def _resolve_outputs(
         return False, "probabilities (rows sum to 1)", []
     if task == "multilabel":
         return False, "probabilities (values in [0,1], multi-hot labels)", []
-    return True, "scores (values in [0,1] but rows do not sum to 1)", [
-        "predictions lie in [0,1] but their rows do not sum to 1, so they are taken as "
-        "scores (logits); if they are probabilities, say --outputs probs"
-    ]
+    return (
+        True,
+        "scores (values in [0,1] but rows do not sum to 1)",
+        [
+            "predictions lie in [0,1] but their rows do not sum to 1, so they are taken as "
+            "scores (logits); if they are probabilities, say --outputs probs"
+        ],
+    )
 
 
 def decide(
@@ -331,8 +389,10 @@ def decide(
 
     >>> d = decide(np.array([[0.5, 1.5, 0.1]]), Labels(matrix=np.array([[1.0]])),
     ...            pred_where=lambda r, c: "p")
-    >>> d.reason
-    '3 classes · scores (values outside [0,1]) · hard targets (integer labels) → sparse-softmax-ce-with-logits'
+    >>> d.loss
+    'sparse-softmax-ce-with-logits'
+    >>> d.outcomes, d.outputs_reason, d.targets_reason
+    ('3 classes', 'scores (values outside [0,1])', 'hard targets (integer labels)')
     """
     k = int(predictions.shape[1])
     dtype = pred_dtype if pred_dtype is not None else predictions.dtype
@@ -346,12 +406,20 @@ def decide(
         return _decide_per_column(
             k, labels, from_scores, targets, outputs_reason, warnings, multi=kind == "multilabel"
         )
-    return _decide_multiclass(k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance)
+    return _decide_multiclass(
+        k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
+    )
 
 
 def _decide_per_column(
-    k: int, labels: Labels, from_scores: bool, targets: Targets, outputs_reason: str,
-    warnings: list[str], *, multi: bool,
+    k: int,
+    labels: Labels,
+    from_scores: bool,
+    targets: Targets,
+    outputs_reason: str,
+    warnings: list[str],
+    *,
+    multi: bool,
 ) -> Decision:
     if labels.indices is not None:
         raise InputError(
@@ -371,7 +439,9 @@ def _decide_per_column(
         value = matrix[row, column if column is not None else 0]
         hint = (
             "; a one-column output needs 0/1 labels or probabilities "
-            "(for K classes give K prediction columns)" if k == 1 else ""
+            "(for K classes give K prediction columns)"
+            if k == 1
+            else ""
         )
         raise InputError(labels.where(row, column), f"label {_fmt(value)} is outside [0,1]{hint}")
     binary_values = (matrix == 0) | (matrix == 1)
@@ -379,26 +449,38 @@ def _decide_per_column(
     if targets == "hard" and not hard:
         row, column = _first(~binary_values)
         value = matrix[row, column if column is not None else 0]
-        raise InputError(labels.where(row, column), f"label {_fmt(value)} is not 0 or 1 (--targets hard)")
+        raise InputError(
+            labels.where(row, column), f"label {_fmt(value)} is not 0 or 1 (--targets hard)"
+        )
     if targets == "soft":
         hard = False
-    row = pick_row(from_scores=from_scores, per_column=True, sparse=False)
+    chosen = pick_row(from_scores=from_scores, per_column=True, sparse=False)
     if multi:
         outcomes = f"{k} labels (multi-label)"
         what = "multi-hot targets" if hard else "soft multi-label targets"
-        why = "rows of 0/1, not all summing to 1" if hard else "values in [0,1], rows not all summing to 1"
+        why = (
+            "rows of 0/1, not all summing to 1"
+            if hard
+            else "values in [0,1], rows not all summing to 1"
+        )
     else:
         outcomes = "1 output column (binary)"
         what = "hard targets" if hard else "soft targets"
         why = "labels in {0,1}" if hard else "labels in [0,1]"
     if targets != "auto":
         why = f"--targets {targets}"
-    return Decision(row, matrix, hard, outcomes, outputs_reason, f"{what} ({why})", warnings)
+    return Decision(chosen, matrix, hard, outcomes, outputs_reason, f"{what} ({why})", warnings)
 
 
 def _decide_multiclass(
-    k: int, labels: Labels, from_scores: bool, targets: Targets, chosen: LossRow | None,
-    outputs_reason: str, warnings: list[str], tolerance: float,
+    k: int,
+    labels: Labels,
+    from_scores: bool,
+    targets: Targets,
+    chosen: LossRow | None,
+    outputs_reason: str,
+    warnings: list[str],
+    tolerance: float,
 ) -> Decision:
     outcomes = f"{k} classes"
     if labels.indices is not None or labels.n_columns == 1:
@@ -412,10 +494,18 @@ def _decide_multiclass(
             row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
             why = f"{why}, one-hot for --{'targets soft' if chosen is None else 'loss'}"
             return Decision(
-                row, _one_hot(indices, k), True, outcomes, outputs_reason, f"hard targets ({why})", warnings
+                row,
+                _one_hot(indices, k),
+                True,
+                outcomes,
+                outputs_reason,
+                f"hard targets ({why})",
+                warnings,
             )
         row = pick_row(from_scores=from_scores, per_column=False, sparse=True)
-        return Decision(row, indices, True, outcomes, outputs_reason, f"hard targets ({why})", warnings)
+        return Decision(
+            row, indices, True, outcomes, outputs_reason, f"hard targets ({why})", warnings
+        )
     matrix = _check_unit_matrix(labels)
     sums = matrix.sum(axis=1)
     off = np.abs(sums - 1.0) > tolerance
@@ -423,14 +513,16 @@ def _decide_multiclass(
         row_index = int(np.argmax(off))
         raise InputError(
             labels.where(row_index, None),
-            f"target row sums to {_fmt(sums[row_index])}, not 1; soft targets must be distributions "
-            "over the classes (or use --task multilabel for multi-hot rows)",
+            f"target row sums to {_fmt(sums[row_index])}, not 1; soft targets must be "
+            "distributions over the classes (or use --task multilabel for multi-hot rows)",
         )
     one_hot = _is_one_hot(matrix)
     hard = bool(one_hot.all())
     if targets == "hard" and not hard:
         row_index = int(np.argmax(~one_hot))
-        raise InputError(labels.where(row_index, None), "target row is not one-hot (--targets hard)")
+        raise InputError(
+            labels.where(row_index, None), "target row is not one-hot (--targets hard)"
+        )
     if targets == "soft":
         hard = False
     if chosen is not None and chosen.sparse:
@@ -442,7 +534,9 @@ def _decide_multiclass(
             )
         row = pick_row(from_scores=from_scores, per_column=False, sparse=True)
         indices = np.argmax(matrix, axis=1).astype(np.int64)
-        return Decision(row, indices, True, outcomes, outputs_reason, "hard targets (one-hot rows)", warnings)
+        return Decision(
+            row, indices, True, outcomes, outputs_reason, "hard targets (one-hot rows)", warnings
+        )
     row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
     if targets != "auto":
         why = f"--targets {targets}"

@@ -1,0 +1,159 @@
+"""``xent`` as a real process: pipes, a closed pipe, stdin, and a pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from . import reference as ref
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SCRIPT = Path(sys.executable).with_name("xent")
+XENT = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "xent_cli"]
+ISSUE_MEAN = float(
+    (ref.sparse_softmax_ce([0.5, 1.5, 0.1], 1) + ref.sparse_softmax_ce([2.2, 1.3, 1.7], 2)) / 2
+)
+
+
+def run(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [*XENT, *args],
+        input=stdin,
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def shell(command: str) -> subprocess.CompletedProcess[bytes]:
+    xent = " ".join(XENT)
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command.replace("xent ", f"{xent} ")],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_console_script_is_installed() -> None:
+    assert SCRIPT.exists() or shutil.which("xent")
+
+
+def test_bare_mean_in_command_substitution() -> None:
+    done = shell(
+        'm=$(xent compute samples/logits.csv samples/classes.csv -r mean) && echo "mean=$m"'
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.decode().strip().removeprefix("mean=")) == pytest.approx(
+        ISSUE_MEAN, rel=1e-15
+    )
+
+
+def test_stdin_pipe_and_csv_downstream() -> None:
+    done = shell(
+        "cat samples/logits.csv | xent compute - samples/onehot.csv | cut -d, -f2 | tail -n +2"
+    )
+    assert done.returncode == 0, done.stderr
+    values = [float(v) for v in done.stdout.decode().split()]
+    assert sum(values) / 2 == pytest.approx(ISSUE_MEAN, rel=1e-15)
+    assert done.stderr == b""
+
+
+def test_python_dash_m() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "xent_cli", "--version"], capture_output=True, timeout=60
+    )
+    assert done.returncode == 0
+    assert done.stdout.decode().startswith("xent ")
+
+
+def test_error_exit_code_and_silence_on_stdout() -> None:
+    done = run("compute", "samples/logits.csv", "samples/nope.csv")
+    assert done.returncode == 66
+    assert done.stdout == b""
+    assert done.stderr.decode() == "xent: samples/nope.csv: no such file\n"
+    bad = run("compute", "-", "samples/classes.csv", stdin=b"1,2,3\n4,x,6\n")
+    assert bad.returncode == 65
+    assert bad.stdout == b""
+    assert bad.stderr.decode() == "xent: <stdin>:2:3: field 2 is 'x', not a number\n"
+
+
+def test_usage_error_exit_code() -> None:
+    done = run("compute", "samples/logits.csv", "samples/classes.csv", "-r", "median")
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.decode().startswith("xent: Invalid value for '--reduction'")
+
+
+def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    scores = tmp_path / "z.npy"
+    labels = tmp_path / "y.npy"
+    np.save(scores, rng.normal(size=(200_000, 4)))
+    np.save(labels, rng.integers(0, 4, 200_000))
+    done = shell(f"xent compute {scores} {labels} | head -1")
+    assert done.stdout == b"row,loss,predicted,target\n"
+    assert done.stderr == b""
+    assert done.returncode == 0
+
+
+def _pty_run(args: list[str], stdin_tty: bool, env: dict[str, str]) -> tuple[int, bytes]:
+    """Run with stdout (and optionally stdin) on a pseudo-terminal; return code and output."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [*XENT, *args],
+        stdout=terminal,
+        stderr=terminal,
+        stdin=terminal if stdin_tty else subprocess.DEVNULL,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "100", **env},
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        if not ready:
+            process.kill()
+            break
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=30), output
+
+
+def test_table_on_a_terminal_with_and_without_colour() -> None:
+    args = ["compute", "samples/scores.csv", "samples/labels.csv"]
+    code, coloured = _pty_run(args, stdin_tty=False, env={"TERM": "xterm-256color", "NO_COLOR": ""})
+    assert code == 0
+    text = coloured.decode()
+    assert "┏" in text
+    assert "perplexity" in text
+    assert "3 classes · scores" in text  # the reason line, on stderr
+    assert "\x1b[" in text
+    code, plain = _pty_run(args, stdin_tty=False, env={"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert code == 0
+    assert "\x1b[3" not in plain.decode()  # no colour codes
+    assert "perplexity" in plain.decode()
+
+
+def test_stdin_on_a_terminal_is_refused_not_waited_on() -> None:
+    code, output = _pty_run(["compute", "-", "samples/classes.csv"], stdin_tty=True, env={})
+    assert code == 2
+    assert b"standard input is a terminal" in output

@@ -1,0 +1,245 @@
+"""Readers: formats, headers, encodings, and exact error positions."""
+
+from __future__ import annotations
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xent_cli import readers
+from xent_cli.errors import InputError, MissingInputError, UsageError, XentError
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def npz_bytes(**arrays: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "expected", "header"),
+    [
+        ("p.csv", b"1,2\n3,4\n", [[1, 2], [3, 4]], None),
+        ("p.tsv", b"1\t2\n3\t4\n", [[1, 2], [3, 4]], None),
+        ("p.txt", b"1\t2\n3\t4\n", [[1, 2], [3, 4]], None),  # tab sniffed
+        ("p.txt", b"1 2\n3   4\n", [[1, 2], [3, 4]], None),  # np.savetxt's default spaces
+        ("p.csv", b"\xef\xbb\xbfa,b\r\n1,2\r\n3,4\r\n\r\n\n", [[1, 2], [3, 4]], ["a", "b"]),
+        ("p.csv", b'"cat","dog"\n1,2\n', [[1, 2]], ["cat", "dog"]),
+        ("p.csv", b"1, 2\n 3 ,4\n", [[1, 2], [3, 4]], None),  # spaces around fields
+        ("p.csv", b"1e-3,-inf\n", [[1e-3, -np.inf]], None),
+        ("p.csv", b"1,2", [[1, 2]], None),  # no final newline
+        ("-", b"0.5\n0.25\n", [[0.5], [0.25]], None),
+    ],
+)
+def test_text_tables(
+    name: str, data: bytes, expected: list[list[float]], header: list[str] | None
+) -> None:
+    source = readers.parse(name, data)
+    assert source.numbers(allow_minus_inf=True).tolist() == expected
+    assert source.header == header
+
+
+def test_blank_lines_inside_are_skipped_but_lines_still_count() -> None:
+    source = readers.parse_text("p.csv", b"1,2\n\n3,x\n")
+    with pytest.raises(InputError, match=r"^p\.csv:3:3: field 2 is 'x', not a number$"):
+        source.numbers(allow_minus_inf=True)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"1,2,3\n4,5\n", r"^p\.csv:2:4: row has 2 fields but the first row has 3$"),
+        (b"1,2\n4,5,6\n", r"^p\.csv:2:5: row has 3 fields but the first row has 2$"),
+        (b"a,b\n1,2\n3\n", r"^p\.csv:3:2: row has 1 fields but the header has 2$"),
+        (b"1,2\n3,abc\n", r"^p\.csv:2:3: field 2 is 'abc', not a number$"),
+        (b"1,2\n3,\n", r"^p\.csv:2:3: field 2 is empty, not a number$"),
+        (b"1,nan\n", r"^p\.csv:1:3: field 2 is 'nan' \(NaN\)"),
+        (b"1,NaN\n", r"^p\.csv:1:3: field 2 is 'NaN' \(NaN\)"),
+        (b"1,2\n3,inf\n", r"^p\.csv:2:3: field 2 is \+∞; only −∞"),
+        (b"1,+Infinity\n", r"^p\.csv:1:3: field 2 is \+∞"),
+        (b"1,1e999\n", r"^p\.csv:1:3: field 2 is '1e999', which overflows float64"),
+        (b"1,-1e999\n", r"^p\.csv:1:3: field 2 is '-1e999', which overflows float64; write -inf"),
+        (b"", r"^p\.csv:1:1: the input is empty"),
+        (b"\n\n  \n", r"^p\.csv:1:1: the input is empty"),
+        (b"a,b\n", r"^p\.csv:2:1: there is a header but no data rows"),
+        (b"1,2\n\xff\xfe,3\n", r"^p\.csv:2:1: byte 0xff is not UTF-8 text"),
+        (b"ab\x00cd", r"^p\.csv:1:1: binary data"),
+    ],
+)
+def test_text_errors_name_line_and_column(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        readers.parse("p.csv", data).numbers(allow_minus_inf=True)
+
+
+def test_minus_infinity_refused_where_not_allowed() -> None:
+    source = readers.parse_text("y.csv", b"0\n-inf\n")
+    with pytest.raises(InputError, match=r"^y\.csv:2:1: field 1 is −∞, which is not allowed here$"):
+        source.numbers(allow_minus_inf=False)
+
+
+def test_header_of_class_names_is_not_taken_for_labels() -> None:
+    names = ["cat", "dog"]
+    with_header = readers.parse_text("y.csv", b"label\ncat\ndog\n", class_names=names)
+    assert with_header.header == ["label"]
+    assert with_header.strings(0) == ["cat", "dog"]
+    without = readers.parse_text("y.csv", b"cat\ndog\n", class_names=names)
+    assert without.header is None
+    assert without.strings(0) == ["cat", "dog"]
+
+
+def test_position_of_a_cell_in_a_labels_file() -> None:
+    source = readers.parse_text("y.csv", b"label\n0\n1\n")
+    assert source.where(1, 0) == "y.csv:3:1"
+    assert source.where_end() == "y.csv:4:1"
+
+
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.float16, np.int64, np.uint8, np.bool_]
+)
+def test_npy_numeric_types_widen_to_float64(dtype: type) -> None:
+    array = np.array([[1, 0], [0, 1]], dtype=dtype)
+    source = readers.parse("p.npy", npy_bytes(array))
+    values = source.numbers(allow_minus_inf=True)
+    assert values.dtype == np.float64
+    assert values.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert source.dtype == np.dtype(dtype)
+
+
+def test_npy_one_dimensional_is_one_column() -> None:
+    source = readers.parse("y.npy", npy_bytes(np.array([0, 2, 1])))
+    assert source.n_columns == 1
+    assert source.numbers(allow_minus_inf=False).tolist() == [[0.0], [2.0], [1.0]]
+
+
+def test_npy_string_labels() -> None:
+    source = readers.parse("y.npy", npy_bytes(np.array(["cat", "dog"])))
+    assert not source.is_numeric(0)
+    assert source.strings(0) == ["cat", "dog"]
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.array([[1.0, np.nan]]), r"^p\.npy: row 1, column 2: value is NaN$"),
+        (np.array([[1.0], [np.inf]]), r"^p\.npy: row 2, column 1: value is \+∞"),
+        (np.zeros((2, 2, 2)), r"^p\.npy: is 3-D \(shape 2×2×2\)"),
+        (np.float64(3.0), r"^p\.npy: is a single value \(0-D\)"),
+        (np.zeros((0, 3)), r"^p\.npy: is empty"),
+        (np.array([1 + 2j]), r"^p\.npy: holds complex128 values"),
+    ],
+)
+def test_npy_errors(array: np.ndarray, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        readers.parse("p.npy", npy_bytes(array)).numbers(allow_minus_inf=True)
+
+
+def test_npy_pickles_are_refused() -> None:
+    data = npy_bytes(np.array([{"a": 1}, 2], dtype=object))
+    with pytest.raises(InputError, match="never unpickles"):
+        readers.parse("p.npy", data)
+
+
+def test_raw_pickle_is_refused() -> None:
+    with pytest.raises(InputError, match="pickle"):
+        readers.parse("p.pkl", pickle.dumps([1, 2]))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"hello", r"^p\.npy: is not a \.npy file"),
+        (npy_bytes(np.zeros((4, 4)))[:100], r"^p\.npy: is not a valid \.npy file"),
+        (b"\x93NUMPY\x09\x00garbage", r"^p\.npy: is not a valid \.npy file"),
+    ],
+)
+def test_garbage_and_truncated_npy(data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        readers.parse("p.npy", data)
+
+
+def test_npz_key_selection() -> None:
+    data = npz_bytes(logits=np.array([[1.0, 2.0]]), labels=np.array([1]))
+    assert readers.parse("d.npz", data, key="logits").numbers(allow_minus_inf=True).tolist() == [
+        [1.0, 2.0]
+    ]
+    with pytest.raises(
+        UsageError, match=r"holds several arrays \(logits, labels\); choose one with --key"
+    ):
+        readers.parse("d.npz", data)
+    with pytest.raises(UsageError, match="has no array 'nope'"):
+        readers.parse("d.npz", data, key="nope")
+    single = npz_bytes(only=np.array([[0.5]]))
+    source = readers.parse("d.npz", single)
+    assert source.name == "d.npz[only]"
+    with pytest.raises(InputError, match=r"^d\.npz: is not a valid \.npz"):
+        readers.parse("d.npz", data[:60])
+
+
+def test_npz_with_object_array_is_refused() -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, bad=np.array([{}, 1], dtype=object))
+    with pytest.raises(InputError, match="never unpickles"):
+        readers.parse("d.npz", buffer.getvalue())
+
+
+def test_missing_and_unreadable_files(tmp_path: object) -> None:
+    with pytest.raises(MissingInputError, match=r"nope\.csv: no such file"):
+        readers.read("nope.csv")
+    with pytest.raises(MissingInputError, match="is a directory"):
+        readers.read(str(tmp_path))
+
+
+def test_stdin_source() -> None:
+    source = readers.read("-", stdin=io.BytesIO(b"1,2\n"))
+    assert source.name == "<stdin>"
+    assert source.numbers(allow_minus_inf=True).tolist() == [[1.0, 2.0]]
+    npy = readers.read("-", stdin=io.BytesIO(npy_bytes(np.eye(2))))
+    assert isinstance(npy, readers.ArraySource)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=300), st.sampled_from(["x.csv", "x.tsv", "x.npy", "x.npz", "x", "-"]))
+def test_random_bytes_never_raise_anything_but_xent_errors(data: bytes, name: str) -> None:
+    try:
+        source = readers.parse(name, data)
+        source.numbers(allow_minus_inf=True)
+        source.strings(0)
+    except XentError:
+        pass
+
+
+csv_cell = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["", "abc", '"q"', "1e999", "-inf", " 3 ", "0x10", "1_0", "nan", "\u00a0"]),
+)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(csv_cell, min_size=1, max_size=4), min_size=1, max_size=5),
+    st.sampled_from([",", "\t", ";", " "]),
+)
+def test_malformed_csv_gives_xent_errors_or_finite_numbers(rows: list[list[str]], sep: str) -> None:
+    data = "\n".join(sep.join(row) for row in rows).encode()
+    try:
+        values = readers.parse("m.csv", data).numbers(allow_minus_inf=False)
+    except XentError:
+        return
+    assert np.isfinite(values).all()
+
+
+@pytest.mark.parametrize("cell", ["1_0", "１", "0x10", "1e", "1d3", "\u00a0"])
+def test_cells_python_would_take_but_loadtxt_would_not_are_named(cell: str) -> None:
+    source = readers.parse_text("p.csv", f"1,2\n3,{cell}\n".encode())
+    with pytest.raises(InputError, match=r"^p\.csv:2:3: field 2 is .*not a number$"):
+        source.numbers(allow_minus_inf=True)
