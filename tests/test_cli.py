@@ -474,3 +474,11 @@ def test_help_and_version() -> None:
     code, out, _ = xent()
     assert code == 0
     assert "compute" in out
+
+
+def test_labels_mixing_numbers_and_names_name_the_bad_row(tmp_path: Path) -> None:
+    scores = write(tmp_path, "z.csv", "1,2,3\n4,5,6\n")
+    labels = write(tmp_path, "y.csv", "0\ndog\n")
+    code, out, err = xent("compute", scores, labels)
+    assert (code, out) == (65, "")
+    assert err == f"xent: {labels}:2:1: field 1 is 'dog', not a number\n"

@@ -264,3 +264,11 @@ def test_table_data() -> None:
     assert loss_row("binary-ce").per_column
     with pytest.raises(UsageError, match="unknown loss"):
         loss_row("hinge")
+
+
+@pytest.mark.parametrize(
+    ("label", "message"), [(1e20, "label 1e\\+20 is out of range"), (-1e20, "negative")]
+)
+def test_huge_labels_are_reported_not_wrapped(label: float, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        run(SCORES, [0, label])

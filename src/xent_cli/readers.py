@@ -57,7 +57,7 @@ class Source(Protocol):
         ...
 
     def is_numeric(self, column: int) -> bool:
-        """True when every cell of ``column`` reads as a number."""
+        """True when ``column`` holds numbers (not class names)."""
         ...
 
 
@@ -245,8 +245,9 @@ class TextSource:
         return [self.cells(row)[column] for row in range(self.n_rows)]
 
     def is_numeric(self, column: int) -> bool:
-        self._check_widths()
-        return all(_is_number(self.cells(row)[column]) for row in range(self.n_rows))
+        """Judged by the first data row: a later non-number is then an error with its place."""
+        cells = self.cells(0)
+        return column < len(cells) and _is_number(cells[column])
 
 
 @dataclass

@@ -223,25 +223,29 @@ def _indices_from_column(labels: Labels, n_classes: int, binary_hint: bool) -> I
         raise InputError(
             labels.where(row, 0), f"label {_fmt(column[row])} is not a class index{hint}"
         )
-    return _check_range(column.astype(np.int64), n_classes, labels)
+    return _check_range(column, n_classes, labels)
 
 
-def _check_range(indices: IntArray, n_classes: int, labels: Labels) -> IntArray:
+def _check_range(
+    indices: npt.NDArray[np.int64] | npt.NDArray[np.float64], n_classes: int, labels: Labels
+) -> IntArray:
+    """Indices in 0…K−1, checked before the cast to int64 (so 1e20 is out of range, not garbage)."""
     negative = indices < 0
     if negative.any():
         row = int(np.argmax(negative))
         raise InputError(
-            labels.where(row, 0), f"label {indices[row]} is negative; class indices count from 0"
+            labels.where(row, 0),
+            f"label {_fmt(indices[row])} is negative; class indices count from 0",
         )
     beyond = indices >= n_classes
     if beyond.any():
         row = int(np.argmax(beyond))
         raise InputError(
             labels.where(row, 0),
-            f"label {indices[row]} is out of range for {n_classes} classes "
+            f"label {_fmt(indices[row])} is out of range for {n_classes} classes "
             f"(valid: 0–{n_classes - 1})",
         )
-    return indices
+    return indices.astype(np.int64)
 
 
 def _check_unit_matrix(labels: Labels) -> FloatArray:
