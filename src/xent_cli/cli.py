@@ -11,13 +11,18 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import IO, Annotated, BinaryIO, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, BinaryIO, TypeVar
 
 import typer
 from typer.core import TyperGroup
 
 from . import __version__
 from .errors import ExitCode, UsageError, XentError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .transform import Matrix
 
 T = TypeVar("T")
 
@@ -317,6 +322,140 @@ def compute(
     _guarded(debug, run)
 
 
+KeyOption = Annotated[
+    str | None, typer.Option(help="The array of a .npz file to read.", show_default=False)
+]
+ScoresArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Scores (logits): CSV, TSV, .npy or .npz; - or nothing reads stdin.",
+        show_default=False,
+    ),
+]
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  xent softmax samples/logits.csv\n\n"
+        "  xent softmax samples/logits.csv --temperature 2 --log\n\n"
+        "  xent softmax z.csv | xent compute - y.csv"
+    ),
+)
+def softmax(
+    scores: ScoresArgument = "-",
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", "-t", help="Softmax of z/T; T > 1 flattens, T < 1 sharpens."),
+    ] = 1.0,
+    log: Annotated[
+        bool, typer.Option("--log", help="Log-softmax, z − logsumexp(z), exact for large |z|.")
+    ] = False,
+    argmax: Annotated[
+        bool, typer.Option("--argmax", help="Print only the winning class of each row.")
+    ] = False,
+    fmt: FormatOption = Format.auto,
+    key: KeyOption = None,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Softmax of each row of SCORES: pₖ = e^(zₖ) / Σⱼ e^(zⱼ), with the argmax class."""
+    terminal = Terminal.current()
+
+    def run() -> None:
+        from .transform import softmax_matrix
+
+        _check_stdin([scores], terminal)
+        matrix = softmax_matrix(scores, terminal.stdin, key=key, temperature=temperature, log=log)
+        if argmax:
+            _emit_argmax(matrix, fmt, terminal, log=log)
+        else:
+            _emit_matrix(matrix, fmt, terminal, quiet, bars=not log)
+
+    _guarded(debug, run)
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  xent sigmoid samples/tags_logits.csv\n\n"
+        "  xent sigmoid samples/tags_logits.csv -f json"
+    ),
+)
+def sigmoid(
+    scores: ScoresArgument = "-",
+    fmt: FormatOption = Format.auto,
+    key: KeyOption = None,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """σ(z) = 1 / (1 + e^(−z)) of every score: binary and multi-label probabilities."""
+    terminal = Terminal.current()
+
+    def run() -> None:
+        from .transform import sigmoid_matrix
+
+        _check_stdin([scores], terminal)
+        matrix = sigmoid_matrix(scores, terminal.stdin, key=key)
+        _emit_matrix(matrix, fmt, terminal, quiet, bars=True)
+
+    _guarded(debug, run)
+
+
+def _format_for(fmt: Format, terminal: Terminal) -> str:
+    """``auto`` is a table on a terminal and CSV in a pipe."""
+    if fmt is Format.auto:
+        return "table" if terminal.stdout_is_tty else "csv"
+    chosen: str = fmt.value
+    return chosen
+
+
+def _write(terminal: Terminal, text: str) -> None:
+    terminal.stdout.write(text)
+    terminal.stdout.flush()
+
+
+def _console(terminal: Terminal) -> Console:
+    """A Rich console on stdout, made now so it sees the environment (NO_COLOR, COLUMNS)."""
+    from rich.console import Console
+
+    return Console(file=terminal.stdout, highlight=False)
+
+
+def _emit_matrix(
+    matrix: Matrix, fmt: Format, terminal: Terminal, quiet: bool, *, bars: bool
+) -> None:
+    from . import render
+
+    chosen = _format_for(fmt, terminal)
+    if chosen == "table":
+        console = _console(terminal)
+        table = render.probability_table(
+            matrix.values, matrix.names, bars=bars, winners=matrix.winners, width=console.width
+        )
+        console.print(table)
+        return
+    text, nulls = render.matrix_text(matrix.values, chosen, matrix.header)  # type: ignore[arg-type]
+    if nulls and not quiet:
+        _say("warning: −∞ values are written as null (JSON has no Infinity)")
+    _write(terminal, text)
+
+
+def _emit_argmax(matrix: Matrix, fmt: Format, terminal: Terminal, *, log: bool) -> None:
+    from . import render
+
+    assert matrix.winners is not None
+    names = matrix.names
+    classes = [names[int(w)] for w in matrix.winners]
+    chosen = _format_for(fmt, terminal)
+    if chosen != "table":
+        text = render.labels_text(classes, chosen, numeric=matrix.header is None)  # type: ignore[arg-type]
+        _write(terminal, text)
+        return
+    picked = matrix.values[range(len(classes)), matrix.winners]
+    _console(terminal).print(render.argmax_table(classes, picked, log=log))
+
+
 def _emit(
     result: object, fmt: Format, reduction: Reduction, quiet: bool, terminal: Terminal
 ) -> None:
@@ -331,12 +470,9 @@ def _emit(
         for warning in result.warnings:
             _say(f"warning: {warning}")
     if chosen == "table":
-        from rich.console import Console
-
         if not quiet:
             _say(result.decision.reason)
-        console = Console(file=terminal.stdout, highlight=False)
-        render.print_table(console, result, reduction.value)
+        render.print_table(_console(terminal), result, reduction.value)
         return
     text = render.machine_text(result, chosen, reduction.value)  # type: ignore[arg-type]
     terminal.stdout.write(text)

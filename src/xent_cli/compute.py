@@ -14,6 +14,7 @@ from . import losses
 from .errors import InputError, UsageError
 from .readers import ArraySource, TextSource, parse_number, read
 from .table import Decision, Labels, Outputs, Targets, Task, decide
+from .transform import check_not_all_masked
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -268,12 +269,7 @@ def compute(inputs: Inputs, settings: Settings) -> Result:
     if not 0.0 <= settings.epsilon < 0.5:
         raise UsageError(f"--epsilon must be in [0, 0.5), not {settings.epsilon}")
     predictions = inputs.predictions
-    all_masked = np.isneginf(predictions).all(axis=1)
-    if all_masked.any():
-        row = int(np.argmax(all_masked))
-        raise InputError(
-            inputs.pred_where(row, None), "every score in this row is −∞ (nothing left to predict)"
-        )
+    check_not_all_masked(predictions, inputs.pred_where)
     decision = decide(
         predictions,
         inputs.labels,
