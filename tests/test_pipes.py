@@ -157,3 +157,27 @@ def test_stdin_on_a_terminal_is_refused_not_waited_on() -> None:
     code, output = _pty_run(["compute", "-", "samples/classes.csv"], stdin_tty=True, env={})
     assert code == 2
     assert b"standard input is a terminal" in output
+
+
+def test_softmax_pipes_into_compute() -> None:
+    done = shell("xent softmax samples/logits.csv | xent compute - samples/classes.csv -f json")
+    assert done.returncode == 0, done.stderr
+    import json
+
+    data = json.loads(done.stdout)
+    assert data["loss"] == "sparse-categorical-ce"
+    assert data["mean"] == pytest.approx(ISSUE_MEAN, rel=1e-14)
+
+
+def test_softmax_with_missing_argument_reads_stdin() -> None:
+    done = shell("printf '0,0\\n' | xent softmax")
+    assert done.stdout == b"0.5,0.5\n"
+
+
+def test_softmax_closed_pipe_on_large_input_is_quiet(tmp_path: Path) -> None:
+    scores = tmp_path / "z.npy"
+    np.save(scores, np.random.default_rng(5).normal(size=(300_000, 5)))
+    done = shell(f"xent softmax {scores} | head -1")
+    assert len(done.stdout.decode().split(",")) == 5
+    assert done.stderr == b""
+    assert done.returncode == 0
