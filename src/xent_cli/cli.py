@@ -402,6 +402,117 @@ def sigmoid(
     _guarded(debug, run)
 
 
+class OutcomeCount(str, Enum):
+    two = "2"
+    many = "many"
+
+
+@app.command(
+    epilog=(
+        "Examples:\n\n"
+        "  xent explain\n\n"
+        "  xent explain --outcomes many --outputs scores --targets soft\n\n"
+        "  xent explain samples/scores.csv samples/labels.csv\n\n"
+        "  xent explain --multilabel -f json | jq -r .loss"
+    ),
+)
+def explain(
+    predictions: Annotated[
+        str | None,
+        typer.Argument(
+            help="Model outputs to run the detection on (optional).", show_default=False
+        ),
+    ] = None,
+    labels: Annotated[
+        str | None, typer.Argument(help="Targets for PREDICTIONS.", show_default=False)
+    ] = None,
+    outcomes: Annotated[
+        OutcomeCount | None,
+        typer.Option(help="2 outcomes (one output column) or many classes.", show_default=False),
+    ] = None,
+    outputs: Annotated[
+        Outputs | None,
+        typer.Option(help="The predictions are probabilities or scores.", show_default=False),
+    ] = None,
+    targets: Annotated[
+        Targets | None,
+        typer.Option(help="The targets are hard (one class) or soft.", show_default=False),
+    ] = None,
+    multilabel: Annotated[
+        bool, typer.Option("--multilabel", help="Several yes/no labels per row.")
+    ] = False,
+    fmt: FormatOption = Format.auto,
+    key: KeyOption = None,
+    label_key: Annotated[
+        str | None, typer.Option(help="The array of a .npz LABELS file.", show_default=False)
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(help="Take the labels from this column of PREDICTIONS.", show_default=False),
+    ] = None,
+    quiet: QuietOption = False,
+    debug: DebugOption = False,
+) -> None:
+    """Explain the decision table: which loss fits, why, and a worked example.
+
+    With no arguments, the table itself; with --outcomes/--outputs/--targets/--multilabel,
+    the matching row; with PREDICTIONS and LABELS, the detection on those files.
+    """
+    terminal = Terminal.current()
+
+    def run() -> None:
+        from . import explain as content
+        from . import render_explain
+
+        outputs_value = None if outputs in (None, Outputs.auto) else outputs.value
+        targets_value = None if targets in (None, Targets.auto) else targets.value
+        outcomes_value = None if outcomes is None else outcomes.value
+        subject: content.Choice | content.DataExplanation | None = None
+        if predictions is not None:
+            from .compute import Settings, load
+            from .compute import compute as compute_result
+
+            _check_stdin([predictions, labels], terminal)
+            task = (
+                "multilabel"
+                if multilabel
+                else {"2": "binary", "many": "multiclass"}.get(outcomes_value or "", "auto")
+            )
+            settings = Settings(
+                outputs=outputs_value or "auto",
+                targets=targets_value or "auto",
+                task=task,  # type: ignore[arg-type]
+                key=key,
+                label_key=label_key,
+                label_column=label_column,
+            )
+            inputs = load(predictions, labels, settings, stdin=terminal.stdin)
+            result = compute_result(inputs, settings)
+            subject = content.explain_decision(
+                result.decision, inputs.predictions, settings.epsilon
+            )
+        elif outcomes_value or outputs_value or targets_value or multilabel:
+            subject = content.choose(
+                outcomes=outcomes_value,  # type: ignore[arg-type]
+                outputs=outputs_value,
+                targets=targets_value,
+                multilabel=multilabel,
+            )
+        chosen = _format_for(fmt, terminal)
+        if chosen != "table":
+            _write(terminal, render_explain.machine_text(subject, chosen))
+            return
+        console = _console(terminal)
+        if isinstance(subject, content.Choice):
+            render_explain.print_choice(console, subject)
+        elif isinstance(subject, content.DataExplanation):
+            render_explain.print_data(console, subject)
+        else:
+            render_explain.print_table(console)
+
+    _guarded(debug, run)
+
+
 def _format_for(fmt: Format, terminal: Terminal) -> str:
     """``auto`` is a table on a terminal and CSV in a pipe."""
     if fmt is Format.auto:

@@ -25,86 +25,100 @@ Task = Literal["auto", "binary", "multiclass", "multilabel"]
 
 @dataclass(frozen=True)
 class LossRow:
-    """One row of the decision table (DESIGN §1)."""
+    """One row of the decision table (DESIGN §1), with its names in the frameworks."""
 
     name: str
     outcomes: str
     predictions: str
     targets: str
     formula: str
-    frameworks: str
+    tensorflow: str
+    keras: str
+    pytorch: str
     from_scores: bool
     sparse: bool
     per_column: bool  # sigmoid/binary: each column is its own yes/no question
 
+    @property
+    def frameworks(self) -> str:
+        return f"{self.tensorflow}; {self.keras}; {self.pytorch}"
+
 
 LOSS_ROWS: tuple[LossRow, ...] = (
     LossRow(
-        "binary-ce",
-        "1 column per label",
-        "probability p",
-        "any y ∈ [0,1]",
-        "−[y·log p + (1−y)·log(1−p)]",
-        "keras.losses.BinaryCrossentropy(), torch.nn.BCELoss",
+        name="binary-ce",
+        outcomes="1 column per label",
+        predictions="probability p",
+        targets="any y ∈ [0,1]",
+        formula="−[y·log p + (1−y)·log(1−p)]",
+        tensorflow="tf.keras.losses.binary_crossentropy(y, p)",
+        keras="keras.losses.BinaryCrossentropy()",
+        pytorch="torch.nn.BCELoss()",
         from_scores=False,
         sparse=False,
         per_column=True,
     ),
     LossRow(
-        "categorical-ce",
-        "K ≥ 2",
-        "probabilities",
-        "soft (or one-hot)",
-        "−Σₖ yₖ·log pₖ",
-        "keras.losses.CategoricalCrossentropy()",
+        name="categorical-ce",
+        outcomes="K ≥ 2",
+        predictions="probabilities",
+        targets="soft (or one-hot)",
+        formula="−Σₖ yₖ·log pₖ",
+        tensorflow="tf.keras.losses.categorical_crossentropy(y, p)",
+        keras="keras.losses.CategoricalCrossentropy()",
+        pytorch="no built-in: -(y * p.log()).sum(dim=1)",
         from_scores=False,
         sparse=False,
         per_column=False,
     ),
     LossRow(
-        "sparse-categorical-ce",
-        "K ≥ 2",
-        "probabilities",
-        "hard index c",
-        "−log p_c",
-        "keras.losses.SparseCategoricalCrossentropy(), torch.nn.NLLLoss on log p",
+        name="sparse-categorical-ce",
+        outcomes="K ≥ 2",
+        predictions="probabilities",
+        targets="hard index c",
+        formula="−log p_c",
+        tensorflow="tf.keras.losses.sparse_categorical_crossentropy(c, p)",
+        keras="keras.losses.SparseCategoricalCrossentropy()",
+        pytorch="torch.nn.NLLLoss() on p.log()",
         from_scores=False,
         sparse=True,
         per_column=False,
     ),
     LossRow(
-        "sigmoid-ce-with-logits",
-        "1 column per label",
-        "score z",
-        "any y ∈ [0,1]",
-        "max(z,0) − z·y + log(1+e^(−|z|))",
-        "tf.nn.sigmoid_cross_entropy_with_logits, BinaryCrossentropy(from_logits=True), "
-        "torch.nn.BCEWithLogitsLoss",
+        name="sigmoid-ce-with-logits",
+        outcomes="1 column per label",
+        predictions="score z",
+        targets="any y ∈ [0,1]",
+        formula="max(z,0) − z·y + log(1+e^(−|z|))",
+        tensorflow="tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z)",
+        keras="keras.losses.BinaryCrossentropy(from_logits=True)",
+        pytorch="torch.nn.BCEWithLogitsLoss()",
         from_scores=True,
         sparse=False,
         per_column=True,
     ),
     LossRow(
-        "softmax-ce-with-logits",
-        "K ≥ 2",
-        "scores",
-        "soft (or one-hot)",
-        "logsumexp(z) − Σₖ yₖ·zₖ",
-        "tf.nn.softmax_cross_entropy_with_logits, CategoricalCrossentropy(from_logits=True), "
-        "torch.nn.CrossEntropyLoss with probability targets",
+        name="softmax-ce-with-logits",
+        outcomes="K ≥ 2",
+        predictions="scores",
+        targets="soft (or one-hot)",
+        formula="logsumexp(z) − Σₖ yₖ·zₖ",
+        tensorflow="tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)",
+        keras="keras.losses.CategoricalCrossentropy(from_logits=True)",
+        pytorch="torch.nn.CrossEntropyLoss() with probability targets",
         from_scores=True,
         sparse=False,
         per_column=False,
     ),
     LossRow(
-        "sparse-softmax-ce-with-logits",
-        "K ≥ 2",
-        "scores",
-        "hard index c",
-        "logsumexp(z) − z_c",
-        "tf.nn.sparse_softmax_cross_entropy_with_logits, "
-        "SparseCategoricalCrossentropy(from_logits=True), "
-        "torch.nn.CrossEntropyLoss with class indices",
+        name="sparse-softmax-ce-with-logits",
+        outcomes="K ≥ 2",
+        predictions="scores",
+        targets="hard index c",
+        formula="logsumexp(z) − z_c",
+        tensorflow="tf.nn.sparse_softmax_cross_entropy_with_logits(labels=c, logits=z)",
+        keras="keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
+        pytorch="torch.nn.CrossEntropyLoss() with class indices",
         from_scores=True,
         sparse=True,
         per_column=False,

@@ -1,0 +1,472 @@
+"""What ``xent explain`` says: the matching row, why, the pitfalls, and worked examples.
+
+Everything here is data (no printing); every number in it is computed by xent's own
+kernels when the explanation is built, never typed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from . import losses
+from .table import LOSS_ROWS, Decision, LossRow, pick_row
+
+Outcomes = Literal["2", "many"]
+FloatArray = npt.NDArray[np.float64]
+
+GLOSSARY: tuple[tuple[str, str], ...] = (
+    (
+        "scores (logits)",
+        "the raw outputs of a model's last layer, before any sigmoid or softmax: any real "
+        "number, and only their differences within a row matter to a softmax.",
+    ),
+    (
+        "probabilities",
+        "outputs already squashed into [0,1]: by a sigmoid (each column on its own) or by a "
+        "softmax (each row sums to 1).",
+    ),
+    (
+        "hard targets",
+        "each row names exactly one right answer: a class index, a class name, or a one-hot "
+        "row such as 0,1,0.",
+    ),
+    (
+        "soft targets",
+        "each row spreads belief over the classes, e.g. 0.7,0.2,0.1 (label smoothing, "
+        "distillation, annotator votes); for one output column, a probability in [0,1].",
+    ),
+    (
+        "multi-class",
+        "exactly one of K classes is true, so the classes compete: one softmax over the row.",
+    ),
+    (
+        "multi-label",
+        "several yes/no questions per row (a photo can show a dog and a cat): one sigmoid "
+        "per column, and the row's loss is the mean over its columns.",
+    ),
+    (
+        'fused "with logits" forms',
+        "they take scores and never form a probability first, so log(0) and e^1000 never "
+        "happen: the loss stays finite and exact where log(softmax(z)) or log(sigmoid(z)) "
+        "overflows to ∞.",
+    ),
+)
+
+
+@dataclass
+class Step:
+    """One line of a worked example: what was done and the numbers it gave."""
+
+    label: str
+    values: list[float]
+
+
+@dataclass
+class Example:
+    """A worked example: inputs, the steps from scores (or probabilities) to the loss."""
+
+    steps: list[Step]
+    loss: float
+    note: str = ""
+
+
+@dataclass
+class Choice:
+    """The row that fits a description of the problem, with why and what to avoid."""
+
+    row: LossRow
+    outcomes: Outcomes
+    outputs: str
+    targets: str
+    multilabel: bool
+    assumed: list[str]
+    why: list[str]
+    pitfalls: list[str]
+    example: Example
+
+
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in np.atleast_1d(np.asarray(values, dtype=np.float64)).tolist()]
+
+
+def walk(
+    row: LossRow, outputs: FloatArray, target: FloatArray | int, epsilon: float = 1e-7
+) -> Example:
+    """The steps of ``row``'s loss for one row of outputs and its target.
+
+    >>> example = walk(LOSS_ROWS[4], np.array([1.0, -3.0, 10.0]), np.array([0.1, 0.02, 0.88]))
+    >>> [step.label for step in example.steps][:3]
+    ['scores z', 'softmax p = e^z / Σ e^z', 'log p = z − logsumexp(z)']
+    >>> round(example.loss, 8)
+    1.16012566
+    """
+    z = np.asarray(outputs, dtype=np.float64)
+    if row.per_column:
+        y = np.asarray(target, dtype=np.float64).reshape(z.shape)
+        if row.from_scores:
+            per_column = losses.sigmoid_ce_with_logits(z, y)
+            steps = [
+                Step("scores z", _floats(z)),
+                Step("targets y", _floats(y)),
+                Step("σ(z) = 1 / (1 + e^(−z))", _floats(losses.sigmoid(z))),
+                Step("max(z,0) − z·y + log(1 + e^(−|z|))", _floats(per_column)),
+            ]
+        else:
+            p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
+            per_column = losses.binary_ce(z, y, epsilon)
+            steps = [
+                Step("probabilities p", _floats(z)),
+                Step("targets y", _floats(y)),
+                Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
+                Step("−[y·log p + (1−y)·log(1−p)]", _floats(per_column)),
+            ]
+        loss = float(np.mean(per_column))
+        if z.size > 1:
+            steps.append(Step("loss = mean over the columns", [loss]))
+        return Example(steps, loss)
+    if row.sparse:
+        c = int(np.asarray(target).reshape(-1)[0])
+        if row.from_scores:
+            log_p = losses.log_softmax(z)
+            steps = [
+                Step("scores z", _floats(z)),
+                Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
+                Step("log p = z − logsumexp(z)", _floats(log_p)),
+            ]
+            loss = float(losses.sparse_softmax_ce_with_logits(z[np.newaxis], [c])[0])
+        else:
+            p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
+            steps = [
+                Step("probabilities p", _floats(z)),
+                Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
+            ]
+            loss = float(losses.sparse_categorical_ce(z[np.newaxis], [c], epsilon)[0])
+        steps.append(Step(f"loss = −log p_c, with c = {c}", [loss]))
+        return Example(steps, loss)
+    y = np.asarray(target, dtype=np.float64).reshape(z.shape)
+    if row.from_scores:
+        log_p = losses.log_softmax(z)
+        steps = [
+            Step("scores z", _floats(z)),
+            Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
+            Step("log p = z − logsumexp(z)", _floats(log_p)),
+        ]
+        loss = float(losses.softmax_ce_with_logits(z[np.newaxis], y[np.newaxis])[0])
+    else:
+        p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
+        with np.errstate(divide="ignore"):
+            log_p = np.log(p)
+        steps = [
+            Step("probabilities p", _floats(z)),
+            Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
+            Step("log p", _floats(log_p)),
+        ]
+        loss = float(losses.categorical_ce(z[np.newaxis], y[np.newaxis], epsilon)[0])
+    weighted = np.zeros_like(log_p)
+    np.multiply(y, log_p, out=weighted, where=y != 0)
+    steps.append(Step("y · log p", _floats(weighted)))
+    steps.append(Step("loss = −Σ y·log p", [loss]))
+    return Example(steps, loss)
+
+
+# The inputs of each row's worked example: (outputs, target) with single- and multi-label forms.
+EXAMPLE_SCORES = np.array([1.0, -3.0, 10.0])
+EXAMPLE_SOFT = np.array([0.1, 0.02, 0.88])
+EXAMPLE_PROBS = np.array([0.2, 0.7, 0.1])
+
+
+def example_for(row: LossRow, multilabel: bool, soft: bool) -> Example:
+    """The worked example of ``row`` (the issue's scores [1, −3, 10] where they fit)."""
+    if row.per_column:
+        if multilabel:
+            outputs = np.array([2.0, -1.0, 0.5]) if row.from_scores else np.array([0.8, 0.3, 0.6])
+            target = np.array([1.0, 0.0, 0.7 if soft else 1.0])
+        else:
+            outputs = np.array([2.0]) if row.from_scores else np.array([0.8])
+            target = np.array([0.7 if soft else 1.0])
+        return walk(row, outputs, target)
+    outputs = EXAMPLE_SCORES if row.from_scores else EXAMPLE_PROBS
+    if row.sparse:
+        return walk(row, outputs, 2 if row.from_scores else 1)
+    target = EXAMPLE_SOFT if soft or row.from_scores else np.array([0.0, 1.0, 0.0])
+    return walk(row, outputs, target)
+
+
+def _g(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _list(values: Any) -> str:
+    return "[" + ", ".join(_g(v) for v in _floats(values)) + "]"
+
+
+def pitfalls(row: LossRow, multilabel: bool) -> list[str]:
+    """What goes wrong with the tempting alternatives to ``row``, with numbers xent computed."""
+    notes: list[str] = []
+    if row.per_column:
+        one = losses.softmax([2.0])
+        notes.append(
+            "Softmax over a single output column always gives probability "
+            f"{_g(float(one[0]))}: softmax([z]) = [1] for every z, so a softmax loss on a binary "
+            "output is 0 whatever the label. Use a sigmoid per column."
+        )
+        z = np.array([5.0, -5.0, 5.0])
+        notes.append(
+            "A softmax loss on multi-label rows forces the labels to compete: for scores "
+            f"{_list(z)} and two true labels, softmax gives {_list(losses.softmax(z))} "
+            f"(the true labels share one unit of probability) while sigmoid gives "
+            f"{_list(losses.sigmoid(z))}."
+        )
+        fused = float(losses.sigmoid_ce_with_logits([-800.0], [1.0])[0])
+        naive = float(losses.sigmoid([-800.0])[0])
+        notes.append(
+            f"log of a sigmoid computed separately overflows: σ(−800) = {_g(naive)} in float64, "
+            f"so −log σ(−800) = ∞; the fused with-logits form gives {_g(fused)} exactly."
+        )
+    else:
+        fused = float(losses.sparse_softmax_ce_with_logits([[1000.0, 0.0]], [1])[0])
+        notes.append(
+            "log of a softmax computed separately overflows: softmax([1000, 0]) = "
+            f"{_list(losses.softmax([1000.0, 0.0]))}, so −log p₁ = ∞; the fused form "
+            f"logsumexp(z) − z₁ gives {_g(fused)} exactly."
+        )
+        if multilabel:
+            notes.append("These rows are multi-label: a softmax makes their labels compete.")
+        twice = float(losses.sparse_softmax_ce_with_logits([EXAMPLE_PROBS], [1])[0])
+        right = float(losses.sparse_categorical_ce([EXAMPLE_PROBS], [1])[0])
+        notes.append(
+            "Giving probabilities to a with-logits loss applies softmax twice: for p = "
+            f"{_list(EXAMPLE_PROBS)} and class 1 it reports {_g(twice)} instead of "
+            f"−log 0.7 = {_g(right)}, a wrong number that looks plausible."
+        )
+        if row.sparse:
+            notes.append(
+                "Class indices take the sparse row; one-hot rows take the non-sparse row and "
+                "give the same number. Soft targets (label smoothing, distillation) need the "
+                "non-sparse row."
+            )
+    if not row.from_scores:
+        clipped = float(losses.binary_ce([3.0], [1.0])[0])
+        notes.append(
+            "Giving scores to a probability loss clips them into [ε, 1−ε]: a score of 3 with "
+            f"label 1 becomes loss {_g(clipped)}, as if the model were certain. Use the "
+            f"{pick_row(from_scores=True, per_column=row.per_column, sparse=row.sparse).name} row."
+        )
+    return notes
+
+
+def _why(
+    row: LossRow, outcomes: Outcomes, outputs: str, targets: str, multilabel: bool
+) -> list[str]:
+    reasons: list[str] = []
+    if multilabel:
+        reasons.append(
+            "Several yes/no questions per row (multi-label): each output column gets its own "
+            "sigmoid, and a row's loss is the mean over its columns."
+        )
+    elif outcomes == "2":
+        reasons.append(
+            "Two outcomes as one output column: a sigmoid turns it into P(yes). "
+            "(With two softmax columns instead, use the K ≥ 2 rows.)"
+        )
+    else:
+        reasons.append("K ≥ 2 mutually exclusive classes: one softmax over each row.")
+    if outputs == "scores":
+        reasons.append(
+            "The predictions are scores (logits), so the fused with-logits form applies the "
+            "sigmoid/softmax and the log in one exact step."
+        )
+    else:
+        reasons.append(
+            "The predictions are already probabilities, so only the log is taken, after "
+            "clipping to [ε, 1−ε] (ε = 1e-7)."
+        )
+    if row.per_column:
+        reasons.append(
+            "Targets may be 0/1 or any probability in [0,1]: the same formula covers hard and soft."
+        )
+    elif row.sparse:
+        reasons.append("Hard targets as class indices: the loss reads one log-probability per row.")
+    else:
+        reasons.append(
+            f"{'Soft' if targets == 'soft' else 'One-hot'} targets: the loss sums yₖ·log pₖ over "
+            "the classes."
+        )
+    return reasons
+
+
+def choose(
+    *,
+    outcomes: Outcomes | None = None,
+    outputs: str | None = None,
+    targets: str | None = None,
+    multilabel: bool = False,
+) -> Choice:
+    """The row for a described problem; unspecified answers take the commonest case.
+
+    >>> choose(outcomes="many", outputs="scores", targets="soft").row.name
+    'softmax-ce-with-logits'
+    >>> choose(multilabel=True).row.name, choose(outcomes="2", outputs="probs").row.name
+    ('sigmoid-ce-with-logits', 'binary-ce')
+    """
+    assumed = []
+    if outcomes is None:
+        outcomes = "2" if multilabel else "many"
+        if not multilabel:
+            assumed.append("--outcomes many")
+    if outputs is None:
+        outputs = "scores"
+        assumed.append("--outputs scores")
+    if targets is None:
+        targets = "hard"
+        assumed.append("--targets hard")
+    per_column = multilabel or outcomes == "2"
+    row = pick_row(
+        from_scores=outputs == "scores",
+        per_column=per_column,
+        sparse=not per_column and targets == "hard",
+    )
+    return Choice(
+        row=row,
+        outcomes=outcomes,
+        outputs=outputs,
+        targets=targets,
+        multilabel=multilabel,
+        assumed=assumed,
+        why=_why(row, outcomes, outputs, targets, multilabel),
+        pitfalls=pitfalls(row, multilabel),
+        example=example_for(row, multilabel, soft=targets == "soft"),
+    )
+
+
+@dataclass
+class Question:
+    """One of the three questions of the table, answered from the data."""
+
+    question: str
+    answer: str
+    override: str
+
+
+@dataclass
+class DataExplanation:
+    """Detection on real files, explained, with their first row walked through."""
+
+    decision: Decision
+    questions: list[Question]
+    first_row: Example
+    pitfalls: list[str] = field(default_factory=list)
+
+
+def explain_decision(
+    decision: Decision, predictions: FloatArray, epsilon: float
+) -> DataExplanation:
+    """Each decision of the detection, what would change it, and the first row's steps."""
+    row = decision.row
+    other_outputs = "probs" if row.from_scores else "scores"
+    other_targets = "soft" if decision.hard else "hard"
+    questions = [
+        Question(
+            "How many outcomes?",
+            decision.outcomes,
+            "--task binary | multiclass | multilabel",
+        ),
+        Question(
+            "What do the predictions hold?", decision.outputs_reason, f"--outputs {other_outputs}"
+        ),
+        Question(
+            "What do the targets hold?", decision.targets_reason, f"--targets {other_targets}"
+        ),
+    ]
+    first_target: FloatArray | int
+    targets = decision.targets
+    first_target = (
+        int(targets[0]) if targets.ndim == 1 else np.asarray(targets[0], dtype=np.float64)
+    )
+    return DataExplanation(
+        decision=decision,
+        questions=questions,
+        first_row=walk(row, predictions[0], first_target, epsilon),
+        pitfalls=pitfalls(row, decision.multilabel),
+    )
+
+
+def row_object(row: LossRow, match: bool | None = None) -> dict[str, Any]:
+    """A table row as JSON (also the columns of the CSV form)."""
+    obj: dict[str, Any] = {
+        "loss": row.name,
+        "outcomes": row.outcomes,
+        "predictions": row.predictions,
+        "targets": row.targets,
+        "formula": row.formula,
+        "tensorflow": row.tensorflow,
+        "keras": row.keras,
+        "pytorch": row.pytorch,
+    }
+    if match is not None:
+        obj["match"] = match
+    return obj
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def example_object(example: Example) -> dict[str, Any]:
+    """A worked example as JSON; ±∞ (a masked class, log 0) becomes null."""
+    return {
+        "steps": [
+            {"step": step.label, "values": [_finite(v) for v in step.values]}
+            for step in example.steps
+        ],
+        "loss": _finite(example.loss),
+    }
+
+
+def choice_object(choice: Choice) -> dict[str, Any]:
+    """``explain -f json`` with options: ``loss`` is the chosen row's name."""
+    return {
+        "loss": choice.row.name,
+        "outcomes": choice.outcomes,
+        "outputs": choice.outputs,
+        "targets": choice.targets,
+        "multilabel": choice.multilabel,
+        "assumed": choice.assumed,
+        "formula": choice.row.formula,
+        "row": row_object(choice.row),
+        "why": choice.why,
+        "pitfalls": choice.pitfalls,
+        "example": example_object(choice.example),
+    }
+
+
+def data_object(explanation: DataExplanation) -> dict[str, Any]:
+    """``explain PRED LABELS -f json``: the detection's decisions and the first row."""
+    decision = explanation.decision
+    return {
+        "loss": decision.loss,
+        "reason": decision.reason,
+        "outputs": "scores" if decision.row.from_scores else "probabilities",
+        "targets": "hard" if decision.hard else "soft",
+        "multilabel": decision.multilabel,
+        "decisions": [
+            {"question": q.question, "answer": q.answer, "override": q.override}
+            for q in explanation.questions
+        ],
+        "first_row": example_object(explanation.first_row),
+        "pitfalls": explanation.pitfalls,
+    }
+
+
+def table_object() -> dict[str, Any]:
+    """``explain -f json`` with no options: the whole table and the glossary."""
+    return {
+        "loss": None,
+        "table": [row_object(row) for row in LOSS_ROWS],
+        "glossary": dict(GLOSSARY),
+    }

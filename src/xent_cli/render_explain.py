@@ -1,0 +1,180 @@
+"""``xent explain`` → text: Rich views for a person, the table as CSV/TSV/JSON for a script."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from .explain import (
+    GLOSSARY,
+    Choice,
+    DataExplanation,
+    Example,
+    choice_object,
+    data_object,
+    row_object,
+    table_object,
+)
+from .render import human
+from .table import LOSS_ROWS
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def values_text(values: list[float], digits: int = 8) -> str:
+    """A short list of floats for a worked example.
+
+    >>> values_text([1.0, -3.0, 10.0]), values_text([1.1601256622376641])
+    ('[1, −3, 10]', '1.1601257')
+    """
+    shown = [human(v, digits).replace("-", "−") for v in values]
+    return shown[0] if len(shown) == 1 else "[" + ", ".join(shown) + "]"
+
+
+def decision_table(chosen: str | None) -> Any:
+    """The six rows of the decision table as blocks that fit any width; ``chosen`` stands out.
+
+    Each block: the loss name, its three answers (outcomes · predictions · targets), the
+    per-row formula and its TensorFlow, Keras and PyTorch names.
+    """
+    from rich.console import Group
+    from rich.markup import escape
+    from rich.table import Table
+
+    blocks: list[Any] = ["[bold]The decision table[/]"]
+    for row in LOSS_ROWS:
+        mark = chosen is not None and row.name == chosen
+        dim = chosen is not None and not mark
+        answers = escape(f"{row.outcomes} · {row.predictions} · targets {row.targets}")
+        name = f"[bold green]▶ {row.name}[/]" if mark else f"[bold]{row.name}[/]"
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True, min_width=14, style="dim" if dim else "cyan")
+        grid.add_column(style="dim" if dim else "")
+        grid.add_row("  per-row loss", escape(row.formula))
+        grid.add_row("  TensorFlow", escape(row.tensorflow))
+        grid.add_row("  Keras", escape(row.keras))
+        grid.add_row("  PyTorch", escape(row.pytorch))
+        blocks.extend(["", f"{name}  [{'dim' if dim else 'default'}]{answers}[/]", grid])
+    return Group(*blocks)
+
+
+def glossary() -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for term, definition in GLOSSARY:
+        grid.add_row(escape(term), escape(definition))
+    return grid
+
+
+def example_grid(example: Example) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="cyan")
+    grid.add_column()
+    last = len(example.steps)
+    for number, step in enumerate(example.steps, start=1):
+        text = values_text(step.values, 10 if number == last else 8)
+        grid.add_row(f"{number}. {escape(step.label)}", escape(text))
+    return grid
+
+
+def _bullets(console: Console, heading: str, lines: list[str]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print(f"\n[bold]{heading}[/]")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for line in lines:
+        grid.add_row("  •", escape(line))
+    console.print(grid)
+
+
+def print_table(console: Console) -> None:
+    """``xent explain`` alone: the table and the terms."""
+    console.print(decision_table(None))
+    console.print("\n[bold]Terms[/]")
+    console.print(glossary())
+
+
+def print_choice(console: Console, choice: Choice) -> None:
+    """The matching row, why it fits, the pitfalls and a worked example."""
+    console.print(decision_table(choice.row.name))
+    from rich.markup import escape
+
+    console.print(f"\n[bold]Use[/] [bold green]{choice.row.name}[/]: {escape(choice.row.formula)}")
+    if choice.assumed:
+        console.print(f"[dim](assumed: {', '.join(choice.assumed)}; say otherwise to change it)[/]")
+    _bullets(console, "Why it fits", choice.why)
+    _bullets(console, "What goes wrong with the tempting alternatives", choice.pitfalls)
+    console.print("\n[bold]Worked example[/] (computed by xent)")
+    console.print(example_grid(choice.example))
+    console.print("\n[bold]Terms[/]")
+    console.print(glossary())
+
+
+def print_data(console: Console, explanation: DataExplanation) -> None:
+    """Detection on real files, each decision explained, and the first row walked through."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    decision = explanation.decision
+    console.print(f"[bold]Loss:[/] [bold green]{decision.loss}[/]  {escape(decision.row.formula)}")
+    table = Table(header_style="bold")
+    table.add_column("question")
+    table.add_column("answer, from the data")
+    table.add_column("to change it", style="cyan")
+    for question in explanation.questions:
+        table.add_row(question.question, escape(question.answer), question.override)
+    console.print(table)
+    console.print(f"[dim]or pick the row outright with --loss NAME ({decision.loss} now)[/]")
+    console.print("\n[bold]The first row, step by step[/]")
+    console.print(example_grid(explanation.first_row))
+    _bullets(console, "What goes wrong with the tempting alternatives", explanation.pitfalls)
+
+
+def table_rows(chosen: str | None, delimiter: str) -> str:
+    """The decision table as CSV/TSV, with a ``match`` column when a row was chosen."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    rows = [row_object(row, None if chosen is None else row.name == chosen) for row in LOSS_ROWS]
+    writer.writerow(rows[0].keys())
+    for obj in rows:
+        writer.writerow(str(v).lower() if isinstance(v, bool) else v for v in obj.values())
+    return buffer.getvalue()
+
+
+def machine_text(subject: Choice | DataExplanation | None, fmt: str) -> str:
+    """``explain`` in a machine format: JSON objects, or the table as CSV/TSV/JSONL."""
+    chosen = None
+    if isinstance(subject, Choice):
+        chosen = subject.row.name
+    elif isinstance(subject, DataExplanation):
+        chosen = subject.decision.loss
+    if fmt == "json":
+        if isinstance(subject, Choice):
+            obj = choice_object(subject)
+        elif isinstance(subject, DataExplanation):
+            obj = data_object(subject)
+        else:
+            obj = table_object()
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
+    if fmt == "jsonl":
+        return "".join(
+            json.dumps(
+                row_object(row, None if chosen is None else row.name == chosen), ensure_ascii=False
+            )
+            + "\n"
+            for row in LOSS_ROWS
+        )
+    return table_rows(chosen, "," if fmt == "csv" else "\t")
