@@ -235,3 +235,21 @@ def test_reductions() -> None:
     assert losses.reduce([1.0, 2.0], "mean") == 1.5
     assert losses.reduce([1.0, 2.0], "none").tolist() == [1.0, 2.0]
     assert losses.mean_over_columns(np.array([[1.0, 3.0]])).tolist() == [2.0]
+
+
+@given(score_rows(extreme), st.data())
+def test_general_path_agrees_with_the_fast_kernels(scores: np.ndarray, data: st.DataObject) -> None:
+    label = data.draw(st.integers(0, scores.size - 1))
+    neglog = losses.class_neglog_from_scores(scores[np.newaxis])
+    fast = losses.sparse_softmax_ce_with_logits(scores[np.newaxis], [label])
+    general = losses.combine_classes(neglog, np.array([label]), sparse=True)
+    weighted = losses.combine_classes(
+        neglog, np.array([label]), sparse=True, class_weights=np.ones(scores.size)
+    )
+    assert general.tolist() == fast.tolist()
+    assert weighted.tolist() == fast.tolist()
+    y = data.draw(arrays(np.float64, scores.shape, elements=unit))
+    binary = losses.combine_binary(losses.softplus(-scores), losses.softplus(scores), y[np.newaxis])
+    assert binary[0] == pytest.approx(
+        losses.sigmoid_ce_with_logits(scores, y).mean(), rel=1e-14, abs=1e-300
+    )

@@ -22,6 +22,7 @@ from .errors import ExitCode, UsageError, XentError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .compute import Comparison
     from .transform import Matrix
 
 T = TypeVar("T")
@@ -68,6 +69,37 @@ class LossName(str, Enum):
     sigmoid_ce_with_logits = "sigmoid-ce-with-logits"
     softmax_ce_with_logits = "softmax-ce-with-logits"
     sparse_softmax_ce_with_logits = "sparse-softmax-ce-with-logits"
+
+
+class LogBase(str, Enum):
+    e = "e"
+    two = "2"
+    ten = "10"
+
+
+class Like(str, Enum):
+    keras = "keras"
+    torch = "torch"
+    tf = "tf"
+    sklearn = "sklearn"
+
+
+def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
+    """``1,2,3`` → (1.0, 2.0, 3.0); anything else is a usage error naming the option."""
+    if text is None:
+        return None
+    try:
+        values = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise UsageError(
+            f"{option} takes numbers separated by commas, like 1,2,3; not {text!r}"
+        ) from None
+    return values
+
+
+class OutcomeCount(str, Enum):
+    two = "2"
+    many = "many"
 
 
 @dataclass
@@ -290,6 +322,86 @@ def compute(
             show_default=False,
         ),
     ] = None,
+    label_smoothing: Annotated[
+        float,
+        typer.Option(
+            help="y' = y(1−A) + A/K for classes (PyTorch, Keras; class indices too), "
+            "y(1−A) + A/2 for binary columns (Keras).",
+            rich_help_panel="Framework options",
+        ),
+    ] = 0.0,
+    class_weights: Annotated[
+        str | None,
+        typer.Option(
+            help="PyTorch's weight, e.g. 1,2,3: class indices give w_y·ℓ and a mean of "
+            "Σ w_y·ℓ / Σ w_y; soft targets −Σ w_k·y_k·log p_k and a mean over rows; "
+            "binary columns weight each column.",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    ignore_index: Annotated[
+        int | None,
+        typer.Option(
+            help="Rows whose class index is I give 0 and leave the mean (PyTorch's ignore_index).",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    pos_weight: Annotated[
+        str | None,
+        typer.Option(
+            help="Weight Q of positive targets, −[Q·y·log p + (1−y)·log(1−p)]: TF's "
+            "weighted_cross_entropy_with_logits, PyTorch's pos_weight "
+            "(one value or one per column).",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    base: Annotated[
+        LogBase,
+        typer.Option(
+            help="Logarithm base: e (nats), 2 (bits), 10 (dits).",
+            rich_help_panel="Framework options",
+        ),
+    ] = LogBase.e,
+    focal_gamma: Annotated[
+        float | None,
+        typer.Option(
+            help="Focal loss: multiply each term by (1 − p)^γ (p of the target; binary: "
+            "p_t = y·p + (1−y)(1−p)), as Keras's *FocalCrossentropy and optax's "
+            "sigmoid_focal_loss define it.",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    focal_alpha: Annotated[
+        float | None,
+        typer.Option(
+            help="Focal α: binary terms × (α·y + (1−α)(1−y)); classes × α (Keras's default "
+            "is 0.25 for CategoricalFocalCrossentropy; xent's is none).",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    like: Annotated[
+        Like | None,
+        typer.Option(
+            help="Report the number that framework reports, with its clipping, renormalising "
+            "and reductions.",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare",
+            help="One table: what Keras, TF, PyTorch and scikit-learn report here, the exact "
+            "value, and why each differs.",
+            rich_help_panel="Framework options",
+        ),
+    ] = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
@@ -314,8 +426,21 @@ def compute(
             key=key,
             label_key=label_key,
             label_column=label_column,
+            label_smoothing=label_smoothing,
+            class_weights=_numbers(class_weights, "--class-weights"),
+            ignore_index=ignore_index,
+            pos_weight=_numbers(pos_weight, "--pos-weight"),
+            base=base.value,
+            focal_gamma=focal_gamma,
+            focal_alpha=focal_alpha,
+            like=like.value if like is not None else "xent",
         )
         inputs = load(predictions, labels, settings, stdin=terminal.stdin)
+        if compare:
+            from .compute import compare as compare_frameworks
+
+            _emit_comparison(compare_frameworks(inputs, settings), fmt, terminal)
+            return
         result = compute_result(inputs, settings)
         _emit(result, fmt, reduction, quiet, terminal)
 
@@ -400,11 +525,6 @@ def sigmoid(
         _emit_matrix(matrix, fmt, terminal, quiet, bars=True)
 
     _guarded(debug, run)
-
-
-class OutcomeCount(str, Enum):
-    two = "2"
-    many = "many"
 
 
 @app.command(
@@ -565,6 +685,16 @@ def _emit_argmax(matrix: Matrix, fmt: Format, terminal: Terminal, *, log: bool) 
         return
     picked = matrix.values[range(len(classes)), matrix.winners]
     _console(terminal).print(render.argmax_table(classes, picked, log=log))
+
+
+def _emit_comparison(rows: list[Comparison], fmt: Format, terminal: Terminal) -> None:
+    from . import render
+
+    chosen = _format_for(fmt, terminal)
+    if chosen == "table":
+        _console(terminal).print(render.comparison_table(rows))
+        return
+    _write(terminal, render.comparison_text(rows, chosen))  # type: ignore[arg-type]
 
 
 def _emit(

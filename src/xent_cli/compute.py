@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import BinaryIO
+from dataclasses import dataclass, field, replace
+from typing import BinaryIO, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from . import losses
+from .conventions import Convention, binary_neglog, class_neglog
 from .errors import InputError, UsageError
 from .readers import ArraySource, TextSource, parse_number, read
 from .table import Decision, Labels, Outputs, Targets, Task, decide
@@ -20,6 +21,8 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Source = TextSource | ArraySource
 Kernel = Callable[[FloatArray, FloatArray, float], FloatArray]
+Base = Literal["e", "2", "10"]
+UNITS: dict[str, str] = {"e": "nats", "2": "bits", "10": "dits"}
 
 
 def _binary(p: FloatArray, y: FloatArray, eps: float) -> FloatArray:
@@ -52,6 +55,47 @@ class Settings:
     key: str | None = None
     label_key: str | None = None
     label_column: str | None = None
+    label_smoothing: float = 0.0
+    class_weights: tuple[float, ...] | None = None
+    ignore_index: int | None = None
+    pos_weight: tuple[float, ...] | None = None
+    base: Base = "e"
+    focal_gamma: float | None = None
+    focal_alpha: float | None = None
+    like: Convention = "xent"
+
+    @property
+    def plain(self) -> bool:
+        """No option that changes the kernel: the fast default kernels apply."""
+        return (
+            self.label_smoothing == 0
+            and self.class_weights is None
+            and self.pos_weight is None
+            and self.focal_gamma is None
+            and self.like == "xent"
+        )
+
+    def check(self) -> None:
+        """Option values that are out of range are usage errors (exit 2)."""
+        if not 0.0 <= self.epsilon < 0.5:
+            raise UsageError(f"--epsilon must be in [0, 0.5), not {self.epsilon}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise UsageError(f"--label-smoothing must be in [0, 1), not {self.label_smoothing}")
+        for name, values in (
+            ("--class-weights", self.class_weights),
+            ("--pos-weight", self.pos_weight),
+        ):
+            if values is not None and not all(math.isfinite(v) and v >= 0 for v in values):
+                raise UsageError(f"{name} must be finite and ≥ 0")
+        if self.focal_gamma is not None and not (
+            math.isfinite(self.focal_gamma) and self.focal_gamma >= 0
+        ):
+            raise UsageError(f"--focal-gamma must be ≥ 0, not {self.focal_gamma}")
+        if self.focal_alpha is not None:
+            if self.focal_gamma is None:
+                raise UsageError("--focal-alpha needs --focal-gamma")
+            if not 0.0 <= self.focal_alpha <= 1.0:
+                raise UsageError(f"--focal-alpha must be in [0, 1], not {self.focal_alpha}")
 
 
 @dataclass
@@ -81,18 +125,33 @@ class Result:
     target: npt.NDArray[np.generic] | None  # class index, or the 0/1/[0,1] binary target
     target_probability: FloatArray | None  # model's probability of the (hard) target
     warnings: list[str] = field(default_factory=list)
+    denominators: FloatArray | None = None  # what each row adds to the mean's divisor
+    ignored: npt.NDArray[np.bool_] | None = None  # rows left out (--ignore-index)
+    base: Base = "e"
+    settings: Settings | None = None
 
     @property
     def rows(self) -> int:
         return int(self.losses.shape[0])
 
     @property
+    def unit(self) -> str:
+        return UNITS[self.base]
+
+    @property
     def mean(self) -> float:
-        return float(self.losses.mean())
+        """Σ losses / Σ divisors: the plain mean, or PyTorch's Σ w·ℓ / Σ w with weights."""
+        if self.denominators is None:
+            return float(self.losses.mean())
+        return float(self.losses.sum() / self.denominators.sum())
 
     @property
     def total(self) -> float:
         return float(self.losses.sum())
+
+    @property
+    def ignored_count(self) -> int:
+        return 0 if self.ignored is None else int(self.ignored.sum())
 
     @property
     def correct(self) -> npt.NDArray[np.bool_] | None:
@@ -102,13 +161,18 @@ class Result:
 
     @property
     def accuracy(self) -> float | None:
+        """The share of hard-target rows whose predicted class is the target (ignored rows out)."""
         correct = self.correct
-        return None if correct is None else float(correct.mean())
+        if correct is None:
+            return None
+        if self.ignored is not None:
+            correct = correct[~self.ignored]
+        return float(correct.mean())
 
     @property
     def perplexity(self) -> float:
-        """exp of the mean loss (in nats); ``inf`` when that overflows."""
-        mean = self.mean
+        """exp of the mean loss in nats (= base^mean in the chosen unit); ``inf`` on overflow."""
+        mean = self.mean * math.log(float(self.base)) if self.base != "e" else self.mean
         return math.exp(mean) if mean < 709.0 else math.inf
 
     def class_label(self, index: int) -> str:
@@ -247,9 +311,8 @@ def _target(decision: Decision) -> npt.NDArray[np.generic] | None:
     return best
 
 
-def _target_probability(
-    decision: Decision, predictions: FloatArray, row_losses: FloatArray
-) -> FloatArray | None:
+def _target_probability(decision: Decision, predictions: FloatArray) -> FloatArray | None:
+    """The model's probability of each row's hard target (softmax or sigmoid of the scores)."""
     if not decision.hard or decision.multilabel:
         return None
     row = decision.row
@@ -258,21 +321,102 @@ def _target_probability(
         p = losses.sigmoid(predictions[:, 0]) if row.from_scores else predictions[:, 0]
         q = losses.sigmoid(-predictions[:, 0]) if row.from_scores else 1.0 - predictions[:, 0]
         return np.where(y == 1, p, q)
-    if row.from_scores:
-        return np.exp(-row_losses)
     indices = decision.targets if row.sparse else np.argmax(decision.targets, axis=1)
+    if row.from_scores:
+        return np.exp(-losses.sparse_softmax_ce_with_logits(predictions, indices))
     return np.take_along_axis(predictions, np.asarray(indices).reshape(-1, 1), axis=1)[:, 0]
 
 
-def compute(inputs: Inputs, settings: Settings) -> Result:
-    """Decide the loss for ``inputs`` and compute it row by row."""
-    if not 0.0 <= settings.epsilon < 0.5:
-        raise UsageError(f"--epsilon must be in [0, 0.5), not {settings.epsilon}")
-    predictions = inputs.predictions
-    check_not_all_masked(predictions, inputs.pred_where)
+def _ignore(labels: Labels, index: int | None) -> tuple[Labels, npt.NDArray[np.bool_] | None]:
+    """Labels with ``--ignore-index`` rows set to class 0 for detection, and their mask."""
+    if index is None:
+        return labels, None
+    if labels.indices is not None:
+        mask = labels.indices == index
+        if not mask.any():
+            return labels, mask
+        return replace(labels, indices=np.where(mask, 0, labels.indices)), mask
+    assert labels.matrix is not None
+    if labels.matrix.shape[1] != 1:
+        raise UsageError("--ignore-index applies to class-index labels (one label per row)")
+    mask = labels.matrix[:, 0] == index
+    if not mask.any():
+        return labels, mask
+    return replace(labels, matrix=np.where(mask[:, None], 0.0, labels.matrix)), mask
+
+
+def _weights(values: tuple[float, ...] | None, k: int, what: str) -> FloatArray | None:
+    if values is None:
+        return None
+    if len(values) == 1 and what == "--pos-weight":
+        return np.full(k, values[0])
+    if len(values) != k:
+        raise UsageError(f"{what} has {len(values)} values but there are {k} prediction columns")
+    return np.asarray(values, dtype=np.float64)
+
+
+def row_losses(
+    decision: Decision,
+    predictions: FloatArray,
+    settings: Settings,
+    dtype: np.dtype[np.generic],
+    convention: Convention = "xent",
+) -> tuple[FloatArray, FloatArray | None]:
+    """Per-row losses and their divisors for the mean (``None``: each row counts 1)."""
+    row = decision.row
+    if settings.plain and convention == "xent":
+        kernel = KERNELS[decision.loss]
+        return kernel(predictions, decision.targets, settings.epsilon), None  # type: ignore[arg-type]
+    k = predictions.shape[1]
+    class_weights = _weights(settings.class_weights, k, "--class-weights")
+    focal = {"focal_gamma": settings.focal_gamma, "focal_alpha": settings.focal_alpha}
+    if row.per_column:
+        if row.from_scores:
+            neg_log_p, neg_log_not_p = losses.softplus(-predictions), losses.softplus(predictions)
+        else:
+            neg_log_p, neg_log_not_p = binary_neglog(
+                predictions, convention, settings.epsilon, dtype
+            )
+        pos_weight = _weights(settings.pos_weight, k, "--pos-weight")
+        combined = losses.combine_binary(
+            neg_log_p,
+            neg_log_not_p,
+            decision.targets,  # type: ignore[arg-type]
+            smoothing=settings.label_smoothing,
+            pos_weight=1.0 if pos_weight is None else pos_weight,
+            class_weights=class_weights,
+            **focal,
+        )
+        return combined, None
+    if settings.pos_weight is not None:
+        raise UsageError(
+            "--pos-weight applies to binary and multi-label outputs (a sigmoid per column)"
+        )
+    if row.from_scores:
+        neglog = losses.class_neglog_from_scores(predictions)
+    else:
+        neglog = class_neglog(predictions, convention, settings.epsilon, dtype, sparse=row.sparse)
+    combined = losses.combine_classes(
+        neglog,
+        decision.targets,
+        sparse=row.sparse,
+        smoothing=settings.label_smoothing,
+        class_weights=class_weights,
+        **focal,
+    )
+    divisors = None
+    if row.sparse and class_weights is not None and convention not in ("keras", "tf"):
+        divisors = class_weights[np.asarray(decision.targets, dtype=np.int64)]  # PyTorch's Σ w_y
+    return combined, divisors
+
+
+def decide_for(inputs: Inputs, settings: Settings) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
+    """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside."""
+    check_not_all_masked(inputs.predictions, inputs.pred_where)
+    labels, ignored = _ignore(inputs.labels, settings.ignore_index)
     decision = decide(
-        predictions,
-        inputs.labels,
+        inputs.predictions,
+        labels,
         pred_where=inputs.pred_where,
         pred_dtype=inputs.pred_source.dtype,
         outputs=settings.outputs,
@@ -280,14 +424,185 @@ def compute(inputs: Inputs, settings: Settings) -> Result:
         task=settings.task,
         loss=settings.loss,
     )
-    kernel = KERNELS[decision.loss]
-    row_losses = kernel(predictions, decision.targets, settings.epsilon)  # type: ignore[arg-type]
+    if ignored is not None:
+        if not decision.row.sparse:
+            raise UsageError(
+                f"--ignore-index applies to class-index targets, not to {decision.loss}"
+            )
+        if ignored.all():
+            raise InputError(
+                inputs.labels.where(0, 0),
+                f"every row has the ignored label {settings.ignore_index}; "
+                "there is no loss to average",
+            )
+    return decision, ignored
+
+
+def compute(inputs: Inputs, settings: Settings) -> Result:
+    """Decide the loss for ``inputs`` and compute it row by row."""
+    settings.check()
+    predictions = inputs.predictions
+    decision, ignored = decide_for(inputs, settings)
+    dtype = inputs.pred_source.dtype
+    losses_nats, divisors = row_losses(decision, predictions, settings, dtype, settings.like)
+    warnings = list(decision.warnings)
+    if settings.like == "sklearn":
+        from .conventions import not_applicable
+
+        reason = not_applicable(
+            "sklearn",
+            from_scores=decision.row.from_scores,
+            hard=decision.hard,
+            multilabel=decision.multilabel,
+        )
+        if reason is not None:
+            raise UsageError(f"--like sklearn: {reason}")
+        if not decision.row.per_column:
+            from .conventions import sklearn_epsilon
+
+            sums = predictions.sum(axis=1)
+            if not np.allclose(sums, 1.0, rtol=math.sqrt(sklearn_epsilon(dtype))):
+                warnings.append(
+                    "scikit-learn warns here: 'The y_pred values do not sum to one' "
+                    "(it does not renormalise them)"
+                )
+    target = _target(decision)
+    probability = _target_probability(decision, predictions)
+    if ignored is not None and ignored.any():
+        losses_nats = np.where(ignored, 0.0, losses_nats)
+        divisors = np.where(ignored, 0.0, 1.0 if divisors is None else divisors)
+        if target is not None:
+            target = np.where(ignored, int(settings.ignore_index or 0), target)
+        if probability is not None:
+            probability = np.where(ignored, np.nan, probability)
+    scale = 1.0 if settings.base == "e" else math.log(float(settings.base))
     return Result(
         decision=decision,
-        losses=row_losses,
+        losses=losses_nats / scale if scale != 1.0 else losses_nats,
         class_names=inputs.class_names,
         predicted=_predicted(decision, predictions),
-        target=_target(decision),
-        target_probability=_target_probability(decision, predictions, row_losses),
-        warnings=list(decision.warnings),
+        target=target,
+        target_probability=probability,
+        warnings=warnings,
+        denominators=divisors,
+        ignored=ignored,
+        base=settings.base,
+        settings=settings,
     )
+
+
+@dataclass
+class Comparison:
+    """What one framework reports for the inputs (mean), or why it has no equivalent."""
+
+    framework: str
+    call: str
+    value: float | None
+    why: str
+
+
+def _relative(value: float, exact: float) -> float:
+    if value == exact:
+        return 0.0
+    if math.isinf(exact) or math.isinf(value) or exact == 0:
+        return math.inf
+    return abs(value - exact) / abs(exact)
+
+
+def _differences(
+    convention: Convention,
+    decision: Decision,
+    predictions: FloatArray,
+    dtype: np.dtype[np.generic],
+    settings: Settings,
+) -> list[str]:
+    """The conventions of ``convention`` that change the number on these very inputs."""
+    from .conventions import KERAS_EPSILON, sklearn_epsilon
+
+    row = decision.row
+    notes: list[str] = []
+    if not row.from_scores:
+        p = predictions
+        tolerance = 1e-12
+        off = not row.per_column and bool((np.abs(p.sum(axis=1) - 1.0) > tolerance).any())
+        if convention in ("keras", "tf"):
+            if off:
+                notes.append("renormalises each row by its sum")
+            if ((p < KERAS_EPSILON) | (p > 1 - KERAS_EPSILON)).any():
+                notes.append("clips p to [1e-7, 1 − 1e-7]")
+            if row.per_column and convention == "tf":
+                notes.append("adds 1e-7 inside the logs: log(p + 1e-7), log(1 − p + 1e-7)")
+            elif row.per_column and ((p > KERAS_EPSILON) & (p < 1e-4)).any():
+                notes.append("takes log(1 − p) of a rounded 1 − p (cancellation for small p)")
+        elif convention == "torch":
+            with np.errstate(divide="ignore"):
+                tiny = (np.log(p) < -100) | (np.log1p(-p) < -100) if row.per_column else p == 0
+            if tiny.any():
+                notes.append(
+                    "clamps each log at −100" if row.per_column else "no clipping: log 0 = −∞"
+                )
+        elif convention == "sklearn":
+            eps = sklearn_epsilon(dtype)
+            if ((p < eps) | (p > 1 - eps)).any():
+                notes.append(f"clips p to [{eps:.3g}, 1 − {eps:.3g}] (machine epsilon)")
+            if off:
+                notes.append("warns that rows do not sum to 1; does not renormalise")
+            if row.per_column and ((p > 0) & (p < 1e-4)).any():
+                notes.append("takes log of a rounded 1 − p (cancellation for small p)")
+    if settings.class_weights is not None and row.sparse and convention in ("keras", "tf"):
+        notes.append("class weights: the mean divides by the row count, not by Σ w")
+    return notes
+
+
+def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
+    """The mean each framework reports for ``inputs``, the exact value, and why they differ.
+
+    Differences that come only from float32 arithmetic are not emulated: every number here
+    is float64 with the framework's clipping, renormalising, clamping and reductions.
+    """
+    from .conventions import FRAMEWORKS, call, not_applicable
+
+    settings.check()
+    exact_settings = replace(settings, epsilon=0.0, like="xent")
+    exact_result = compute(inputs, exact_settings)
+    exact = exact_result.mean
+    decision = exact_result.decision
+    dtype = inputs.pred_source.dtype
+    rows = [
+        Comparison("exact", "xent --epsilon 0 (float64, no clipping)", exact, "the true value"),
+    ]
+    default = compute(inputs, replace(settings, like="xent")).mean
+    clipped = not decision.row.from_scores and settings.epsilon > 0 and default != exact
+    rows.append(
+        Comparison(
+            "xent",
+            f"xent compute (ε = {settings.epsilon:g})",
+            default,
+            f"clips p to [{settings.epsilon:g}, 1 − {settings.epsilon:g}]"
+            if clipped
+            else "same as exact",
+        )
+    )
+    for framework in FRAMEWORKS:
+        reason = not_applicable(
+            framework,
+            from_scores=decision.row.from_scores,
+            hard=decision.hard,
+            multilabel=decision.multilabel,
+        )
+        if reason is not None:
+            rows.append(Comparison(framework, call(framework, decision.loss), None, reason))
+            continue
+        value = compute(inputs, replace(settings, like=framework)).mean
+        notes = _differences(framework, decision, inputs.predictions, dtype, settings)
+        difference = _relative(value, exact)
+        if difference == 0:
+            why = "same as exact" + (f": {'; '.join(notes)}" if notes else "")
+        elif notes:
+            why = "; ".join(notes)
+        elif difference < 1e-13:
+            why = "rounding in another order (last digits only)"
+        else:
+            why = "fused with-logits form, exact" if decision.row.from_scores else "its own formula"
+        rows.append(Comparison(framework, call(framework, decision.loss), value, why))
+    return rows

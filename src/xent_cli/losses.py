@@ -219,3 +219,120 @@ def reduce(losses: ArrayLike, reduction: Reduction) -> FloatArray | float:
     if reduction == "sum":
         return float(values.sum())
     return float(values.mean())
+
+
+def softplus(values: ArrayLike) -> FloatArray:
+    """log(1 + e^x), exact for large |x|: max(x, 0) + log1p(e^(−|x|)).
+
+    ``softplus(−z) = −log σ(z)`` and ``softplus(z) = −log(1 − σ(z))``.
+
+    >>> softplus([0.0, 1000.0, -40.0]).tolist()
+    [0.6931471805599453, 1000.0, 4.248354255291589e-18]
+    """
+    x = _as_float(values)
+    with np.errstate(invalid="ignore"):
+        linear = np.where(x > 0, x, 0.0)
+    return linear + np.log1p(np.exp(-np.abs(x)))
+
+
+def class_neglog_from_scores(scores: ArrayLike) -> FloatArray:
+    """−log pₖ = logsumexp(z) − zₖ for every class, exact as in :func:`log_softmax`.
+
+    >>> class_neglog_from_scores([[0.0, 0.0]]).tolist()
+    [[0.6931471805599453, 0.6931471805599453]]
+    """
+    shifted, log_norm = _log_normaliser(np.atleast_2d(_as_float(scores)))
+    return log_norm - shifted
+
+
+def label_smoothing(targets: ArrayLike, smoothing: float, n_classes: int) -> FloatArray:
+    """y' = y·(1 − A) + A/K (Keras and PyTorch; K = 2 for a binary column, as Keras does).
+
+    >>> label_smoothing([[0.0, 1.0, 0.0]], 0.3, 3).round(3).tolist()
+    [[0.1, 0.8, 0.1]]
+    """
+    return _as_float(targets) * (1.0 - smoothing) + smoothing / n_classes
+
+
+def combine_classes(
+    neglog: FloatArray,
+    targets: FloatArray | IntArray,
+    *,
+    sparse: bool,
+    smoothing: float = 0.0,
+    class_weights: FloatArray | None = None,
+    focal_gamma: float | None = None,
+    focal_alpha: float | None = None,
+) -> FloatArray:
+    """Per-row categorical losses from −log pₖ (an N×K matrix), with every option.
+
+    The row loss is Σₖ Fₖ·y'ₖ·(−log pₖ) where y' is the (smoothed) target and
+    Fₖ = α·wₖ·(1 − pₖ)^γ folds in class weights w and the focal factor (α, γ); for class
+    indices c, y' = (1 − A)·onehot(c) + A/K without building the one-hot matrix.
+
+    >>> combine_classes(np.array([[1.0, 2.0]]), np.array([1]), sparse=True).tolist()
+    [2.0]
+    >>> combine_classes(np.array([[1.0, 2.0]]), np.array([1]), sparse=True, smoothing=0.5).tolist()
+    [1.75]
+    """
+    n, k = neglog.shape
+    factor: FloatArray | None = None
+    if class_weights is not None:
+        factor = np.broadcast_to(np.asarray(class_weights, dtype=np.float64), (n, k))
+    if focal_gamma is not None:
+        with np.errstate(over="ignore"):
+            one_minus_p = -np.expm1(-neglog)  # 1 − pₖ without cancellation
+        focal = one_minus_p**focal_gamma * (1.0 if focal_alpha is None else focal_alpha)
+        factor = focal if factor is None else factor * focal
+    weighted = neglog if factor is None else _weighted(factor, neglog)
+    if sparse:
+        c = np.asarray(targets, dtype=np.int64).reshape(-1, 1)
+        picked = np.take_along_axis(weighted, c, axis=1)[:, 0]
+        if smoothing == 0:
+            return picked
+        spread = weighted.sum(axis=1)
+        smoothed: FloatArray = (1.0 - smoothing) * picked + (smoothing / k) * spread
+        return smoothed
+    y = _as_float(targets)
+    if smoothing:
+        y = label_smoothing(y, smoothing, k)
+    total: FloatArray = _weighted(y, weighted).sum(axis=1)
+    return total
+
+
+def combine_binary(
+    neg_log_p: FloatArray,
+    neg_log_not_p: FloatArray,
+    targets: FloatArray,
+    *,
+    smoothing: float = 0.0,
+    pos_weight: FloatArray | float = 1.0,
+    class_weights: FloatArray | None = None,
+    focal_gamma: float | None = None,
+    focal_alpha: float | None = None,
+) -> FloatArray:
+    """Per-row binary/multi-label losses from −log p and −log(1 − p), every option folded in.
+
+    Element-wise ℓ = q·y'·(−log p) + (1 − y')·(−log(1 − p)) with y' = y(1 − A) + A/2 and
+    q the positive weight (TF ``weighted_cross_entropy_with_logits``, PyTorch
+    ``pos_weight``); focal: × (1 − p_t)^γ, p_t = y'·p + (1 − y')·(1 − p), and, with α,
+    × (α·y' + (1 − α)(1 − y')) (Keras ``BinaryFocalCrossentropy`` with class balancing,
+    optax ``sigmoid_focal_loss``); then × wⱼ per column; the row loss is the column mean.
+
+    >>> one = np.array([[1.0]])
+    >>> combine_binary(0.5 * one, 2.0 * one, one, pos_weight=3.0).tolist()
+    [1.5]
+    """
+    y = _as_float(targets)
+    if smoothing:
+        y = label_smoothing(y, smoothing, 2)
+    positive = _weighted(np.asarray(pos_weight, dtype=np.float64) * y, neg_log_p)
+    elements = positive + _weighted(1.0 - y, neg_log_not_p)
+    if focal_gamma is not None:
+        one_minus_pt = y * np.exp(-neg_log_not_p) + (1.0 - y) * np.exp(-neg_log_p)
+        elements = elements * one_minus_pt**focal_gamma
+        if focal_alpha is not None:
+            elements = elements * (focal_alpha * y + (1.0 - focal_alpha) * (1.0 - y))
+    if class_weights is not None:
+        elements = elements * np.asarray(class_weights, dtype=np.float64)
+    return mean_over_columns(elements)

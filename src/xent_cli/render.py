@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from .compute import Result
+from .compute import Comparison, Result
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,7 +103,23 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
     if result.accuracy is not None:
         obj["accuracy"] = result.accuracy
     obj["perplexity"] = json_number(result.perplexity)
-    obj["unit"] = "nats"
+    obj["unit"] = result.unit
+    if result.ignored is not None:
+        obj["ignored"] = result.ignored_count
+    settings = result.settings
+    if settings is not None:
+        options = {
+            "label_smoothing": settings.label_smoothing or None,
+            "class_weights": list(settings.class_weights) if settings.class_weights else None,
+            "ignore_index": settings.ignore_index,
+            "pos_weight": list(settings.pos_weight) if settings.pos_weight else None,
+            "focal_gamma": settings.focal_gamma,
+            "focal_alpha": settings.focal_alpha,
+            "like": None if settings.like == "xent" else settings.like,
+        }
+        chosen = {name: value for name, value in options.items() if value is not None}
+        if chosen:
+            obj["options"] = chosen
     obj["reason"] = decision.reason
     obj["outputs"] = "scores" if decision.row.from_scores else "probabilities"
     obj["targets"] = "hard" if decision.hard else "soft"
@@ -202,7 +218,7 @@ def rows_table(result: Result) -> Any:
     correct = result.correct
     table = Table(header_style="bold")
     table.add_column("row", justify="right", style="dim")
-    table.add_column("loss (nats)", justify="right")
+    table.add_column(f"loss ({result.unit})", justify="right")
     if single:
         table.add_column("predicted", justify="right")
         table.add_column("target", justify="right")
@@ -220,9 +236,13 @@ def rows_table(result: Result) -> Any:
         if single:
             cells += [_predicted_text(result, row), _target_text(result, row)]
         if result.target_probability is not None:
-            cells.append(human(float(result.target_probability[row]), 4))
+            probability = float(result.target_probability[row])
+            cells.append("—" if math.isnan(probability) else human(probability, 4))
         if correct is not None:
-            cells.append("[green]✓[/]" if correct[row] else "[red]✗[/]")
+            if result.ignored is not None and result.ignored[row]:
+                cells.append("[dim]–[/]")
+            else:
+                cells.append("[green]✓[/]" if correct[row] else "[red]✗[/]")
         table.add_row(*cells)
     return table
 
@@ -238,8 +258,12 @@ def summary_table(result: Result) -> Any:
     grid.add_row("loss", f"[cyan]{decision.loss}[/]")
     grid.add_row("why", decision.reason.rsplit(" → ", 1)[0])
     grid.add_row("rows", f"{result.rows:,}")
-    grid.add_row("mean", f"{human(result.mean, 10)} nats")
-    grid.add_row("sum", f"{human(result.total, 10)} nats")
+    grid.add_row("mean", f"{human(result.mean, 10)} {result.unit}")
+    grid.add_row("sum", f"{human(result.total, 10)} {result.unit}")
+    if result.ignored_count:
+        grid.add_row(
+            "ignored", f"{result.ignored_count:,} rows (--ignore-index), left out of the mean"
+        )
     if result.accuracy is not None:
         correct = result.correct
         assert correct is not None
@@ -414,4 +438,92 @@ def argmax_table(classes: list[str], probabilities: npt.NDArray[np.float64], *, 
         value = float(probabilities[row])
         shown = human(value, 6) if log else f"{human(value, 4):>9} {bar_markup(value)}"
         table.add_row(str(row), classes[row], shown)
+    return table
+
+
+def _relative_difference(value: float | None, exact: float | None) -> float | None:
+    if value is None or exact is None or not math.isfinite(value) or not math.isfinite(exact):
+        return None if value != exact else 0.0
+    if exact == 0:
+        return 0.0 if value == 0 else None
+    return abs(value - exact) / abs(exact)
+
+
+def _exact(rows: list[Comparison]) -> float | None:
+    return next((row.value for row in rows if row.framework == "exact"), None)
+
+
+def comparison_objects(rows: list[Comparison]) -> list[dict[str, Any]]:
+    """Each framework's mean, its relative difference from the exact value, and why.
+
+    ``mean`` is null where the framework has no equivalent (``applicable`` false) and
+    where the mean is infinite (JSON has no Infinity).
+    """
+    exact = _exact(rows)
+    return [
+        {
+            "framework": row.framework,
+            "call": row.call,
+            "applicable": row.value is not None,
+            "mean": None if row.value is None else json_number(row.value),
+            "relative_difference": _relative_difference(row.value, exact),
+            "why": row.why,
+        }
+        for row in rows
+    ]
+
+
+def comparison_text(rows: list[Comparison], fmt: Format) -> str:
+    """``--compare`` as CSV/TSV (framework,call,mean,relative_difference,why) or JSON."""
+    if fmt == "json":
+        return json.dumps({"compare": comparison_objects(rows)}, ensure_ascii=False) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in comparison_objects(rows))
+    import csv
+    import io
+
+    exact = _exact(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    writer.writerow(["framework", "call", "mean", "relative_difference", "why"])
+    for row in rows:
+        difference = _relative_difference(row.value, exact)
+        writer.writerow(
+            [
+                row.framework,
+                row.call,
+                "" if row.value is None else number(row.value),
+                "" if difference is None else number(difference),
+                row.why,
+            ]
+        )
+    return buffer.getvalue()
+
+
+def comparison_table(rows: list[Comparison]) -> Any:
+    """A Rich table: framework, call, mean, relative difference from exact, why."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    exact = _exact(rows)
+    table = Table(
+        header_style="bold", title="What each framework reports (mean)", title_justify="left"
+    )
+    table.add_column("framework · call", overflow="fold")
+    table.add_column("mean", justify="right", no_wrap=True)
+    table.add_column("vs exact", justify="right", no_wrap=True)
+    table.add_column("why")
+    for row in rows:
+        mean = "n/a" if row.value is None else human(row.value, 12)
+        difference = _relative_difference(row.value, exact)
+        shown = "—" if difference is None else ("0" if difference == 0 else f"{difference:.1e}")
+        name = (
+            f"[bold green]{row.framework}[/]"
+            if row.framework == "exact"
+            else f"[bold]{row.framework}[/]"
+        )
+        table.add_row(f"{name}\n[dim]{escape(row.call)}[/]", mean, shown, escape(row.why))
+    table.caption = (
+        "float64 throughout; frameworks computing in float32 differ by a further ~1e-7 relative"
+    )
     return table

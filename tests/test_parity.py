@@ -1,0 +1,345 @@
+"""Framework options and conventions (issue 4), each value from an independent source.
+
+Sources: the issue's anchors (computed with PyTorch and Keras), the frameworks' own
+documentation examples, and mpmath at 60 digits from the formulas read in their source.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import mpmath as mp
+import pytest
+from typer.testing import CliRunner
+
+from xent_cli.cli import app
+
+from . import reference as ref
+
+runner = CliRunner()
+
+
+def xent(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(tmp_path: Path, name: str, rows: list[list[float]] | list[float]) -> str:
+    path = tmp_path / name
+    lines = [
+        ",".join(repr(float(v)) for v in row) if isinstance(row, list) else repr(row)
+        for row in rows
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def run_json(*args: str) -> dict[str, object]:
+    code, out, err = xent("compute", *args, "-f", "json")
+    assert code == 0, err
+    data: dict[str, object] = json.loads(out)
+    return data
+
+
+def close(value: float, true: object, rel: float = 1e-13) -> bool:
+    return ref.relative_error(value, true) <= rel
+
+
+# ---- label smoothing -------------------------------------------------------------------
+
+
+def mp_smoothed(scores: list[float], target: list[float], smoothing: float) -> mp.mpf:
+    k = len(scores)
+    smoothed = [y * (1 - smoothing) + smoothing / k for y in target]
+    return ref.softmax_ce(scores, smoothed)
+
+
+def test_label_smoothing_anchor(tmp_path: Path) -> None:
+    # issue 4: PyTorch CrossEntropyLoss(label_smoothing=0.1) = Keras → 0.5136966829445002
+    z = write(tmp_path, "z.csv", [[2.0, 1.0, 0.1]])
+    c = write(tmp_path, "c.csv", [0.0])
+    onehot = write(tmp_path, "o.csv", [[1.0, 0.0, 0.0]])
+    for labels in (c, onehot):
+        data = run_json(z, labels, "--label-smoothing", "0.1")
+        assert data["losses"][0] == pytest.approx(0.5136966829445002, rel=1e-15)  # type: ignore[index]
+        assert close(data["losses"][0], mp_smoothed([2.0, 1.0, 0.1], [1, 0, 0], 0.1))  # type: ignore[index]
+        assert data["options"] == {"label_smoothing": 0.1}
+
+
+def test_label_smoothing_on_probabilities_and_binary(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.csv", [[0.7, 0.2, 0.1]])
+    c = write(tmp_path, "c.csv", [1.0])
+    data = run_json(p, c, "--label-smoothing", "0.3")
+    smoothed = [0.1, 0.8, 0.1]
+    assert close(data["losses"][0], ref.categorical_ce([0.7, 0.2, 0.1], smoothed))  # type: ignore[index]
+    zb = write(tmp_path, "zb.csv", [1.5])
+    yb = write(tmp_path, "yb.csv", [1.0])
+    data = run_json(zb, yb, "--label-smoothing", "0.2")  # Keras: y(1−A) + A/2 = 0.9
+    assert close(data["losses"][0], ref.sigmoid_ce(1.5, 0.9))  # type: ignore[index]
+
+
+# ---- class weights -----------------------------------------------------------------------
+
+
+def test_class_weights_anchor(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.2, 0.3, 0.5], [0.5, 0.2, 0.3]])
+    c = write(tmp_path, "c.csv", [2.0, 1.0])
+    data = run_json(z, c, "--class-weights", "2,4,6", "--outputs", "scores")
+    assert data["losses"] == pytest.approx([5.638986365066761, 4.95932424337784], rel=1e-14)
+    assert data["mean"] == pytest.approx(1.05983106084446, rel=1e-13)  # Σ w_y·ℓ / Σ w_y
+    assert close(data["losses"][0], 6 * ref.sparse_softmax_ce([0.2, 0.3, 0.5], 2))  # type: ignore[index]
+
+
+def test_class_weights_with_soft_targets_divide_by_rows(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.2, 1.3, -0.5], [1.5, 0.2, 0.3]])
+    y = write(tmp_path, "y.csv", [[0.2, 0.8, 0.0], [0.5, 0.25, 0.25]])
+    data = run_json(z, y, "--class-weights", "2,4,6")
+    w = [2, 4, 6]
+    expected = [
+        mp.fsum(w[k] * mp.mpf(t[k]) * ref.sparse_softmax_ce(s, k) for k in range(3))
+        for s, t in [([0.2, 1.3, -0.5], [0.2, 0.8, 0.0]), ([1.5, 0.2, 0.3], [0.5, 0.25, 0.25])]
+    ]
+    assert all(close(v, e) for v, e in zip(data["losses"], expected, strict=True))  # type: ignore[arg-type]
+    assert close(data["mean"], (expected[0] + expected[1]) / 2)  # type: ignore[arg-type]
+
+
+def test_class_weights_need_one_per_class(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.2, 0.3, 1.5]])
+    c = write(tmp_path, "c.csv", [2.0])
+    code, out, err = xent("compute", z, c, "--class-weights", "1,2")
+    assert (code, out) == (2, "")
+    assert "--class-weights has 2 values but there are 3 prediction columns" in err
+    code, _, err = xent("compute", z, c, "--class-weights", "1,x,2")
+    assert code == 2
+    assert "numbers separated by commas" in err
+
+
+# ---- ignore index ------------------------------------------------------------------------
+
+
+def test_ignore_index(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.5, 1.5, 0.1], [3.0, 0.0, 0.0], [2.2, 1.3, 1.7]])
+    c = write(tmp_path, "c.csv", [1.0, -100.0, 2.0])
+    data = run_json(z, c, "--ignore-index", "-100")
+    first, third = (
+        ref.sparse_softmax_ce([0.5, 1.5, 0.1], 1),
+        ref.sparse_softmax_ce([2.2, 1.3, 1.7], 2),
+    )
+    assert data["losses"][1] == 0.0  # type: ignore[index]
+    assert close(data["mean"], (first + third) / 2)  # type: ignore[arg-type]
+    assert data["ignored"] == 1
+    assert data["target"] == [1, -100, 2]
+    assert data["accuracy"] == 0.5
+    _, table, _ = xent("compute", z, c, "--ignore-index", "-100", "-f", "table")
+    assert "ignored" in table
+
+
+def test_ignore_index_with_weights(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.2, 0.3, 0.5], [0.5, 0.2, 0.3], [1.0, 2.0, 3.0]])
+    c = write(tmp_path, "c.csv", [2.0, 1.0, 7.0])
+    data = run_json(z, c, "--ignore-index", "7", "--class-weights", "2,4,6", "--outputs", "scores")
+    assert data["mean"] == pytest.approx(1.05983106084446, rel=1e-13)
+
+
+def test_everything_ignored_is_an_error(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.5, 1.5], [3.0, 0.0]])
+    c = write(tmp_path, "c.csv", [-1.0, -1.0])
+    code, out, err = xent("compute", z, c, "--ignore-index", "-1")
+    assert (code, out) == (65, "")
+    assert "every row has the ignored label -1" in err
+    onehot = write(tmp_path, "o.csv", [[1.0, 0.0], [0.0, 1.0]])
+    code, _, err = xent("compute", z, onehot, "--ignore-index", "-1")
+    assert code == 2
+    assert "--ignore-index applies to class-index labels" in err
+
+
+# ---- pos_weight ----------------------------------------------------------------------------
+
+
+def test_pos_weight_anchor(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [1.5, -0.1, -10.0])
+    y = write(tmp_path, "y.csv", [1.0, 0.5, 0.0])
+    data = run_json(z, y, "--pos-weight", "1.5")
+    expected = [0.30211991697412861, 0.88049582509196362, 4.5398899216864647e-05]
+    assert data["losses"] == pytest.approx(expected, rel=1e-14)
+    for value, (score, target) in zip(
+        data["losses"], [(1.5, 1.0), (-0.1, 0.5), (-10.0, 0.0)], strict=True
+    ):  # type: ignore[arg-type]
+        s, t = mp.mpf(score), mp.mpf(target)
+        true = 1.5 * t * mp.log1p(mp.exp(-s)) + (1 - t) * mp.log1p(mp.exp(s))
+        assert close(value, true)
+
+
+def test_pos_weight_per_column_and_refused_for_softmax(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[1.0, -2.0], [0.5, 0.5]])
+    y = write(tmp_path, "y.csv", [[1.0, 1.0], [0.0, 1.0]])
+    data = run_json(z, y, "--pos-weight", "2,3")
+    row = (2 * ref.sigmoid_ce(1.0, 1.0) + 3 * ref.sigmoid_ce(-2.0, 1.0)) / 2
+    assert close(data["losses"][0], row)  # type: ignore[index]
+    c = write(tmp_path, "c.csv", [0.0, 1.0])
+    code, _, err = xent("compute", z, c, "--pos-weight", "2")
+    assert code == 2
+    assert "--pos-weight applies to binary and multi-label" in err
+
+
+# ---- base ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "unit", "log"), [("2", "bits", mp.log(2)), ("10", "dits", mp.log(10))]
+)
+def test_base(tmp_path: Path, base: str, unit: str, log: mp.mpf) -> None:
+    z = write(tmp_path, "z.csv", [[0.5, 1.5, 0.1]])
+    c = write(tmp_path, "c.csv", [1.0])
+    data = run_json(z, c, "--base", base)
+    assert data["unit"] == unit
+    assert close(data["losses"][0], ref.sparse_softmax_ce([0.5, 1.5, 0.1], 1) / log)  # type: ignore[index]
+    assert data["perplexity"] == pytest.approx(math.exp(0.47901069674771036), rel=1e-14)
+    _, table, _ = xent("compute", z, c, "--base", base, "-f", "table")
+    assert f"loss ({unit})" in table
+
+
+# ---- focal ----------------------------------------------------------------------------------
+
+
+def test_categorical_focal_keras_doc_example(tmp_path: Path) -> None:
+    # keras.losses.categorical_focal_crossentropy docstring: α=0.25, γ=2 → [2.634e-04, 6.759e-01]
+    p = write(tmp_path, "p.csv", [[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
+    y = write(tmp_path, "y.csv", [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    data = run_json(p, y, "--focal-gamma", "2", "--focal-alpha", "0.25")
+    assert data["losses"] == pytest.approx(
+        [2.63401289e-04, 6.75912094e-01], rel=1e-6
+    )  # float32 doc
+    exact = [
+        0.25 * (1 - mp.mpf(0.9)) ** 2 * -mp.log(mp.mpf(0.9)),
+        0.25 * (1 - mp.mpf(0.05)) ** 2 * -mp.log(mp.mpf(0.05)),
+    ]
+    assert all(close(v, e) for v, e in zip(data["losses"], exact, strict=True))  # type: ignore[arg-type]
+
+
+def test_focal_from_scores_and_sparse(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[1.0, -3.0, 10.0]])
+    c = write(tmp_path, "c.csv", [0.0])
+    data = run_json(z, c, "--focal-gamma", "1.5")
+    lse = ref.logsumexp([1.0, -3.0, 10.0])
+    p0 = mp.exp(1 - lse)
+    assert close(data["losses"][0], (1 - p0) ** mp.mpf(1.5) * (lse - 1))  # type: ignore[index]
+    zero = run_json(z, c, "--focal-gamma", "0")
+    assert close(zero["losses"][0], lse - 1)  # type: ignore[index]
+
+
+def test_binary_focal_matches_optax_definition(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [2.0, -1.0, 0.3])
+    y = write(tmp_path, "y.csv", [1.0, 1.0, 0.0])
+    data = run_json(z, y, "--focal-gamma", "2", "--focal-alpha", "0.25")
+    for value, (score, target) in zip(data["losses"], [(2.0, 1), (-1.0, 1), (0.3, 0)], strict=True):  # type: ignore[arg-type]
+        p = 1 / (1 + mp.exp(-mp.mpf(score)))
+        p_t = p * target + (1 - p) * (1 - target)
+        alpha_t = 0.25 * target + 0.75 * (1 - target)
+        assert close(value, alpha_t * (1 - p_t) ** 2 * ref.sigmoid_ce(score, target))
+
+
+def test_focal_alpha_needs_gamma(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [2.0])
+    y = write(tmp_path, "y.csv", [1.0])
+    code, _, err = xent("compute", z, y, "--focal-alpha", "0.25")
+    assert code == 2
+    assert "--focal-alpha needs --focal-gamma" in err
+
+
+# ---- --like --------------------------------------------------------------------------------
+
+
+def test_like_on_unnormalised_probabilities(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.csv", [[0.4, 0.2, 0.2]])  # sums to 0.8
+    c = write(tmp_path, "c.csv", [0.0])
+    onehot = write(tmp_path, "o.csv", [[1.0, 0.0, 0.0]])
+    args = ("--outputs", "probs")
+    assert run_json(p, c, *args)["mean"] == pytest.approx(-math.log(0.4), rel=1e-15)
+    # Keras sparse: clip, log, softmax of the logs → −log(0.4 / 0.8)
+    assert run_json(p, c, *args, "--like", "keras")["mean"] == pytest.approx(math.log(2), rel=1e-15)
+    # Keras categorical: p / Σp, then clip → −log 0.5
+    assert run_json(p, onehot, *args, "--like", "keras")["mean"] == pytest.approx(
+        math.log(2), rel=1e-15
+    )
+    assert run_json(p, c, *args, "--like", "torch")["mean"] == pytest.approx(
+        -math.log(0.4), rel=1e-15
+    )
+    data = run_json(p, c, *args, "--like", "sklearn")
+    assert data["mean"] == pytest.approx(-math.log(0.4), rel=1e-15)
+    assert any("do not sum to one" in note for note in data["notes"])  # type: ignore[union-attr]
+
+
+def test_like_at_the_extremes_of_binary_probabilities(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.csv", [0.0])
+    y = write(tmp_path, "y.csv", [1.0])
+    expected = {
+        "torch": 100.0,  # BCELoss clamps log at −100
+        "keras": float(-mp.log(mp.mpf(1e-7))),  # clip to 1e-7
+        "tf": float(-mp.log(mp.mpf(1e-7) + mp.mpf(1e-7))),  # clip, then log(p + 1e-7)
+        "sklearn": float(-mp.log(mp.mpf(2.0**-52))),  # clip at float64's machine epsilon
+    }
+    for framework, value in expected.items():
+        assert run_json(p, y, "--like", framework)["mean"] == pytest.approx(value, rel=1e-14), (
+            framework
+        )
+
+
+def test_like_keras_sparse_renormalises_after_clipping(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.csv", [[0.0, 1.0, 0.0]])
+    c = write(tmp_path, "c.csv", [0.0])
+    eps = mp.mpf(1e-7)
+    clipped = [eps, mp.mpf(1.0 - 1e-7), eps]
+    true = mp.log(mp.fsum(clipped)) - mp.log(eps)
+    assert close(run_json(p, c, "--like", "keras", "--outputs", "probs")["mean"], true)  # type: ignore[arg-type]
+
+
+def test_like_sklearn_needs_probabilities(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[2.0, -1.0]])
+    c = write(tmp_path, "c.csv", [0.0])
+    code, out, err = xent("compute", z, c, "--like", "sklearn")
+    assert (code, out) == (2, "")
+    assert "takes probabilities, not scores" in err
+
+
+def test_like_with_scores_is_exact(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[1000.0, -1000.0, 0.0]])
+    c = write(tmp_path, "c.csv", [1.0])
+    for framework in ("keras", "tf", "torch"):
+        assert run_json(z, c, "--like", framework)["mean"] == 2000.0
+
+
+# ---- --compare ----------------------------------------------------------------------------
+
+
+def test_compare(tmp_path: Path) -> None:
+    p = write(tmp_path, "p.csv", [[0.4, 0.2, 0.2], [0.0, 0.9, 0.1]])
+    c = write(tmp_path, "c.csv", [0.0, 1.0])
+    code, out, err = xent("compute", p, c, "--outputs", "probs", "--compare", "-f", "json")
+    assert code == 0, err
+    rows = {row["framework"]: row for row in json.loads(out)["compare"]}
+    assert list(rows) == ["exact", "xent", "keras", "tf", "torch", "sklearn"]
+    exact = (-mp.log(mp.mpf(0.4)) - mp.log(mp.mpf(0.9))) / 2
+    assert close(rows["exact"]["mean"], exact)
+    # Keras sparse: clip (0 → 1e-7), then −log(q_c / Σq) on each row
+    second = mp.log(mp.mpf(1e-7) + mp.mpf(0.9) + mp.mpf(0.1)) - mp.log(mp.mpf(0.9))
+    keras = (mp.log(2) + second) / 2
+    assert close(rows["keras"]["mean"], keras)
+    assert "renormalises" in rows["keras"]["why"]
+    assert rows["torch"]["why"].startswith("same as exact")
+    code, csv_out, _ = xent("compute", p, c, "--outputs", "probs", "--compare")
+    assert csv_out.splitlines()[0] == "framework,call,mean,relative_difference,why"
+    code, table, _ = xent("compute", p, c, "--outputs", "probs", "--compare", "-f", "table")
+    assert "What each framework reports" in table
+
+
+def test_compare_with_scores_marks_sklearn_not_applicable(tmp_path: Path) -> None:
+    z = write(tmp_path, "z.csv", [[0.5, 1.5, 0.1]])
+    c = write(tmp_path, "c.csv", [1.0])
+    _, out, _ = xent("compute", z, c, "--compare", "-f", "json")
+    rows = {row["framework"]: row for row in json.loads(out)["compare"]}
+    assert rows["sklearn"]["applicable"] is False
+    assert rows["sklearn"]["mean"] is None
+    assert rows["torch"]["relative_difference"] == 0.0
