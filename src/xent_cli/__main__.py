@@ -1,6 +1,6 @@
 """``python -m xent_cli``: the same as the ``xent`` command."""
 
-from .cli import main
+from .entry import main
 
 if __name__ == "__main__":
     main()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from . import losses
 from .conventions import Convention, binary_neglog, class_neglog
@@ -17,10 +16,14 @@ from .readers import ArraySource, TextSource, parse_number, read
 from .table import Decision, Labels, Outputs, Targets, Task, decide
 from .transform import check_not_all_masked
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+    Kernel = Callable[[FloatArray, FloatArray, float], FloatArray]
+
 Source = TextSource | ArraySource
-Kernel = Callable[[FloatArray, FloatArray, float], FloatArray]
 Base = Literal["e", "2", "10"]
 UNITS: dict[str, str] = {"e": "nats", "2": "bits", "10": "dits"}
 

@@ -20,12 +20,15 @@ Each convention was read in the framework's own source:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
 Convention = Literal["xent", "keras", "tf", "torch", "sklearn"]
 FRAMEWORKS: tuple[Convention, ...] = ("keras", "tf", "torch", "sklearn")
 KERAS_EPSILON = 1e-7

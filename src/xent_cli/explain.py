@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from . import losses
 from .table import LOSS_ROWS, Decision, LossRow, pick_row
 
 Outcomes = Literal["2", "many"]
-FloatArray = npt.NDArray[np.float64]
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
 
 GLOSSARY: tuple[tuple[str, str], ...] = (
     (

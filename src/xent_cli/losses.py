@@ -8,14 +8,17 @@ a zero target weight contributes exactly 0, also against a −∞ score or a zer
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-ArrayLike = npt.ArrayLike
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+    ArrayLike = npt.ArrayLike
+
 Reduction = Literal["none", "mean", "sum"]
 DEFAULT_EPSILON = 1e-7  # Keras's backend epsilon()
 

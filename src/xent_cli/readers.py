@@ -8,18 +8,15 @@ with ``allow_pickle=False``.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from .errors import InputError, MissingInputError, UsageError
 
@@ -32,7 +29,11 @@ PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
 
-FloatArray = npt.NDArray[np.float64]
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
 
 
 class Source(Protocol):
@@ -87,6 +88,8 @@ def _split_line(line: str, delimiter: str | None) -> list[str]:
     if delimiter is None:
         return line.split()
     if '"' in line:
+        import csv
+
         return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
     return [cell.strip() for cell in line.split(delimiter)]
 
@@ -408,6 +411,8 @@ def parse_npy(name: str, data: bytes) -> ArraySource:
 
 def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
     """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
+    import zipfile  # only archives need it: keeps start-up short
+
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             keys = list(archive.files)
@@ -428,7 +433,7 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
                 name, "holds Python objects (a pickle); xent never unpickles"
             ) from None
         raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
     return _check_array(f"{name}[{key}]", array)
 

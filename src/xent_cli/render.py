@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 
-from .compute import Comparison, Result
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from .compute import Comparison, Result
 
 Format = Literal["table", "csv", "tsv", "json", "jsonl"]
 Reduction = Literal["none", "mean", "sum"]
