@@ -101,22 +101,70 @@ def sigmoid(scores: ArrayLike) -> FloatArray:
     return np.where(z >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
 
 
+def row_max(values: FloatArray) -> FloatArray:
+    """The maximum of each row; short rows column by column (numpy reduces those slowly).
+
+    >>> row_max(np.array([[1.0, 3.0, 2.0], [-np.inf, -5.0, -np.inf]])).tolist()
+    [3.0, -5.0]
+    """
+    if values.shape[1] > 32:
+        longest: FloatArray = values.max(axis=1)
+        return longest
+    top = values[:, 0].copy()
+    for column in range(1, values.shape[1]):
+        np.maximum(top, values[:, column], out=top)
+    return top
+
+
+def row_sum(values: FloatArray) -> FloatArray:
+    """The sum of each row (``einsum`` is several times faster than ``sum`` on short rows)."""
+    total: FloatArray = np.einsum("ij->i", values)
+    return total
+
+
+UNIT_ROUNDOFF = 2.0**-53
+TOLERANCE = 5e-13  # the relative error the fast path may leave, well inside 1e-12
+
+
+def _rest_exact(scores: FloatArray, top: FloatArray) -> FloatArray:
+    """Σ_{j≠argmax} e^(z_j − max z), the maximum itself left out of the sum (ties add 1 each)."""
+    is_top = scores == top[:, np.newaxis]
+    terms = np.exp(scores - top[:, np.newaxis])
+    np.copyto(terms, 0.0, where=is_top)
+    rest: FloatArray = row_sum(terms) + (np.count_nonzero(is_top, axis=1) - 1)
+    return rest
+
+
 def sparse_softmax_ce_with_logits(scores: ArrayLike, labels: ArrayLike) -> FloatArray:
     """Per row: logsumexp(z) − z_c, for class indices c.
 
-    Computed as ``(max z − z_c) + log1p(Σ_{j≠argmax} e^(z_j − max z))``: two non-negative
-    terms, so no cancellation.
+    The loss is ``(max z − z_c) + log1p(r)`` with r = Σ_{j≠argmax} e^(z_j − max z): two
+    non-negative terms, so no cancellation. r is first taken as Σ_j e^(z_j − max z) − 1
+    (one pass); where r is so small that this subtraction could cost more than 5e-13 of
+    its relative accuracy (r/(1+r) < K·2⁻⁵³ / 5e-13), it is summed again without the
+    maximum, so a confident, correct row keeps its tiny loss.
 
     >>> sparse_softmax_ce_with_logits([[1000.0, -1000.0, 0.0]], [1]).tolist()
     [2000.0]
     >>> sparse_softmax_ce_with_logits([[-100.0, 100.0, -100.0, -100.0]], [1]).tolist()
     [4.151689580210213e-87]
+    >>> sparse_softmax_ce_with_logits([[2.0, 2.0]], [0]).tolist()  # a tie: log 2
+    [0.6931471805599453]
     """
     z = np.atleast_2d(_as_float(scores))
-    c = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
-    shifted, log_norm = _log_normaliser(z)
-    picked = np.take_along_axis(shifted, c, axis=-1)
-    return np.squeeze(log_norm - picked, axis=-1)
+    n, k = z.shape
+    c = np.asarray(labels, dtype=np.int64).reshape(-1)
+    top = row_max(z)
+    shifted = z - top[:, np.newaxis]
+    picked = shifted.ravel()[np.arange(n) * k + c]
+    np.exp(shifted, out=shifted)
+    rest = row_sum(shifted) - 1.0
+    ratio = k * UNIT_ROUNDOFF / TOLERANCE
+    risky = rest * (1.0 - ratio) < ratio if ratio < 1.0 else np.ones(n, dtype=bool)
+    if risky.any():
+        rest[risky] = _rest_exact(z[risky], top[risky])
+    result: FloatArray = np.log1p(rest) - picked
+    return result
 
 
 def softmax_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 import numpy as np
 
@@ -113,20 +113,50 @@ def _sniff_delimiter(name: str, first_line: str) -> str | None:
 
 @dataclass
 class TextSource:
-    """CSV/TSV/whitespace text, split into data lines with their 1-based line numbers."""
+    """CSV/TSV/whitespace text: the data after any header, split into lines only when needed.
+
+    Reading numbers goes straight from the text to ``np.loadtxt``; lines and their 1-based
+    numbers are made only to point at a bad cell, or to read labels as class names.
+    """
 
     name: str
-    lines: list[str]
-    line_numbers: list[int]
+    text: str  # the data: everything after the header line (or from the first row)
+    first_line: int  # the 1-based line number where ``text`` starts
     delimiter: str | None
     header: list[str] | None
     n_columns: int
     dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
+    _row_count: int | None = field(default=None, repr=False)
+
+    def _lines(self) -> tuple[list[str], list[int]]:
+        if self._split is None:
+            lines: list[str] = []
+            numbers: list[int] = []
+            for index, raw in enumerate(self.text.split("\n"), start=self.first_line):
+                line = raw.rstrip("\r")
+                if line.strip():
+                    lines.append(line)
+                    numbers.append(index)
+            self._split = (lines, numbers)
+        return self._split
+
+    @property
+    def lines(self) -> list[str]:
+        """The non-blank data lines."""
+        return self._lines()[0]
+
+    @property
+    def line_numbers(self) -> list[int]:
+        """The 1-based line number of each data line."""
+        return self._lines()[1]
 
     @property
     def n_rows(self) -> int:
-        return len(self.lines)
+        if self._row_count is None:
+            self._row_count = len(self.lines)
+        return self._row_count
 
     def cells(self, row: int) -> list[str]:
         """The stripped cells of data row ``row`` (cached: error paths ask twice)."""
@@ -212,26 +242,29 @@ class TextSource:
                     return error
         return None
 
+    def _parse(self, lines: Any, chosen: list[int], every: bool) -> FloatArray:
+        values: FloatArray = np.loadtxt(
+            lines,
+            delimiter=self.delimiter,
+            dtype=np.float64,
+            ndmin=2,
+            usecols=None if every else chosen,  # usecols would let longer rows through
+            comments=None,
+            quotechar='"',
+        )
+        return values
+
     def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
         chosen = list(range(self.n_columns)) if columns is None else list(columns)
         every = chosen == list(range(self.n_columns))
-        try:
-            values = np.loadtxt(
-                self.lines,
-                delimiter=self.delimiter,
-                dtype=np.float64,
-                ndmin=2,
-                usecols=None if every else chosen,  # usecols would let longer rows through
-                comments=None,
-                quotechar='"',
-            )
+        try:  # fast: the text as it is (np.loadtxt skips empty lines, as xent does)
+            values = self._parse(io.StringIO(self.text), chosen, every)
         except ValueError:
-            self._check_widths()
-            error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf)
-            raise error or InputError(self.where(0), "could not read the rows as numbers") from None
-        if values.shape != (self.n_rows, len(chosen)):
+            values = self._numbers_by_line(chosen, every, allow_minus_inf=allow_minus_inf)
+        if values.shape[1] != len(chosen):
             self._check_widths()
             raise InputError(self.where(0), "could not read the rows as a table of numbers")
+        self._row_count = int(values.shape[0])
         if not every:
             self._check_widths()
         nonfinite = ~np.isfinite(values)
@@ -243,13 +276,28 @@ class TextSource:
                     raise error
         return values
 
+    def _numbers_by_line(
+        self, chosen: list[int], every: bool, *, allow_minus_inf: bool
+    ) -> FloatArray:
+        """The slow path: line by line, so that a bad cell is found with its position."""
+        try:
+            values = self._parse(self.lines, chosen, every)
+        except ValueError:
+            self._check_widths()
+            error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf)
+            raise error or InputError(self.where(0), "could not read the rows as numbers") from None
+        if values.shape[0] != len(self.lines):
+            raise InputError(self.where(0), "could not read the rows as a table of numbers")
+        return values
+
     def strings(self, column: int) -> list[str]:
         self._check_widths()
         return [self.cells(row)[column] for row in range(self.n_rows)]
 
     def is_numeric(self, column: int) -> bool:
         """Judged by the first data row: a later non-number is then an error with its place."""
-        cells = self.cells(0)
+        line = _first_nonblank(self.text, 0)
+        cells = _split_line(line[0], self.delimiter) if line is not None else []
         return column < len(cells) and _is_number(cells[column])
 
 
@@ -325,6 +373,23 @@ def _decode(name: str, data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _first_nonblank(text: str, start: int) -> tuple[str, int, int] | None:
+    """The first non-blank line at or after ``start``: (line, lines skipped, end offset).
+
+    >>> _first_nonblank("\\n  \\na,b\\r\\n1,2", 0)
+    ('a,b', 2, 8)
+    """
+    position, skipped = start, 0
+    while position < len(text):
+        end = text.find("\n", position)
+        end = len(text) if end < 0 else end
+        line = text[position:end].rstrip("\r")
+        if line.strip():
+            return line, skipped, end
+        position, skipped = end + 1, skipped + 1
+    return None
+
+
 def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = None) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
@@ -342,39 +407,25 @@ def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = No
             f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
         )
     text = _decode(name, data)
-    raw_lines = text.split("\n")
-    lines: list[str] = []
-    numbers: list[int] = []
-    for index, raw in enumerate(raw_lines, start=1):
-        line = raw.rstrip("\r")
-        if line.strip():
-            lines.append(line)
-            numbers.append(index)
-    if not lines:
+    first = _first_nonblank(text, 0)
+    if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
-    delimiter = _sniff_delimiter(name, lines[0])
-    first = _split_line(lines[0], delimiter)
+    line, skipped, end = first
+    first_line = skipped + 1
+    delimiter = _sniff_delimiter(name, line)
+    cells = _split_line(line, delimiter)
+    rest = text[end + 1 :]
     header: list[str] | None = None
-    if not all(_is_number(cell) for cell in first):
+    if not all(_is_number(cell) for cell in cells):
         known = set(class_names or ())
-        one_label_row = class_names is not None and len(lines) == 1  # labels: a lone row is data
-        if not (len(first) == 1 and first[0] in known) and not one_label_row:
-            header = first
-    if header is not None:
-        lines, numbers = lines[1:], numbers[1:]
-        if not lines:
-            raise InputError(
-                f"{name}:{numbers[0] if numbers else 2}:1", "there is a header but no data rows"
-            )
-    source = TextSource(
-        name=name,
-        lines=lines,
-        line_numbers=numbers,
-        delimiter=delimiter,
-        header=header,
-        n_columns=len(header) if header is not None else len(_split_line(lines[0], delimiter)),
-    )
-    return source
+        lone_row = class_names is not None and _first_nonblank(rest, 0) is None  # labels: data
+        if not (len(cells) == 1 and cells[0] in known) and not lone_row:
+            header = cells
+    if header is None:
+        return TextSource(name, text, 1, delimiter, None, len(cells))
+    if _first_nonblank(rest, 0) is None:
+        raise InputError(f"{name}:{first_line + 1}:1", "there is a header but no data rows")
+    return TextSource(name, rest, first_line + 1, delimiter, header, len(header))
 
 
 def _check_array(name: str, array: np.ndarray) -> ArraySource:

@@ -331,12 +331,58 @@ def _resolve_task(
     return "multiclass"
 
 
+@dataclass
+class Summary:
+    """What detection needs to know of the predictions, mergeable over row blocks.
+
+    >>> Summary.of(np.array([[0.2, 0.8], [0.5, 1.5]]), 1e-6).first_outside
+    (1, 1, 1.5)
+    """
+
+    n_columns: int
+    any_minus_inf: bool = False
+    first_outside: tuple[int, int, float] | None = None  # row, column, value outside [0,1]
+    first_off_sum: tuple[int, float] | None = None  # a row whose sum is not 1, and the sum
+    off_sum_rows: int = 0
+
+    @classmethod
+    def of(cls, predictions: FloatArray, tolerance: float, row_offset: int = 0) -> Summary:
+        """The summary of a block of rows that starts at row ``row_offset``."""
+        summary = cls(int(predictions.shape[1]), any_minus_inf=bool(np.isneginf(predictions).any()))
+        outside = (predictions < 0) | (predictions > 1)
+        if outside.any():
+            row, column = _first(outside)
+            col = column if column is not None else 0
+            summary.first_outside = (row + row_offset, col, float(predictions[row, col]))
+        sums = predictions.sum(axis=1)
+        off = np.abs(sums - 1.0) > tolerance
+        if off.any():
+            row = int(np.argmax(off))
+            summary.first_off_sum = (row + row_offset, float(sums[row]))
+            summary.off_sum_rows = int(off.sum())
+        return summary
+
+    def merge(self, later: Summary) -> Summary:
+        """This block followed by ``later``."""
+        return Summary(
+            self.n_columns,
+            self.any_minus_inf or later.any_minus_inf,
+            self.first_outside or later.first_outside,
+            self.first_off_sum or later.first_off_sum,
+            self.off_sum_rows + later.off_sum_rows,
+        )
+
+
+def tolerance_for(k: int, pred_dtype: np.dtype[np.generic], labels: Labels) -> float:
+    """The "sums to 1" tolerance for K classes and both inputs' dtypes."""
+    return max(sum_tolerance(k, pred_dtype), sum_tolerance(k, labels.dtype))
+
+
 def _resolve_outputs(
     outputs: Outputs,
     loss: LossRow | None,
-    predictions: FloatArray,
+    summary: Summary,
     task: str,
-    tolerance: float,
     where: Where,
 ) -> tuple[bool, str, list[str]]:
     """(from_scores, reason, warnings)."""
@@ -344,15 +390,12 @@ def _resolve_outputs(
         if outputs != "auto" and (outputs == "scores") != loss.from_scores:
             raise UsageError(f"--loss {loss.name} does not fit --outputs {outputs}")
         outputs = "scores" if loss.from_scores else "probs"
-    k = predictions.shape[1]
-    minus_inf = np.isneginf(predictions)
-    outside = (predictions < 0) | (predictions > 1)
+    k = summary.n_columns
     if outputs == "scores":
         return True, "scores (--outputs scores)" if loss is None else "scores (--loss)", []
     if outputs == "probs":
-        if outside.any():
-            row, column = _first(outside)
-            value = predictions[row, column if column is not None else 0]
+        if summary.first_outside is not None:
+            row, column, value = summary.first_outside
             fix = (
                 "drop --outputs probs" if loss is None else f"use --loss {_scores_twin(loss).name}"
             )
@@ -362,26 +405,24 @@ def _resolve_outputs(
                 f"if these are scores (logits), {fix}",
             )
         warnings = []
-        if k > 1 and task == "multiclass":
-            off = ~_rows_sum_to_one(predictions, tolerance)
-            if off.any():
-                row = int(np.argmax(off))
-                warnings.append(
-                    f"{where(row, None)}: probabilities sum to {_fmt(predictions[row].sum())}, "
-                    f"not 1 ({int(off.sum())} row(s)); they are used as given, not renormalised"
-                )
+        if k > 1 and task == "multiclass" and summary.first_off_sum is not None:
+            row, total = summary.first_off_sum
+            warnings.append(
+                f"{where(row, None)}: probabilities sum to {_fmt(total)}, "
+                f"not 1 ({summary.off_sum_rows} row(s)); they are used as given, not renormalised"
+            )
         return (
             False,
             "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)",
             warnings,
         )
-    if minus_inf.any():
+    if summary.any_minus_inf:
         return True, "scores (−∞ entries)", []
-    if outside.any():
+    if summary.first_outside is not None:
         return True, "scores (values outside [0,1])", []
     if k == 1:
         return False, "probabilities (one column in [0,1])", []
-    if _rows_sum_to_one(predictions, tolerance).all():
+    if summary.first_off_sum is None:
         return False, "probabilities (rows sum to 1)", []
     if task == "multilabel":
         return False, "probabilities (values in [0,1], multi-hot labels)", []
@@ -396,7 +437,7 @@ def _resolve_outputs(
 
 
 def decide(
-    predictions: FloatArray,
+    predictions: FloatArray | Summary,
     labels: Labels,
     *,
     pred_where: Where,
@@ -408,6 +449,8 @@ def decide(
 ) -> Decision:
     """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
 
+    ``predictions`` is the array, or the :class:`Summary` of one read in blocks.
+
     >>> d = decide(np.array([[0.5, 1.5, 0.1]]), Labels(matrix=np.array([[1.0]])),
     ...            pred_where=lambda r, c: "p")
     >>> d.loss
@@ -415,13 +458,18 @@ def decide(
     >>> d.outcomes, d.outputs_reason, d.targets_reason
     ('3 classes', 'scores (values outside [0,1])', 'hard targets (integer labels)')
     """
-    k = int(predictions.shape[1])
-    dtype = pred_dtype if pred_dtype is not None else predictions.dtype
-    tolerance = max(sum_tolerance(k, dtype), sum_tolerance(k, labels.dtype))
+    if isinstance(predictions, Summary):
+        summary = predictions
+        k = summary.n_columns
+        tolerance = tolerance_for(k, pred_dtype or np.dtype(np.float64), labels)
+    else:
+        k = int(predictions.shape[1])
+        tolerance = tolerance_for(k, pred_dtype or predictions.dtype, labels)
+        summary = Summary.of(predictions, tolerance)
     chosen = loss_row(loss) if loss is not None else None
     kind = _resolve_task(task, chosen, k, labels, tolerance)
     from_scores, outputs_reason, warnings = _resolve_outputs(
-        outputs, chosen, predictions, kind, tolerance, pred_where
+        outputs, chosen, summary, kind, pred_where
     )
     if kind == "binary" or kind == "multilabel":
         return _decide_per_column(

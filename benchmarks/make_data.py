@@ -1,0 +1,39 @@
+"""Make the seeded benchmark data of ../shared/BENCHMARKS.md in benchmarks/data/ (not committed).
+
+1M×10: float64 scores as CSV (written with %.6g) and .npy, integer labels as CSV and .npy.
+100k×1000: float64 scores as .npy (763 MiB), integer labels as .npy.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def main() -> None:
+    DATA.mkdir(exist_ok=True)
+    rng = np.random.default_rng(20261123)
+    small = DATA / "1m_10_scores.csv"
+    if not small.exists():
+        scores = rng.normal(scale=3.0, size=(1_000_000, 10))
+        labels = rng.integers(0, 10, size=1_000_000)
+        np.savetxt(small, scores, fmt="%.6g", delimiter=",")
+        np.savetxt(DATA / "1m_10_labels.csv", labels, fmt="%d")
+        # the .npy holds exactly what the CSV says, so both paths give the same number
+        np.save(DATA / "1m_10_scores.npy", np.loadtxt(small, delimiter=","))
+        np.save(DATA / "1m_10_labels.npy", labels)
+    large = DATA / "100k_1000_scores.npy"
+    if not large.exists():
+        np.save(large, rng.normal(scale=3.0, size=(100_000, 1000)))
+        np.save(DATA / "100k_1000_labels.npy", rng.integers(0, 1000, size=100_000))
+    tiny = DATA / "tiny.csv"
+    tiny.write_text("0.5,1.5,0.1\n2.2,1.3,1.7\n")
+    print(f"data in {DATA}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
