@@ -442,13 +442,14 @@ def compute(
             focal_alpha=focal_alpha,
             like=like.value if like is not None else "xent",
         )
-        inputs = load(predictions, labels, settings, stdin=terminal.stdin)
+        inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
         if compare:
             from .compute import compare as compare_frameworks
 
             _emit_comparison(compare_frameworks(inputs, settings), fmt, terminal)
             return
-        result = compute_result(inputs, settings)
+        bare = reduction is not Reduction.none and _format_for(fmt, terminal) in ("csv", "tsv")
+        result = compute_result(inputs, settings, detail=not bare)
         _emit(result, fmt, reduction, quiet, terminal)
 
     _guarded(debug, run)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 import numpy as np
 
 from . import losses
 from .conventions import Convention, binary_neglog, class_neglog
 from .errors import InputError, UsageError
-from .readers import ArraySource, TextSource, parse_number, read
-from .table import Decision, Labels, Outputs, Targets, Task, decide
+from .readers import ArraySource, TextSource, check_values, parse_number, read
+from .stream import NpyStream, open_npy
+from .table import Decision, Labels, Outputs, Summary, Targets, Task, decide, tolerance_for
 from .transform import check_not_all_masked
 
 if TYPE_CHECKING:
@@ -103,13 +104,22 @@ class Settings:
 
 @dataclass
 class Inputs:
-    """Predictions and labels as arrays, with their sources for error positions."""
+    """Predictions and labels as arrays, with their sources for error positions.
+
+    A large ``.npy`` is not loaded: ``stream`` reads it in row blocks and ``predictions``
+    is then an empty placeholder.
+    """
 
     predictions: FloatArray
     labels: Labels
-    pred_source: Source
+    pred_source: Source | NpyStream
     class_names: list[str] | None
     pred_columns: list[int] | None = None
+    stream: NpyStream | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return self.stream.n_rows if self.stream is not None else int(self.predictions.shape[0])
 
     def pred_where(self, row: int, column: int | None = None) -> str:
         if column is not None and self.pred_columns is not None:
@@ -248,11 +258,30 @@ def _labels_from(
 
 
 def load(
-    predictions: str, labels: str | None, settings: Settings, stdin: BinaryIO | None = None
+    predictions: str,
+    labels: str | None,
+    settings: Settings,
+    stdin: BinaryIO | None = None,
+    *,
+    stream: bool = False,
 ) -> Inputs:
-    """Read both inputs and check that they line up row for row."""
+    """Read both inputs and check that they line up row for row.
+
+    With ``stream``, a large ``.npy`` of predictions is left on disk for :func:`compute`
+    to read in blocks (bounded memory).
+    """
     if predictions == "-" and labels == "-":
         raise UsageError("only one input can be standard input (-)")
+    streamed = None
+    if stream and predictions != "-" and settings.label_column is None and labels is not None:
+        streamed = open_npy(predictions, predictions)
+    if streamed is not None:
+        assert labels is not None
+        label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=[])
+        label_set = _labels_from(label_source, None, None)
+        _check_counts(streamed.n_rows, label_source, streamed.name)
+        placeholder = np.empty((0, streamed.n_columns))
+        return Inputs(placeholder, label_set, streamed, None, stream=streamed)
     pred_source = read(predictions, stdin=stdin, key=settings.key)
     if settings.label_column is not None:
         if labels is not None:
@@ -272,18 +301,22 @@ def load(
     class_names = pred_source.header
     label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
     label_set = _labels_from(label_source, None, class_names)
-    n, m = values.shape[0], label_source.n_rows
+    _check_counts(values.shape[0], label_source, pred_source.name)
+    return Inputs(values, label_set, pred_source, class_names)
+
+
+def _check_counts(n: int, label_source: Source, predictions_name: str) -> None:
+    m = label_source.n_rows
     if m < n:
         raise InputError(
             label_source.where_end(),
-            f"labels end after {_rows(m)}, but {pred_source.name} has {_rows(n)} of predictions",
+            f"labels end after {_rows(m)}, but {predictions_name} has {_rows(n)} of predictions",
         )
     if m > n:
         raise InputError(
             label_source.where(n, None),
-            f"{_rows(m)} of labels, but {pred_source.name} has {_rows(n)} of predictions",
+            f"{_rows(m)} of labels, but {predictions_name} has {_rows(n)} of predictions",
         )
-    return Inputs(values, label_set, pred_source, class_names)
 
 
 def _rows(n: int) -> str:
@@ -413,15 +446,40 @@ def row_losses(
     return combined, divisors
 
 
+def _summarise_stream(stream: NpyStream, tolerance: float) -> Summary:
+    """Pass 1 over a streamed file: check every value and summarise for detection."""
+    from .parallel import pool
+
+    def summarise(piece: tuple[int, int]) -> Summary:
+        start, stop = piece
+        block = stream.read(start, stop)
+        check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
+        check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
+        return Summary.of(block, tolerance, row_offset=start)
+
+    parts = list(pool().map(summarise, stream.blocks()))
+    summary = parts[0]
+    for part in parts[1:]:
+        summary = summary.merge(part)
+    return summary
+
+
 def decide_for(inputs: Inputs, settings: Settings) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
     """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside."""
-    check_not_all_masked(inputs.predictions, inputs.pred_where)
     labels, ignored = _ignore(inputs.labels, settings.ignore_index)
+    dtype = inputs.pred_source.dtype
+    evidence: FloatArray | Summary
+    if inputs.stream is not None:
+        k = inputs.stream.n_columns
+        evidence = _summarise_stream(inputs.stream, tolerance_for(k, dtype, labels))
+    else:
+        check_not_all_masked(inputs.predictions, inputs.pred_where)
+        evidence = inputs.predictions
     decision = decide(
-        inputs.predictions,
+        evidence,
         labels,
         pred_where=inputs.pred_where,
-        pred_dtype=inputs.pred_source.dtype,
+        pred_dtype=dtype,
         outputs=settings.outputs,
         targets=settings.targets,
         task=settings.task,
@@ -441,13 +499,83 @@ def decide_for(inputs: Inputs, settings: Settings) -> tuple[Decision, npt.NDArra
     return decision, ignored
 
 
-def compute(inputs: Inputs, settings: Settings) -> Result:
-    """Decide the loss for ``inputs`` and compute it row by row."""
-    settings.check()
-    predictions = inputs.predictions
-    decision, ignored = decide_for(inputs, settings)
+@dataclass
+class Block:
+    """The per-row results of one block of rows."""
+
+    losses: FloatArray
+    divisors: FloatArray | None
+    predicted: npt.NDArray[np.generic] | None
+    probability: FloatArray | None
+    sums_off: bool  # rows not summing to 1 within scikit-learn's tolerance
+
+
+def _block(
+    decision: Decision,
+    values: FloatArray,
+    start: int,
+    stop: int,
+    settings: Settings,
+    dtype: np.dtype[np.generic],
+    detail: bool,
+) -> Block:
+    """Everything computed for rows ``start:stop`` (``values`` holds just those rows)."""
+    part = replace(decision, targets=decision.targets[start:stop])
+    row_values, divisors = row_losses(part, values, settings, dtype, settings.like)
+    sums_off = False
+    if settings.like == "sklearn" and not decision.row.per_column:
+        from .conventions import sklearn_epsilon
+
+        rtol = math.sqrt(sklearn_epsilon(dtype))
+        sums_off = not np.allclose(values.sum(axis=1), 1.0, rtol=rtol)
+    return Block(
+        row_values,
+        divisors,
+        _predicted(part, values) if detail else None,
+        _target_probability(part, values) if detail else None,
+        sums_off,
+    )
+
+
+def _blocks(inputs: Inputs, decision: Decision, settings: Settings, detail: bool) -> list[Block]:
+    """Pass over the rows in blocks (on both cores), from memory or from the stream."""
+    from .parallel import SMALL, bounds, pool, threads
+
     dtype = inputs.pred_source.dtype
-    losses_nats, divisors = row_losses(decision, predictions, settings, dtype, settings.like)
+    stream = inputs.stream
+    if stream is not None:
+
+        def streamed(piece: tuple[int, int]) -> Block:
+            start, stop = piece
+            return _block(decision, stream.read(start, stop), start, stop, settings, dtype, detail)
+
+        return list(pool().map(streamed, stream.blocks()))
+    predictions = inputs.predictions
+    n, k = predictions.shape
+    if predictions.size < SMALL or threads() == 1:
+        return [_block(decision, predictions, 0, n, settings, dtype, detail)]
+
+    def in_memory(piece: tuple[int, int]) -> Block:
+        start, stop = piece
+        return _block(decision, predictions[start:stop], start, stop, settings, dtype, detail)
+
+    return list(pool().map(in_memory, bounds(n, k)))
+
+
+def _joined(parts: list[FloatArray | None] | list[npt.NDArray[np.generic] | None]) -> Any:
+    if any(part is None for part in parts):
+        return None
+    return np.concatenate(parts)  # type: ignore[arg-type]
+
+
+def compute(inputs: Inputs, settings: Settings, *, detail: bool = True) -> Result:
+    """Decide the loss for ``inputs`` and compute it row by row.
+
+    Without ``detail`` (a bare mean or sum is all that is wanted) the predicted classes
+    and target probabilities are not computed.
+    """
+    settings.check()
+    decision, ignored = decide_for(inputs, settings)
     warnings = list(decision.warnings)
     if settings.like == "sklearn":
         from .conventions import not_applicable
@@ -460,17 +588,17 @@ def compute(inputs: Inputs, settings: Settings) -> Result:
         )
         if reason is not None:
             raise UsageError(f"--like sklearn: {reason}")
-        if not decision.row.per_column:
-            from .conventions import sklearn_epsilon
-
-            sums = predictions.sum(axis=1)
-            if not np.allclose(sums, 1.0, rtol=math.sqrt(sklearn_epsilon(dtype))):
-                warnings.append(
-                    "scikit-learn warns here: 'The y_pred values do not sum to one' "
-                    "(it does not renormalise them)"
-                )
-    target = _target(decision)
-    probability = _target_probability(decision, predictions)
+    blocks = _blocks(inputs, decision, settings, detail)
+    if any(block.sums_off for block in blocks):
+        warnings.append(
+            "scikit-learn warns here: 'The y_pred values do not sum to one' "
+            "(it does not renormalise them)"
+        )
+    losses_nats: FloatArray = np.concatenate([block.losses for block in blocks])
+    divisors: FloatArray | None = _joined([block.divisors for block in blocks])
+    predicted = _joined([block.predicted for block in blocks])
+    probability: FloatArray | None = _joined([block.probability for block in blocks])
+    target = _target(decision) if detail else None
     if ignored is not None and ignored.any():
         losses_nats = np.where(ignored, 0.0, losses_nats)
         divisors = np.where(ignored, 0.0, 1.0 if divisors is None else divisors)
@@ -483,7 +611,7 @@ def compute(inputs: Inputs, settings: Settings) -> Result:
         decision=decision,
         losses=losses_nats / scale if scale != 1.0 else losses_nats,
         class_names=inputs.class_names,
-        predicted=_predicted(decision, predictions),
+        predicted=predicted,
         target=target,
         target_probability=probability,
         warnings=warnings,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
@@ -113,18 +114,20 @@ def _sniff_delimiter(name: str, first_line: str) -> str | None:
 
 @dataclass
 class TextSource:
-    """CSV/TSV/whitespace text: the data after any header, split into lines only when needed.
+    """CSV/TSV/whitespace text, kept as bytes: numbers go straight to ``np.loadtxt``.
 
-    Reading numbers goes straight from the text to ``np.loadtxt``; lines and their 1-based
-    numbers are made only to point at a bad cell, or to read labels as class names.
+    The whole text is decoded and split into lines only when a bad cell must be found
+    (with its line and column) or labels are read as class names.
     """
 
     name: str
-    text: str  # the data: everything after the header line (or from the first row)
-    first_line: int  # the 1-based line number where ``text`` starts
+    data: bytes
+    first_line: int  # the 1-based line number of the first data row
     delimiter: str | None
     header: list[str] | None
     n_columns: int
+    first_row: list[str]  # the cells of the first data row
+    path: str | None = None  # a regular file np.loadtxt may read itself (fastest)
     dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
     _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
@@ -134,7 +137,10 @@ class TextSource:
         if self._split is None:
             lines: list[str] = []
             numbers: list[int] = []
-            for index, raw in enumerate(self.text.split("\n"), start=self.first_line):
+            text = _decode(self.name, self.data)
+            for index, raw in enumerate(text.split("\n"), start=1):
+                if index < self.first_line:
+                    continue
                 line = raw.rstrip("\r")
                 if line.strip():
                     lines.append(line)
@@ -242,7 +248,7 @@ class TextSource:
                     return error
         return None
 
-    def _parse(self, lines: Any, chosen: list[int], every: bool) -> FloatArray:
+    def _parse(self, lines: Any, chosen: list[int], every: bool, **options: Any) -> FloatArray:
         values: FloatArray = np.loadtxt(
             lines,
             delimiter=self.delimiter,
@@ -250,16 +256,23 @@ class TextSource:
             ndmin=2,
             usecols=None if every else chosen,  # usecols would let longer rows through
             comments=None,
-            quotechar='"',
+            **options,
         )
         return values
 
     def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
         chosen = list(range(self.n_columns)) if columns is None else list(columns)
         every = chosen == list(range(self.n_columns))
-        try:  # fast: the text as it is (np.loadtxt skips empty lines, as xent does)
-            values = self._parse(io.StringIO(self.text), chosen, every)
-        except ValueError:
+        try:  # fast: the file or bytes as they are (np.loadtxt skips empty lines, as xent does)
+            values = self._parse(
+                self.path if self.path is not None else io.BytesIO(self.data),
+                chosen,
+                every,
+                skiprows=self.first_line - 1,
+                encoding="utf-8-sig",
+                quotechar='"' if b'"' in self.data else None,
+            )
+        except (ValueError, UnicodeDecodeError):
             values = self._numbers_by_line(chosen, every, allow_minus_inf=allow_minus_inf)
         if values.shape[1] != len(chosen):
             self._check_widths()
@@ -281,7 +294,7 @@ class TextSource:
     ) -> FloatArray:
         """The slow path: line by line, so that a bad cell is found with its position."""
         try:
-            values = self._parse(self.lines, chosen, every)
+            values = self._parse(self.lines, chosen, every, quotechar='"')
         except ValueError:
             self._check_widths()
             error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf)
@@ -296,9 +309,7 @@ class TextSource:
 
     def is_numeric(self, column: int) -> bool:
         """Judged by the first data row: a later non-number is then an error with its place."""
-        line = _first_nonblank(self.text, 0)
-        cells = _split_line(line[0], self.delimiter) if line is not None else []
-        return column < len(cells) and _is_number(cells[column])
+        return column < len(self.first_row) and _is_number(self.first_row[column])
 
 
 @dataclass
@@ -339,16 +350,7 @@ class ArraySource:
         if columns is not None:
             matrix = matrix[:, list(columns)]
         values = np.asarray(matrix, dtype=np.float64)
-        finite = np.isfinite(values)
-        if not finite.all():
-            allowed = finite | (np.isneginf(values) if allow_minus_inf else False)
-            rows, cols = np.nonzero(~allowed)
-            if rows.size:
-                row, col = int(rows[0]), int(cols[0])
-                value = float(values[row, col])
-                what = "NaN" if math.isnan(value) else ("+∞" if value > 0 else "−∞")
-                hint = "; only −∞ (a masked class) is allowed" if what == "+∞" else ""
-                raise InputError(self.where(row, col), f"value is {what}{hint}")
+        check_values(values, self.where, allow_minus_inf=allow_minus_inf)
         return values
 
     def strings(self, column: int) -> list[str]:
@@ -357,6 +359,27 @@ class ArraySource:
 
     def is_numeric(self, column: int) -> bool:
         return self.array.dtype.kind in "biuf"
+
+
+def check_values(
+    values: FloatArray,
+    where: Callable[[int, int | None], str],
+    *,
+    allow_minus_inf: bool,
+    row_offset: int = 0,
+) -> None:
+    """No NaN, no +∞ (and no −∞ unless allowed) in a block of rows that starts at ``row_offset``."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    allowed = finite | np.isneginf(values) if allow_minus_inf else finite
+    rows, cols = np.nonzero(~allowed)
+    if rows.size:
+        row, col = int(rows[0]), int(cols[0])
+        value = float(values[row, col])
+        what = "NaN" if math.isnan(value) else ("+∞" if value > 0 else "−∞")
+        hint = "; only −∞ (a masked class) is allowed" if what == "+∞" else ""
+        raise InputError(where(row + row_offset, col), f"value is {what}{hint}")
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -373,29 +396,40 @@ def _decode(name: str, data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _first_nonblank(text: str, start: int) -> tuple[str, int, int] | None:
-    """The first non-blank line at or after ``start``: (line, lines skipped, end offset).
+def _first_nonblank(name: str, data: bytes, start: int, line: int) -> tuple[str, int, int] | None:
+    """The first non-blank line at byte ``start`` or after: (text, its line number, end).
 
-    >>> _first_nonblank("\\n  \\na,b\\r\\n1,2", 0)
-    ('a,b', 2, 8)
+    ``line`` is the number of the line at ``start``; only that line is decoded.
+
+    >>> _first_nonblank("x", b"\\n  \\na,b\\r\\n1,2", 0, 1)
+    ('a,b', 3, 8)
     """
-    position, skipped = start, 0
-    while position < len(text):
-        end = text.find("\n", position)
-        end = len(text) if end < 0 else end
-        line = text[position:end].rstrip("\r")
-        if line.strip():
-            return line, skipped, end
-        position, skipped = end + 1, skipped + 1
+    position = start
+    while position < len(data):
+        end = data.find(b"\n", position)
+        end = len(data) if end < 0 else end
+        raw = data[position:end]
+        if raw.strip():
+            try:
+                text = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r")
+            except UnicodeDecodeError:
+                _decode(name, data)  # raises with the line and column
+                raise
+            if text.strip():
+                return text, line, end
+        position, line = end + 1, line + 1
     return None
 
 
-def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = None) -> TextSource:
+def parse_text(
+    name: str, data: bytes, *, class_names: Sequence[str] | None = None, path: str | None = None
+) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
     A header is the first row when one of its cells is not a number; in a one-column
     file of class names, when the first row is not one of ``class_names``.  Passing
     ``class_names`` (even empty) marks a labels file, whose single row is data, not a header.
+    ``path`` names a regular file holding ``data``, which ``np.loadtxt`` reads fastest.
 
     >>> source = parse_text("p.csv", b"cat,dog\\r\\n0.5,1.5\\r\\n\\r\\n")
     >>> source.header, source.n_rows, source.numbers(allow_minus_inf=True).tolist()
@@ -406,26 +440,25 @@ def parse_text(name: str, data: bytes, *, class_names: Sequence[str] | None = No
         raise InputError(
             f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
         )
-    text = _decode(name, data)
-    first = _first_nonblank(text, 0)
+    first = _first_nonblank(name, data, 0, 1)
     if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
-    line, skipped, end = first
-    first_line = skipped + 1
+    line, number, end = first
     delimiter = _sniff_delimiter(name, line)
     cells = _split_line(line, delimiter)
-    rest = text[end + 1 :]
+    following = _first_nonblank(name, data, end + 1, number + 1)
     header: list[str] | None = None
     if not all(_is_number(cell) for cell in cells):
         known = set(class_names or ())
-        lone_row = class_names is not None and _first_nonblank(rest, 0) is None  # labels: data
+        lone_row = class_names is not None and following is None  # labels: a lone row is data
         if not (len(cells) == 1 and cells[0] in known) and not lone_row:
             header = cells
     if header is None:
-        return TextSource(name, text, 1, delimiter, None, len(cells))
-    if _first_nonblank(rest, 0) is None:
-        raise InputError(f"{name}:{first_line + 1}:1", "there is a header but no data rows")
-    return TextSource(name, rest, first_line + 1, delimiter, header, len(header))
+        return TextSource(name, data, 1, delimiter, None, len(cells), cells, path)
+    if following is None:
+        raise InputError(f"{name}:{number + 1}:1", "there is a header but no data rows")
+    first_row = _split_line(following[0], delimiter)
+    return TextSource(name, data, number + 1, delimiter, header, len(header), first_row, path)
 
 
 def _check_array(name: str, array: np.ndarray) -> ArraySource:
@@ -514,7 +547,12 @@ def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
 
 
 def parse(
-    name: str, data: bytes, *, key: str | None = None, class_names: Sequence[str] | None = None
+    name: str,
+    data: bytes,
+    *,
+    key: str | None = None,
+    class_names: Sequence[str] | None = None,
+    path: str | None = None,
 ) -> TextSource | ArraySource:
     """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text."""
     suffix = Path(name).suffix.lower()
@@ -530,7 +568,7 @@ def parse(
         raise InputError(
             name, "looks like a Python pickle; xent never unpickles (save with np.save)"
         )
-    return parse_text(name, data, class_names=class_names)
+    return parse_text(name, data, class_names=class_names, path=path)
 
 
 def read(
@@ -542,4 +580,5 @@ def read(
 ) -> TextSource | ArraySource:
     """Read and parse one input (``-`` is stdin)."""
     name, data = read_bytes(path, stdin)
-    return parse(name, data, key=key, class_names=class_names)
+    regular = path != STDIN and os.path.isfile(path) and os.path.getsize(path) == len(data)
+    return parse(name, data, key=key, class_names=class_names, path=path if regular else None)

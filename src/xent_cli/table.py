@@ -216,9 +216,12 @@ def _in_unit(matrix: FloatArray) -> bool:
 
 
 def _first(mask: npt.NDArray[np.bool_]) -> tuple[int, int | None]:
-    """Row and column of the first True in a 1-D or 2-D mask."""
-    position = np.argwhere(mask)[0]
-    return int(position[0]), (int(position[1]) if position.size > 1 else None)
+    """Row and column of the first True in a 1-D or 2-D mask (one pass, no index list)."""
+    flat = int(np.argmax(mask.ravel()))
+    if mask.ndim == 1:
+        return flat, None
+    row, column = divmod(flat, int(mask.shape[1]))
+    return row, column
 
 
 def _fmt(value: float) -> str:
@@ -347,19 +350,27 @@ class Summary:
 
     @classmethod
     def of(cls, predictions: FloatArray, tolerance: float, row_offset: int = 0) -> Summary:
-        """The summary of a block of rows that starts at row ``row_offset``."""
-        summary = cls(int(predictions.shape[1]), any_minus_inf=bool(np.isneginf(predictions).any()))
-        outside = (predictions < 0) | (predictions > 1)
-        if outside.any():
-            row, column = _first(outside)
-            col = column if column is not None else 0
-            summary.first_outside = (row + row_offset, col, float(predictions[row, col]))
-        sums = predictions.sum(axis=1)
+        """The summary of a block of rows that starts at row ``row_offset``.
+
+        Whole-array minimum and maximum first (fast); where a value lies outside [0,1]
+        the row sums do not matter, and only the first such value is looked for.
+        """
+        summary = cls(int(predictions.shape[1]))
+        if predictions.size == 0:
+            return summary
+        lowest, highest = float(predictions.min()), float(predictions.max())
+        summary.any_minus_inf = lowest == -np.inf
+        if lowest < 0 or highest > 1:
+            summary.first_outside = _first_outside(predictions, row_offset)
+            return summary
+        from .losses import row_sum
+
+        sums = row_sum(predictions)
         off = np.abs(sums - 1.0) > tolerance
         if off.any():
             row = int(np.argmax(off))
             summary.first_off_sum = (row + row_offset, float(sums[row]))
-            summary.off_sum_rows = int(off.sum())
+            summary.off_sum_rows = int(np.count_nonzero(off))
         return summary
 
     def merge(self, later: Summary) -> Summary:
@@ -371,6 +382,19 @@ class Summary:
             self.first_off_sum or later.first_off_sum,
             self.off_sum_rows + later.off_sum_rows,
         )
+
+
+def _first_outside(predictions: FloatArray, row_offset: int) -> tuple[int, int, float]:
+    """Row, column and value of the first entry outside [0,1], scanning a slice at a time."""
+    step = 4096
+    for start in range(0, predictions.shape[0], step):
+        part = predictions[start : start + step]
+        outside = (part < 0) | (part > 1)
+        if outside.any():
+            row, column = _first(outside)
+            col = column if column is not None else 0
+            return row + start + row_offset, col, float(part[row, col])
+    raise AssertionError("no value outside [0,1]")
 
 
 def tolerance_for(k: int, pred_dtype: np.dtype[np.generic], labels: Labels) -> float:
