@@ -243,3 +243,55 @@ def test_cells_python_would_take_but_loadtxt_would_not_are_named(cell: str) -> N
     source = readers.parse_text("p.csv", f"1,2\n3,{cell}\n".encode())
     with pytest.raises(InputError, match=r"^p\.csv:2:3: field 2 is .*not a number$"):
         source.numbers(allow_minus_inf=True)
+
+
+# ---- the fast (polars) path against the numpy path -----------------------------------------
+
+fast_cell = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.integers(-(10**6), 10**6).map(str),
+    st.sampled_from(["", "x", "1e999", "-inf", "inf", "nan", " 3", "1_0", '"4"', "0x1", "1."]),
+)
+
+
+def both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, object]:
+    """The outcome (array or error message) of each reader on the same bytes."""
+    outcomes = []
+    for no_fast in ("", "1"):
+        monkeypatch.setenv("XENT_NO_FAST", no_fast)
+        try:
+            source = readers.parse_text("f.csv", data)
+            outcomes.append(source.numbers(allow_minus_inf=True).tolist())
+        except XentError as error:
+            outcomes.append(error.message)
+    return outcomes[0], outcomes[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(fast_cell, min_size=3, max_size=3), min_size=1, max_size=6), st.booleans())
+def test_fast_and_numpy_readers_agree(rows: list[list[str]], header: bool) -> None:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(readers, "FAST_BYTES", 0)
+        text = ("a,b,c\n" if header else "") + "\n".join(",".join(row) for row in rows) + "\n"
+        fast, slow = both_paths(text.encode(), monkeypatch)
+        assert fast == slow
+
+
+def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    import polars  # noqa: F401  (the test extra installs it: this test must not be skipped)
+
+    monkeypatch.setattr(readers, "FAST_BYTES", 0)
+    calls = []
+    original = readers.TextSource._polars
+
+    def spy(self: readers.TextSource, chosen: list[int]) -> object:
+        result = original(self, chosen)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(readers.TextSource, "_polars", spy)
+    values = np.random.default_rng(0).normal(size=(50, 4))
+    text = "\n".join(",".join(repr(float(v)) for v in row) for row in values) + "\n"
+    source = readers.parse_text("f.csv", ("w,x,y,z\n" + text).encode())
+    assert source.numbers(allow_minus_inf=True).tolist() == values.tolist()
+    assert calls == [True]

@@ -29,6 +29,8 @@ PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
+FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
+HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
 
 
 if TYPE_CHECKING:
@@ -121,7 +123,7 @@ class TextSource:
     """
 
     name: str
-    data: bytes
+    head: bytes  # all of the input, or (``path`` set) the start of a large file
     first_line: int  # the 1-based line number of the first data row
     delimiter: str | None
     header: list[str] | None
@@ -129,9 +131,22 @@ class TextSource:
     first_row: list[str]  # the cells of the first data row
     path: str | None = None  # a regular file np.loadtxt may read itself (fastest)
     dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
+    size: int = -1  # bytes in the whole input (-1: ``len(head)``)
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
     _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
     _row_count: int | None = field(default=None, repr=False)
+
+    @property
+    def data(self) -> bytes:
+        """All the bytes (a large file is read in full only on the error path)."""
+        if self.size > len(self.head) and self.path is not None:
+            self.head = Path(self.path).read_bytes()
+            self.size = len(self.head)
+        return self.head
+
+    @property
+    def n_bytes(self) -> int:
+        return self.size if self.size >= 0 else len(self.head)
 
     def _lines(self) -> tuple[list[str], list[int]]:
         if self._split is None:
@@ -263,14 +278,19 @@ class TextSource:
     def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
         chosen = list(range(self.n_columns)) if columns is None else list(columns)
         every = chosen == list(range(self.n_columns))
-        try:  # fast: the file or bytes as they are (np.loadtxt skips empty lines, as xent does)
-            values = self._parse(
-                self.path if self.path is not None else io.BytesIO(self.data),
-                chosen,
-                every,
-                skiprows=self.first_line - 1,
-                encoding="utf-8-sig",
-                quotechar='"' if b'"' in self.data else None,
+        fast = self._polars(chosen) if every else None
+        try:  # the file or bytes as they are (np.loadtxt skips empty lines, as xent does)
+            values = (
+                fast
+                if fast is not None
+                else self._parse(
+                    self.path if self.path is not None else io.BytesIO(self.head),
+                    chosen,
+                    every,
+                    skiprows=self.first_line - 1,
+                    encoding="utf-8-sig",
+                    quotechar='"' if b'"' in self.head else None,  # a later quote: slow path
+                )
             )
         except (ValueError, UnicodeDecodeError):
             values = self._numbers_by_line(chosen, every, allow_minus_inf=allow_minus_inf)
@@ -287,6 +307,36 @@ class TextSource:
                 error = self._bad_cell(row, chosen[col], allow_minus_inf=allow_minus_inf)
                 if error is not None:
                     raise error
+        return values
+
+    def _polars(self, chosen: list[int]) -> FloatArray | None:
+        """The ``fast`` extra: polars' parser for large inputs, or ``None`` to use numpy's.
+
+        Anything polars does not read cleanly (a blank or short line, a non-number, bad
+        UTF-8) gives ``None``: the numpy path then reads it, or names the bad cell.
+        """
+        if self.delimiter is None or self.n_bytes < FAST_BYTES or os.environ.get("XENT_NO_FAST"):
+            return None
+        try:
+            import polars as pl
+        except ImportError:
+            return None
+        try:
+            frame = pl.read_csv(
+                self.path if self.path is not None else io.BytesIO(self.head),
+                has_header=False,
+                skip_rows=self.first_line - 1,
+                separator=self.delimiter,
+                quote_char='"',
+                infer_schema=False,
+                schema_overrides=[pl.Float64] * len(chosen),
+                truncate_ragged_lines=False,
+            )
+            if frame.width != len(chosen) or frame.null_count().sum_horizontal().item():
+                return None
+            values: FloatArray = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64)
+        except Exception:  # any failure of the optional reader means: use numpy
+            return None
         return values
 
     def _numbers_by_line(
@@ -422,14 +472,20 @@ def _first_nonblank(name: str, data: bytes, start: int, line: int) -> tuple[str,
 
 
 def parse_text(
-    name: str, data: bytes, *, class_names: Sequence[str] | None = None, path: str | None = None
+    name: str,
+    data: bytes,
+    *,
+    class_names: Sequence[str] | None = None,
+    path: str | None = None,
+    size: int = -1,
 ) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
     A header is the first row when one of its cells is not a number; in a one-column
     file of class names, when the first row is not one of ``class_names``.  Passing
     ``class_names`` (even empty) marks a labels file, whose single row is data, not a header.
-    ``path`` names a regular file holding ``data``, which ``np.loadtxt`` reads fastest.
+    ``path`` names a regular file holding ``data``, which ``np.loadtxt`` reads fastest;
+    with ``size`` larger than ``len(data)``, ``data`` is just its start.
 
     >>> source = parse_text("p.csv", b"cat,dog\\r\\n0.5,1.5\\r\\n\\r\\n")
     >>> source.header, source.n_rows, source.numbers(allow_minus_inf=True).tolist()
@@ -454,11 +510,13 @@ def parse_text(
         if not (len(cells) == 1 and cells[0] in known) and not lone_row:
             header = cells
     if header is None:
-        return TextSource(name, data, 1, delimiter, None, len(cells), cells, path)
+        return TextSource(name, data, 1, delimiter, None, len(cells), cells, path, size=size)
     if following is None:
         raise InputError(f"{name}:{number + 1}:1", "there is a header but no data rows")
     first_row = _split_line(following[0], delimiter)
-    return TextSource(name, data, number + 1, delimiter, header, len(header), first_row, path)
+    return TextSource(
+        name, data, number + 1, delimiter, header, len(header), first_row, path, size=size
+    )
 
 
 def _check_array(name: str, array: np.ndarray) -> ArraySource:
@@ -553,8 +611,15 @@ def parse(
     key: str | None = None,
     class_names: Sequence[str] | None = None,
     path: str | None = None,
+    size: int = -1,
 ) -> TextSource | ArraySource:
-    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text."""
+    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text.
+
+    With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
+    its start: enough for text, and binary formats are read whole.
+    """
+    if size > len(data) and path is not None and data.startswith((NPY_MAGIC, ZIP_MAGIC)):
+        data, size = Path(path).read_bytes(), -1
     suffix = Path(name).suffix.lower()
     if data.startswith(NPY_MAGIC):
         return parse_npy(name, data)
@@ -568,7 +633,7 @@ def parse(
         raise InputError(
             name, "looks like a Python pickle; xent never unpickles (save with np.save)"
         )
-    return parse_text(name, data, class_names=class_names, path=path)
+    return parse_text(name, data, class_names=class_names, path=path, size=size)
 
 
 def read(
@@ -579,6 +644,20 @@ def read(
     class_names: Sequence[str] | None = None,
 ) -> TextSource | ArraySource:
     """Read and parse one input (``-`` is stdin)."""
+    if path != STDIN and os.path.isfile(path):
+        size = os.path.getsize(path)
+        if size > HEAD_BYTES:
+            head = _read_head(path)
+            if head.count(b"\n") >= 2:  # the header and a first row are in it
+                return parse(path, head, key=key, class_names=class_names, path=path, size=size)
     name, data = read_bytes(path, stdin)
     regular = path != STDIN and os.path.isfile(path) and os.path.getsize(path) == len(data)
     return parse(name, data, key=key, class_names=class_names, path=path if regular else None)
+
+
+def _read_head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except OSError:
+        return b""  # read_bytes names the problem

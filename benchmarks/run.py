@@ -1,0 +1,142 @@
+"""Time xent against the peer scripts of ../shared/BENCHMARKS.md and print ratios.
+
+    python benchmarks/run.py [--repeat N]
+
+Run it from an environment with the project installed (``pip install -e '.[fast]'``) and
+the peers' libraries (pandas, scipy, torch). It makes the seeded data first. Every ratio
+compares two commands timed in this same run (medians of N); peak memory is the maximum
+resident set of the process (``/usr/bin/time -v``). XENT_NO_FAST=1 stands for the default
+install (numpy's CSV reader) where the fast extra is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+PY = sys.executable
+XENT = str(Path(PY).with_name("xent"))
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS in KiB and stdout of one run."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-v", *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=True,
+    )
+    wall = time.perf_counter() - start
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+    return wall, peak, done.stdout.strip()
+
+
+def median(
+    command: list[str], repeat: int, env: dict[str, str] | None = None
+) -> tuple[float, int, str]:
+    results = [run(command, env) for _ in range(repeat)]
+    return (
+        statistics.median(r[0] for r in results),
+        max(r[1] for r in results),
+        results[-1][2],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    repeat = parser.parse_args().repeat
+    subprocess.run([PY, str(HERE / "make_data.py")], check=True)
+    subprocess.run([PY, "-m", "compileall", "-q", str(HERE.parent / "src")], check=True)
+    d = DATA
+    csv = [str(d / "1m_10_scores.csv"), str(d / "1m_10_labels.csv")]
+    big = [str(d / "100k_1000_scores.npy"), str(d / "100k_1000_labels.npy")]
+    no_fast = {"XENT_NO_FAST": "1"}
+    rows: list[tuple[str, float, float, str, str]] = []
+
+    def compare(
+        what: str, ours: list[str], peer: list[str], target: str, env: dict[str, str] | None = None
+    ) -> None:
+        mine = median(ours, repeat, env)
+        theirs = median(peer, repeat)
+        same = "same number" if mine[2] == theirs[2] else f"{mine[2]} vs {theirs[2]}"
+        rows.append(
+            (
+                what,
+                mine[0],
+                theirs[0],
+                f"{mine[0] / theirs[0]:.2f}× (target {target})",
+                f"{mine[1] / 1024:.0f} / {theirs[1] / 1024:.0f} MiB; {same}",
+            )
+        )
+
+    compare(
+        "compute 1M×10 CSV -r mean, default install vs np.loadtxt script",
+        [XENT, "compute", *csv, "-r", "mean"],
+        [PY, str(HERE / "peers/loadtxt_numpy.py"), *csv],
+        "≤ 1.1",
+        no_fast,
+    )
+    compare(
+        "compute 1M×10 CSV -r mean, fast extra vs pandas + scipy script",
+        [XENT, "compute", *csv, "-r", "mean"],
+        [PY, str(HERE / "peers/pandas_scipy.py"), *csv],
+        "≤ 0.8",
+    )
+    compare(
+        "compute 1M×10 CSV -r mean vs np.loadtxt + torch script",
+        [XENT, "compute", *csv, "-r", "mean"],
+        [PY, str(HERE / "peers/loadtxt_torch.py"), *csv],
+        "—",
+    )
+    compare(
+        "compute 100k×1000 .npy -r mean vs numpy script",
+        [XENT, "compute", *big, "-r", "mean"],
+        [PY, str(HERE / "peers/loadtxt_numpy.py"), *big],
+        "≤ 1.0",
+    )
+    file_mib = (d / "100k_1000_scores.npy").stat().st_size / 2**20
+    compare("xent --version vs python -c pass", [XENT, "--version"], [PY, "-c", "pass"], "≤ 5")
+    compare(
+        "xent softmax 2×3 CSV vs python -c 'import numpy'",
+        [XENT, "softmax", str(d / "tiny.csv")],
+        [PY, "-c", "import numpy"],
+        "≤ 1.5",
+    )
+    kernel = subprocess.run(
+        [PY, str(HERE / "kernel.py")], capture_output=True, text=True, check=True
+    )
+    ours_ms, torch_ms, torch_threads, _ = kernel.stdout.split()
+    rows.append(
+        (
+            "loss kernel 1M×10 float64, in-process, vs torch cross_entropy",
+            float(ours_ms) / 1000,
+            float(torch_ms) / 1000,
+            f"{float(ours_ms) / float(torch_ms):.2f}× (target ≤ 1.0)",
+            f"torch on {torch_threads} threads",
+        )
+    )
+    print(
+        f"Measured {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; medians of {repeat}; the .npy is {file_mib:.0f} MiB.\n"
+    )
+    print("| what | xent | peer | ratio | peak memory (xent / peer), result |")
+    print("|---|---|---|---|---|")
+    for what, mine, theirs, ratio, note in rows:
+        print(f"| {what} | {mine:.3f} s | {theirs:.3f} s | {ratio} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

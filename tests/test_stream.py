@@ -1,0 +1,143 @@
+"""Large inputs: .npy streamed in blocks, text read from the file; the same bits and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from xent_cli import readers, stream
+from xent_cli.cli import app
+from xent_cli.compute import Settings, compute, load
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stream every .npy, in blocks of a few rows, and read a text file's start only."""
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 7 * 8 * 3)  # 7 rows of 3 float64 a block
+    monkeypatch.setattr(readers, "HEAD_BYTES", 160)
+
+
+def scores_and_labels(tmp_path: Path, n: int = 200, k: int = 3, seed: int = 0) -> tuple[str, str]:
+    rng = np.random.default_rng(seed)
+    np.save(tmp_path / "z.npy", rng.normal(scale=4.0, size=(n, k)))
+    np.save(tmp_path / "y.npy", rng.integers(0, k, size=n))
+    return str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"label_smoothing": 0.1}, {"class_weights": (1.0, 2.0, 3.0)}, {"outputs": "probs"}],
+)
+def test_streamed_results_are_identical_to_whole_array(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
+) -> None:
+    z, y = scores_and_labels(tmp_path)
+    if options.get("outputs") == "probs":
+        p = np.load(z)
+        p = np.exp(p) / np.exp(p).sum(axis=1, keepdims=True)
+        np.save(z, p)
+    settings = Settings(**options)  # type: ignore[arg-type]
+    whole = compute(load(z, y, settings), settings)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    monkeypatch.setattr(stream, "BLOCK_BYTES", 7 * 8 * 3)
+    inputs = load(z, y, settings, stream=True)
+    assert inputs.stream is not None
+    streamed = compute(inputs, settings)
+    assert streamed.decision.loss == whole.decision.loss
+    assert streamed.losses.tobytes() == whole.losses.tobytes()
+    assert streamed.mean == whole.mean
+    assert np.array_equal(streamed.predicted, whole.predicted)  # type: ignore[arg-type]
+
+
+def test_streamed_errors_name_the_global_row(tmp_path: Path, small_blocks: None) -> None:
+    z, y = scores_and_labels(tmp_path)
+    values = np.load(z)
+    values[150, 2] = np.nan
+    np.save(z, values)
+    result = runner.invoke(app, ["compute", z, y])
+    assert result.exit_code == 65
+    assert result.stdout == ""
+    assert result.stderr == f"xent: {z}: row 151, column 3: value is NaN\n"
+    values[150, 2] = 0.0
+    values[60] = -np.inf
+    np.save(z, values)
+    result = runner.invoke(app, ["compute", z, y])
+    assert result.exit_code == 65
+    assert f"{z}: row 61: every score in this row is −∞" in result.stderr
+
+
+def test_streamed_float32_and_one_column(tmp_path: Path, small_blocks: None) -> None:
+    rng = np.random.default_rng(2)
+    z32 = rng.normal(size=(100, 3)).astype(np.float32)
+    np.save(tmp_path / "z.npy", z32)
+    np.save(tmp_path / "y.npy", rng.integers(0, 3, size=100))
+    out = runner.invoke(
+        app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-f", "json"]
+    )
+    expected = runner.invoke(
+        app,
+        ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-f", "json", "--compare"],
+    )
+    assert out.exit_code == 0, out.stderr
+    assert expected.exit_code == 0
+    exact = json.loads(expected.stdout)["compare"][0]["mean"]
+    assert json.loads(out.stdout)["mean"] == pytest.approx(exact, rel=1e-15)
+    binary = rng.normal(size=100)
+    np.save(tmp_path / "b.npy", binary)
+    np.save(tmp_path / "t.npy", (binary > 0).astype(np.int64))
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "b.npy"), str(tmp_path / "t.npy"), "-f", "json"]
+    )
+    assert json.loads(result.stdout)["loss"] == "sigmoid-ce-with-logits"
+
+
+def test_label_count_mismatch_with_a_stream(tmp_path: Path, small_blocks: None) -> None:
+    z, _ = scores_and_labels(tmp_path)
+    np.save(tmp_path / "short.npy", np.zeros(10, dtype=np.int64))
+    result = runner.invoke(app, ["compute", z, str(tmp_path / "short.npy")])
+    assert result.exit_code == 65
+    assert "labels end after 10 rows" in result.stderr
+
+
+def test_large_text_file_is_read_from_its_start(tmp_path: Path, small_blocks: None) -> None:
+    rng = np.random.default_rng(4)
+    values = rng.normal(size=(60, 3))
+    body = "\n".join(",".join(repr(float(v)) for v in row) for row in values)
+    path = tmp_path / "z.csv"
+    path.write_text("a,b,c\n" + body + "\n")
+    source = readers.read(str(path))
+    assert isinstance(source, readers.TextSource)
+    assert len(source.head) == 160 < source.n_bytes
+    assert source.numbers(allow_minus_inf=True).tolist() == values.tolist()
+    path.write_text("a,b,c\n" + body + "\n1,2,oops\n")
+    with pytest.raises(readers.InputError, match=r"z\.csv:62:5: field 3 is 'oops', not a number"):
+        readers.read(str(path)).numbers(allow_minus_inf=True)
+    path.write_bytes(("a,b,c\n" + body + "\n").encode() + b"1,\xff,2\n")
+    with pytest.raises(readers.InputError, match=r"z\.csv:62:3: byte 0xff is not UTF-8"):
+        readers.read(str(path)).numbers(allow_minus_inf=True)
+
+
+def test_one_row_one_column_and_wide_rows(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("0.25\n")
+    (tmp_path / "t.csv").write_text("1\n")
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "one.csv"), str(tmp_path / "t.csv"), "-r", "mean"]
+    )
+    assert float(result.stdout) == pytest.approx(-np.log(0.25), rel=1e-15)
+    wide = np.random.default_rng(5).normal(size=100_000)
+    (tmp_path / "wide.csv").write_text(",".join(repr(float(v)) for v in wide) + "\n")
+    (tmp_path / "c.csv").write_text("99999\n")
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "wide.csv"), str(tmp_path / "c.csv"), "-r", "mean"]
+    )
+    assert result.exit_code == 0, result.stderr
+    top = wide.max()
+    expected = top + np.log(np.exp(wide - top).sum()) - wide[-1]
+    assert float(result.stdout) == pytest.approx(expected, rel=1e-12)
