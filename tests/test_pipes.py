@@ -181,3 +181,47 @@ def test_softmax_closed_pipe_on_large_input_is_quiet(tmp_path: Path) -> None:
     assert len(done.stdout.decode().split(",")) == 5
     assert done.stderr == b""
     assert done.returncode == 0
+
+
+def test_ctrl_c_exits_130_quietly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [*XENT, "compute", "-", "samples/classes.csv"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    time.sleep(1.5)  # waiting on stdin that never ends
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert out == b""
+    assert b"Traceback" not in err
+
+
+def test_slowly_arriving_stdin_is_read_to_the_end() -> None:
+    done = shell(
+        "(echo 0.5,1.5,0.1; sleep 1; echo 2.2,1.3,1.7) | xent compute - samples/classes.csv -r mean"
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(ISSUE_MEAN, rel=1e-15)
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    scores, labels = tmp_path / "z.npy", tmp_path / "y.npy"
+    rng = np.random.default_rng(9)
+    np.save(scores, rng.normal(size=(1_000_000, 10)))  # 80 MB: streamed in blocks
+    np.save(labels, rng.integers(0, 10, 1_000_000))
+    fast = {"XENT_PROGRESS_DELAY": "0"}
+    piped = run("compute", str(scores), str(labels), "-r", "mean", env=fast)
+    assert piped.returncode == 0
+    assert piped.stderr == b""  # no progress in a pipe
+    args = ["compute", str(scores), str(labels), "-r", "mean", "-f", "csv"]
+    code, output = _pty_run(args, stdin_tty=False, env={"TERM": "xterm-256color", **fast})
+    assert code == 0
+    assert b"%" in output  # the bar, on the terminal's stderr
+    code, quiet = _pty_run([*args, "-q"], stdin_tty=False, env={"TERM": "xterm-256color", **fast})
+    assert b"%" not in quiet

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -111,6 +112,7 @@ class Terminal:
     stdout: IO[str]
     stdin_is_tty: bool
     stdout_is_tty: bool
+    stderr_is_tty: bool = False
 
     @classmethod
     def current(cls) -> Terminal:
@@ -119,7 +121,47 @@ class Terminal:
             stdout=sys.stdout,
             stdin_is_tty=_isatty(sys.stdin),
             stdout_is_tty=_isatty(sys.stdout),
+            stderr_is_tty=_isatty(sys.stderr),
         )
+
+
+class _Progress:
+    """A Rich progress bar on stderr, shown only on a terminal, after a second of work."""
+
+    def __init__(self, total: int, terminal: Terminal, quiet: bool) -> None:
+        self.delay = float(os.environ.get("XENT_PROGRESS_DELAY", "1.0"))  # tests set 0
+        self.total = total
+        self.enabled = terminal.stderr_is_tty and not quiet
+        self.started = time.monotonic()
+        self.done = 0
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Progress | None:
+        return self if self.enabled else None
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        if self.bar is None and time.monotonic() - self.started >= self.delay:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bar = Progress(
+                TextColumn("xent"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("rows", total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def _isatty(stream: object) -> bool:
@@ -152,6 +194,10 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
         _say(error.message)
         raise typer.Exit(int(error.exit_code)) from None
     except KeyboardInterrupt:
+        from .parallel import stop
+
+        stop()
+        sys.stderr.write("\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     except BrokenPipeError:
         _quiet_closed_pipe()
@@ -449,7 +495,9 @@ def compute(
             _emit_comparison(compare_frameworks(inputs, settings), fmt, terminal)
             return
         bare = reduction is not Reduction.none and _format_for(fmt, terminal) in ("csv", "tsv")
-        result = compute_result(inputs, settings, detail=not bare)
+        passes = 2 if inputs.stream is not None else 1
+        with _Progress(inputs.n_rows * passes, terminal, quiet) as progress:
+            result = compute_result(inputs, settings, detail=not bare, progress=progress)
         _emit(result, fmt, reduction, quiet, terminal)
 
     _guarded(debug, run)

@@ -446,7 +446,22 @@ def row_losses(
     return combined, divisors
 
 
-def _summarise_stream(stream: NpyStream, tolerance: float) -> Summary:
+Progress = Callable[[int], None]  # told how many more rows are done
+
+
+def _in_order(results: Any, sizes: list[int], progress: Progress | None) -> list[Any]:
+    """Collect results of ``pool.map`` in order, reporting each block's rows as it lands."""
+    collected = []
+    for result, size in zip(results, sizes, strict=True):
+        collected.append(result)
+        if progress is not None:
+            progress(size)
+    return collected
+
+
+def _summarise_stream(
+    stream: NpyStream, tolerance: float, progress: Progress | None = None
+) -> Summary:
     """Pass 1 over a streamed file: check every value and summarise for detection."""
     from .parallel import pool
 
@@ -457,21 +472,26 @@ def _summarise_stream(stream: NpyStream, tolerance: float) -> Summary:
         check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
         return Summary.of(block, tolerance, row_offset=start)
 
-    parts = list(pool().map(summarise, stream.blocks()))
+    pieces = stream.blocks()
+    parts: list[Summary] = _in_order(
+        pool().map(summarise, pieces), [b - a for a, b in pieces], progress
+    )
     summary = parts[0]
     for part in parts[1:]:
         summary = summary.merge(part)
     return summary
 
 
-def decide_for(inputs: Inputs, settings: Settings) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
+def decide_for(
+    inputs: Inputs, settings: Settings, progress: Progress | None = None
+) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
     """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside."""
     labels, ignored = _ignore(inputs.labels, settings.ignore_index)
     dtype = inputs.pred_source.dtype
     evidence: FloatArray | Summary
     if inputs.stream is not None:
         k = inputs.stream.n_columns
-        evidence = _summarise_stream(inputs.stream, tolerance_for(k, dtype, labels))
+        evidence = _summarise_stream(inputs.stream, tolerance_for(k, dtype, labels), progress)
     else:
         check_not_all_masked(inputs.predictions, inputs.pred_where)
         evidence = inputs.predictions
@@ -537,7 +557,13 @@ def _block(
     )
 
 
-def _blocks(inputs: Inputs, decision: Decision, settings: Settings, detail: bool) -> list[Block]:
+def _blocks(
+    inputs: Inputs,
+    decision: Decision,
+    settings: Settings,
+    detail: bool,
+    progress: Progress | None = None,
+) -> list[Block]:
     """Pass over the rows in blocks (on both cores), from memory or from the stream."""
     from .parallel import SMALL, bounds, pool, threads
 
@@ -549,7 +575,8 @@ def _blocks(inputs: Inputs, decision: Decision, settings: Settings, detail: bool
             start, stop = piece
             return _block(decision, stream.read(start, stop), start, stop, settings, dtype, detail)
 
-        return list(pool().map(streamed, stream.blocks()))
+        pieces = stream.blocks()
+        return _in_order(pool().map(streamed, pieces), [b - a for a, b in pieces], progress)
     predictions = inputs.predictions
     n, k = predictions.shape
     if predictions.size < SMALL or threads() == 1:
@@ -559,7 +586,8 @@ def _blocks(inputs: Inputs, decision: Decision, settings: Settings, detail: bool
         start, stop = piece
         return _block(decision, predictions[start:stop], start, stop, settings, dtype, detail)
 
-    return list(pool().map(in_memory, bounds(n, k)))
+    pieces = bounds(n, k)
+    return _in_order(pool().map(in_memory, pieces), [b - a for a, b in pieces], progress)
 
 
 def _joined(parts: list[FloatArray | None] | list[npt.NDArray[np.generic] | None]) -> Any:
@@ -568,14 +596,17 @@ def _joined(parts: list[FloatArray | None] | list[npt.NDArray[np.generic] | None
     return np.concatenate(parts)  # type: ignore[arg-type]
 
 
-def compute(inputs: Inputs, settings: Settings, *, detail: bool = True) -> Result:
+def compute(
+    inputs: Inputs, settings: Settings, *, detail: bool = True, progress: Progress | None = None
+) -> Result:
     """Decide the loss for ``inputs`` and compute it row by row.
 
     Without ``detail`` (a bare mean or sum is all that is wanted) the predicted classes
-    and target probabilities are not computed.
+    and target probabilities are not computed. ``progress`` hears of every block done
+    (a streamed file is read twice: once to decide, once to compute).
     """
     settings.check()
-    decision, ignored = decide_for(inputs, settings)
+    decision, ignored = decide_for(inputs, settings, progress)
     warnings = list(decision.warnings)
     if settings.like == "sklearn":
         from .conventions import not_applicable
@@ -588,7 +619,7 @@ def compute(inputs: Inputs, settings: Settings, *, detail: bool = True) -> Resul
         )
         if reason is not None:
             raise UsageError(f"--like sklearn: {reason}")
-    blocks = _blocks(inputs, decision, settings, detail)
+    blocks = _blocks(inputs, decision, settings, detail, progress)
     if any(block.sums_off for block in blocks):
         warnings.append(
             "scikit-learn warns here: 'The y_pred values do not sum to one' "

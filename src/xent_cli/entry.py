@@ -12,6 +12,10 @@ def main() -> None:
 
         sys.stdout.write(f"xent {__version__}\n")
         return
-    from .cli import main as cli_main
+    try:
+        from .cli import main as cli_main
 
-    cli_main()
+        cli_main()
+    except KeyboardInterrupt:  # Ctrl-C anywhere, even while modules load: quiet, 130
+        sys.stderr.write("\n")
+        sys.exit(130)

@@ -72,3 +72,9 @@ def pool() -> ThreadPoolExecutor:
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=threads(), thread_name_prefix="xent")
     return _POOL
+
+
+def stop() -> None:
+    """Drop queued work (Ctrl-C): running blocks finish, nothing new starts."""
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
