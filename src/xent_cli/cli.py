@@ -295,26 +295,37 @@ FormatOption = Annotated[
     ),
 ]
 QuietOption = Annotated[
-    bool, typer.Option("--quiet", "-q", help="Hide the reason line and warnings.")
+    bool, typer.Option("--quiet", "-q", help="Hide the reason line, warnings and progress.")
 ]
+NoColorOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-color",
+        help="No colour (NO_COLOR, FORCE_COLOR and TERM=dumb are respected too).",
+        callback=lambda value: _no_color(value),
+    ),
+]
+
+
+def _no_color(value: bool) -> bool:
+    if value:
+        os.environ["NO_COLOR"] = "1"  # Rich reads it when each console is made
+    return value
+
+
 DebugOption = Annotated[
     bool, typer.Option("--debug", help="Show a traceback on errors.", hidden=True)
 ]
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  xent compute samples/scores.csv samples/labels.csv\n\n"
-        "  xent compute samples/scores.csv samples/labels.csv -r mean\n\n"
-        "  xent softmax z.csv | xent compute - y.csv -f json"
-    ),
-)
+@app.command()
 def compute(
     predictions: Annotated[
         str,
         typer.Argument(
-            help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.", show_default=False
+            help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.",
+            show_default=False,
+            metavar="PREDICTIONS",
         ),
     ],
     labels: Annotated[
@@ -323,6 +334,7 @@ def compute(
             help="Targets: class indices or names, one-hot/soft/multi-hot rows, or 0/1 (or [0,1]) "
             "for one output column; - reads stdin.",
             show_default=False,
+            metavar="[LABELS]",
         ),
     ] = None,
     fmt: FormatOption = Format.auto,
@@ -455,10 +467,30 @@ def compute(
             rich_help_panel="Framework options",
         ),
     ] = False,
+    top: Annotated[
+        int,
+        typer.Option(
+            "--top", help="Also list the K worst rows (in a pipe: only those, worst first).", min=0
+        ),
+    ] = 0,
+    show_confusion: Annotated[
+        bool,
+        typer.Option(
+            "--confusion",
+            help="Confusion counts for hard targets (in a CSV pipe: instead of rows).",
+        ),
+    ] = False,
+    no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Compute the cross-entropy of PREDICTIONS against LABELS, row by row.
+
+    \b
+    Examples:
+      xent compute samples/scores.csv samples/labels.csv
+      xent compute samples/scores.csv samples/labels.csv -r mean
+      xent softmax z.csv | xent compute - y.csv -f json
 
     The loss is chosen from the decision table (see `xent explain`) and the reason is
     shown; override any part with --outputs, --targets, --task or --loss.
@@ -494,11 +526,15 @@ def compute(
 
             _emit_comparison(compare_frameworks(inputs, settings), fmt, terminal)
             return
-        bare = reduction is not Reduction.none and _format_for(fmt, terminal) in ("csv", "tsv")
+        bare = (
+            reduction is not Reduction.none
+            and _format_for(fmt, terminal) in ("csv", "tsv")
+            and not show_confusion
+        )
         passes = 2 if inputs.stream is not None else 1
         with _Progress(inputs.n_rows * passes, terminal, quiet) as progress:
             result = compute_result(inputs, settings, detail=not bare, progress=progress)
-        _emit(result, fmt, reduction, quiet, terminal)
+        _emit(result, fmt, reduction, quiet, terminal, top=top, show_confusion=show_confusion)
 
     _guarded(debug, run)
 
@@ -511,18 +547,12 @@ ScoresArgument = Annotated[
     typer.Argument(
         help="Scores (logits): CSV, TSV, .npy or .npz; - or nothing reads stdin.",
         show_default=False,
+        metavar="[SCORES]",
     ),
 ]
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  xent softmax samples/logits.csv\n\n"
-        "  xent softmax samples/logits.csv --temperature 2 --log\n\n"
-        "  xent softmax z.csv | xent compute - y.csv"
-    ),
-)
+@app.command()
 def softmax(
     scores: ScoresArgument = "-",
     temperature: Annotated[
@@ -537,10 +567,18 @@ def softmax(
     ] = False,
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
+    no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Softmax of each row of SCORES: pₖ = e^(zₖ) / Σⱼ e^(zⱼ), with the argmax class."""
+    """Softmax of each row of SCORES: pₖ = e^(zₖ) / Σⱼ e^(zⱼ), with the argmax class.
+
+    \b
+    Examples:
+      xent softmax samples/logits.csv
+      xent softmax samples/logits.csv --temperature 2 --log
+      xent softmax z.csv | xent compute - y.csv
+    """
     terminal = Terminal.current()
 
     def run() -> None:
@@ -556,21 +594,22 @@ def softmax(
     _guarded(debug, run)
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  xent sigmoid samples/tags_logits.csv\n\n"
-        "  xent sigmoid samples/tags_logits.csv -f json"
-    ),
-)
+@app.command()
 def sigmoid(
     scores: ScoresArgument = "-",
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
+    no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """σ(z) = 1 / (1 + e^(−z)) of every score: binary and multi-label probabilities."""
+    """σ(z) = 1 / (1 + e^(−z)) of every score: binary and multi-label probabilities.
+
+    \b
+    Examples:
+      xent sigmoid samples/tags_logits.csv
+      xent sigmoid samples/tags_logits.csv -f json
+    """
     terminal = Terminal.current()
 
     def run() -> None:
@@ -583,24 +622,19 @@ def sigmoid(
     _guarded(debug, run)
 
 
-@app.command(
-    epilog=(
-        "Examples:\n\n"
-        "  xent explain\n\n"
-        "  xent explain --outcomes many --outputs scores --targets soft\n\n"
-        "  xent explain samples/scores.csv samples/labels.csv\n\n"
-        "  xent explain --multilabel -f json | jq -r .loss"
-    ),
-)
+@app.command()
 def explain(
     predictions: Annotated[
         str | None,
         typer.Argument(
-            help="Model outputs to run the detection on (optional).", show_default=False
+            help="Model outputs to run the detection on (optional).",
+            show_default=False,
+            metavar="[PREDICTIONS]",
         ),
     ] = None,
     labels: Annotated[
-        str | None, typer.Argument(help="Targets for PREDICTIONS.", show_default=False)
+        str | None,
+        typer.Argument(help="Targets for PREDICTIONS.", show_default=False, metavar="[LABELS]"),
     ] = None,
     outcomes: Annotated[
         OutcomeCount | None,
@@ -626,10 +660,18 @@ def explain(
         str | None,
         typer.Option(help="Take the labels from this column of PREDICTIONS.", show_default=False),
     ] = None,
+    no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
 ) -> None:
     """Explain the decision table: which loss fits, why, and a worked example.
+
+    \b
+    Examples:
+      xent explain
+      xent explain --outcomes many --outputs scores --targets soft
+      xent explain samples/scores.csv samples/labels.csv
+      xent explain --multilabel -f json | jq -r .loss
 
     With no arguments, the table itself; with --outcomes/--outputs/--targets/--multilabel,
     the matching row; with PREDICTIONS and LABELS, the detection on those files.
@@ -754,7 +796,14 @@ def _emit_comparison(rows: list[Comparison], fmt: Format, terminal: Terminal) ->
 
 
 def _emit(
-    result: object, fmt: Format, reduction: Reduction, quiet: bool, terminal: Terminal
+    result: object,
+    fmt: Format,
+    reduction: Reduction,
+    quiet: bool,
+    terminal: Terminal,
+    *,
+    top: int = 0,
+    show_confusion: bool = False,
 ) -> None:
     from . import render
     from .compute import Result
@@ -769,9 +818,17 @@ def _emit(
     if chosen == "table":
         if not quiet:
             _say(result.decision.reason)
-        render.print_table(_console(terminal), result, reduction.value)
+        render.print_table(
+            _console(terminal), result, reduction.value, top=top, show_confusion=show_confusion
+        )
         return
-    text = render.machine_text(result, chosen, reduction.value)  # type: ignore[arg-type]
+    text = render.machine_text(
+        result,
+        chosen,  # type: ignore[arg-type]
+        reduction.value,
+        top=top,
+        show_confusion=show_confusion,
+    )
     terminal.stdout.write(text)
     terminal.stdout.flush()
 

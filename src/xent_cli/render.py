@@ -58,20 +58,22 @@ def _binary(result: Result) -> bool:
     return result.decision.row.per_column
 
 
-def delimited_rows(result: Result, delimiter: str) -> Iterator[str]:
-    """Lines of ``row,loss[,predicted,target]``, header first."""
+def delimited_rows(result: Result, delimiter: str, rows: list[int] | None = None) -> Iterator[str]:
+    """Lines of ``row,loss[,predicted,target]``, header first; ``rows`` picks and orders them."""
     single = _single_label(result)
     names = not _binary(result)
     yield delimiter.join(["row", "loss", "predicted", "target"] if single else ["row", "loss"])
     losses = result.losses.tolist()
+    order = range(len(losses)) if rows is None else rows
     if not single:
-        for row, loss in enumerate(losses):
-            yield f"{row}{delimiter}{loss!r}"
+        for row in order:
+            yield f"{row}{delimiter}{losses[row]!r}"
         return
     predicted, target = result.predicted, result.target
     assert predicted is not None
     assert target is not None
-    for row, loss in enumerate(losses):
+    for row in order:
+        loss = losses[row]
         yield delimiter.join(
             (
                 str(row),
@@ -141,36 +143,52 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
     return obj
 
 
-def json_lines(result: Result) -> Iterator[dict[str, Any]]:
-    """One object a row: ``{"row", "loss"[, "predicted", "target"]}``."""
+def json_lines(result: Result, rows: list[int] | None = None) -> Iterator[dict[str, Any]]:
+    """One object a row: ``{"row", "loss"[, "predicted", "target"]}``; ``rows`` picks them."""
     single = _single_label(result)
     predicted = _labels_json(result, result.predicted) if single else None
     target = _labels_json(result, result.target) if single else None
-    for row, loss in enumerate(result.losses.tolist()):
-        item: dict[str, Any] = {"row": row, "loss": json_number(loss)}
+    losses = result.losses.tolist()
+    for row in range(len(losses)) if rows is None else rows:
+        item: dict[str, Any] = {"row": row, "loss": json_number(losses[row])}
         if predicted is not None and target is not None:
             item["predicted"] = predicted[row]
             item["target"] = target[row]
         yield item
 
 
-def machine_text(result: Result, fmt: Format, reduction: Reduction) -> str:
-    """The whole output of ``compute`` in a machine format, ending with a newline."""
+def machine_text(
+    result: Result,
+    fmt: Format,
+    reduction: Reduction,
+    *,
+    top: int = 0,
+    show_confusion: bool = False,
+) -> str:
+    """The whole output of ``compute`` in a machine format, ending with a newline.
+
+    ``top`` keeps only the K worst rows, worst first; ``show_confusion`` prints the
+    confusion counts instead of rows (CSV/TSV) or adds them (JSON).
+    """
+    rows = worst_rows(result, top) if top else None
     if fmt in ("csv", "tsv"):
+        delimiter = "," if fmt == "csv" else "\t"
+        if show_confusion:
+            return confusion_text(result, delimiter)
         if reduction != "none":
             return number(result.mean if reduction == "mean" else result.total) + "\n"
-        return "\n".join(delimited_rows(result, "," if fmt == "csv" else "\t")) + "\n"
-    if fmt == "json":
-        return (
-            json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False)
-            + "\n"
-        )
-    if reduction != "none":
-        return (
-            json.dumps(summary_object(result, reduction), ensure_ascii=False, allow_nan=False)
-            + "\n"
-        )
-    return "".join(json.dumps(item, allow_nan=False) + "\n" for item in json_lines(result))
+        return "\n".join(delimited_rows(result, delimiter, rows)) + "\n"
+    if fmt == "json" or reduction != "none":
+        obj = summary_object(result, reduction)
+        if rows is not None:
+            obj["worst"] = list(json_lines(result, rows))
+        if show_confusion:
+            found = confusion(result)
+            obj["confusion"] = (
+                None if found is None else {"labels": found[0], "matrix": found[1].tolist()}
+            )
+        return json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(json.dumps(item, allow_nan=False) + "\n" for item in json_lines(result, rows))
 
 
 def shown_rows(n: int, head: int = HEAD_ROWS, tail: int = TAIL_ROWS) -> list[int | None]:
@@ -277,12 +295,30 @@ def summary_table(result: Result) -> Any:
     return grid
 
 
-def print_table(console: Console, result: Result, reduction: Reduction) -> None:
-    """Print the per-row table (unless reduced) and the summary to ``console``."""
+def print_table(
+    console: Console,
+    result: Result,
+    reduction: Reduction,
+    *,
+    top: int = 0,
+    show_confusion: bool = False,
+) -> None:
+    """The per-row table (unless reduced), the summary, a histogram of the losses, the
+    ``top`` worst rows and, asked for, the confusion counts."""
     if reduction == "none":
         console.print(rows_table(result))
         console.print()
     console.print(summary_table(result))
+    spread = histogram(result.losses)
+    if spread is not None:
+        console.print(f"\n[bold]losses ({result.unit})[/]")
+        console.print(spread)
+    if top:
+        console.print()
+        console.print(top_table(result, top))
+    if show_confusion:
+        console.print()
+        console.print(confusion_table(result))
 
 
 def matrix_text(
@@ -530,3 +566,110 @@ def comparison_table(rows: list[Comparison]) -> Any:
         "float64 throughout; frameworks computing in float32 differ by a further ~1e-7 relative"
     )
     return table
+
+
+def worst_rows(result: Result, count: int) -> list[int]:
+    """The ``count`` rows with the largest loss, worst first (ties: earlier rows first)."""
+    order = np.argsort(-result.losses, kind="stable")
+    return [int(row) for row in order[:count]]
+
+
+def top_table(result: Result, count: int) -> Any:
+    """A Rich table of the ``count`` worst rows: where a model is most wrong."""
+    from rich.table import Table
+
+    rows = worst_rows(result, count)
+    table = Table(title=f"the {len(rows)} worst rows", title_justify="left", header_style="bold")
+    table.add_column("row", justify="right", style="dim")
+    table.add_column(f"loss ({result.unit})", justify="right")
+    single = _single_label(result)
+    if single:
+        table.add_column("predicted", justify="right")
+        table.add_column("target", justify="right")
+    if result.target_probability is not None:
+        table.add_column("p(target)", justify="right")
+    for row in rows:
+        cells = [str(row), human(float(result.losses[row]))]
+        if single:
+            cells += [_predicted_text(result, row), _target_text(result, row)]
+        if result.target_probability is not None:
+            cells.append(human(float(result.target_probability[row]), 4))
+        table.add_row(*cells)
+    return table
+
+
+def histogram(losses: npt.NDArray[np.float64], bins: int = 8, width: int = 30) -> Any:
+    """A text histogram of the finite per-row losses (a Rich grid), or ``None`` for one value.
+
+    >>> histogram(np.array([1.0])) is None
+    True
+    """
+    from rich.table import Table
+
+    finite = losses[np.isfinite(losses)]
+    if finite.size < 2 or float(finite.min()) == float(finite.max()):
+        return None
+    counts, edges = np.histogram(finite, bins=bins)
+    most = int(counts.max())
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(justify="right", style="dim")
+    grid.add_column()
+    grid.add_column(justify="right", style="dim")
+    for count, low, high in zip(
+        counts.tolist(), edges[:-1].tolist(), edges[1:].tolist(), strict=True
+    ):
+        length = round(width * count / most) if most else 0
+        shown = "█" * length if length or not count else "▏"
+        grid.add_row(f"{human(low, 3)}–{human(high, 3)}", f"[cyan]{shown}[/]", f"{count:,}")
+    return grid
+
+
+def confusion(result: Result) -> tuple[list[str], npt.NDArray[np.int64]] | None:
+    """Class labels and confusion counts (rows: target, columns: predicted); hard targets only."""
+    if result.correct is None or result.predicted is None or result.target is None:
+        return None
+    predicted = np.asarray(result.predicted, dtype=np.int64)
+    target = np.asarray(result.target, dtype=np.int64)
+    keep = np.ones(target.shape, dtype=bool) if result.ignored is None else ~result.ignored
+    k = int(max(predicted.max(initial=0), target[keep].max(initial=0))) + 1
+    if result.class_names is not None:
+        k = max(k, len(result.class_names))
+    matrix = np.zeros((k, k), dtype=np.int64)
+    np.add.at(matrix, (target[keep], predicted[keep]), 1)
+    names = [str(i) if _binary(result) else result.class_label(i) for i in range(k)]
+    return names, matrix
+
+
+def confusion_table(result: Result) -> Any:
+    """The confusion counts as a Rich table, the diagonal (right answers) in green."""
+    from rich.table import Table
+
+    found = confusion(result)
+    if found is None:
+        return "[dim]no confusion matrix: the targets are not hard single labels[/]"
+    names, matrix = found
+    table = Table(title="confusion counts", title_justify="left", header_style="bold")
+    table.add_column("target ↓ predicted →", style="bold")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i, name in enumerate(names):
+        cells = [
+            (f"[green]{count:,}[/]" if i == j else (f"[red]{count:,}[/]" if count else "[dim]0[/]"))
+            for j, count in enumerate(matrix[i].tolist())
+        ]
+        table.add_row(name, *cells)
+    return table
+
+
+def confusion_text(result: Result, delimiter: str) -> str:
+    """The confusion counts as CSV/TSV: a header of predicted classes, a row per target."""
+    found = confusion(result)
+    if found is None:
+        return ""
+    names, matrix = found
+    lines = [delimiter.join(["target", *names])]
+    lines.extend(
+        delimiter.join([name, *map(str, row)])
+        for name, row in zip(names, matrix.tolist(), strict=True)
+    )
+    return "\n".join(lines) + "\n"
