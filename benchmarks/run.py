@@ -71,7 +71,11 @@ def main() -> None:
     ) -> None:
         mine = median(ours, repeat, env)
         theirs = median(peer, repeat)
-        same = "same number" if mine[2] == theirs[2] else f"{mine[2]} vs {theirs[2]}"
+        try:
+            equal = float(mine[2]) == float(theirs[2])
+            same = "same number" if equal else f"{mine[2]} vs {theirs[2]}"
+        except ValueError:
+            same = "—"
         rows.append(
             (
                 what,

@@ -272,6 +272,7 @@ def both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ob
 def test_fast_and_numpy_readers_agree(rows: list[list[str]], header: bool) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(readers, "FAST_BYTES", 0)
+        monkeypatch.setattr(readers, "FAST_BYTES_LOADED", 0)
         text = ("a,b,c\n" if header else "") + "\n".join(",".join(row) for row in rows) + "\n"
         fast, slow = both_paths(text.encode(), monkeypatch)
         assert fast == slow
@@ -281,6 +282,7 @@ def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.Mon
     import polars  # noqa: F401  (the test extra installs it: this test must not be skipped)
 
     monkeypatch.setattr(readers, "FAST_BYTES", 0)
+    monkeypatch.setattr(readers, "FAST_BYTES_LOADED", 0)
     calls = []
     original = readers.TextSource._polars
 

@@ -12,6 +12,7 @@ import io
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
 FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
+FAST_BYTES_LOADED = 64 << 10  # once polars is imported, it reads smaller files too
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
 
 
@@ -315,7 +317,9 @@ class TextSource:
         Anything polars does not read cleanly (a blank or short line, a non-number, bad
         UTF-8) gives ``None``: the numpy path then reads it, or names the bad cell.
         """
-        if self.delimiter is None or self.n_bytes < FAST_BYTES or os.environ.get("XENT_NO_FAST"):
+        loaded = "polars" in sys.modules  # its import (~0.3 s) is paid already
+        small = self.n_bytes < (FAST_BYTES_LOADED if loaded else FAST_BYTES)
+        if self.delimiter is None or small or os.environ.get("XENT_NO_FAST"):
             return None
         try:
             import polars as pl
