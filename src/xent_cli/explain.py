@@ -133,49 +133,44 @@ def walk(
         if z.size > 1:
             steps.append(Step("loss = mean over the columns", [loss]))
         return Example(steps, loss)
+    steps, log_p = _class_steps(z, row.from_scores, epsilon)
     if row.sparse:
         c = int(np.asarray(target).reshape(-1)[0])
         if row.from_scores:
-            log_p = losses.log_softmax(z)
-            steps = [
-                Step("scores z", _floats(z)),
-                Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
-                Step("log p = z − logsumexp(z)", _floats(log_p)),
-            ]
             loss = float(losses.sparse_softmax_ce_with_logits(z[np.newaxis], [c])[0])
         else:
-            p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
-            steps = [
-                Step("probabilities p", _floats(z)),
-                Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
-            ]
             loss = float(losses.sparse_categorical_ce(z[np.newaxis], [c], epsilon)[0])
         steps.append(Step(f"loss = −log p_c, with c = {c}", [loss]))
         return Example(steps, loss)
     y = np.asarray(target, dtype=np.float64).reshape(z.shape)
     if row.from_scores:
-        log_p = losses.log_softmax(z)
-        steps = [
-            Step("scores z", _floats(z)),
-            Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
-            Step("log p = z − logsumexp(z)", _floats(log_p)),
-        ]
         loss = float(losses.softmax_ce_with_logits(z[np.newaxis], y[np.newaxis])[0])
     else:
-        p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
-        with np.errstate(divide="ignore"):
-            log_p = np.log(p)
-        steps = [
-            Step("probabilities p", _floats(z)),
-            Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
-            Step("log p", _floats(log_p)),
-        ]
         loss = float(losses.categorical_ce(z[np.newaxis], y[np.newaxis], epsilon)[0])
     weighted = np.zeros_like(log_p)
     np.multiply(y, log_p, out=weighted, where=y != 0)
     steps.append(Step("y · log p", _floats(weighted)))
     steps.append(Step("loss = −Σ y·log p", [loss]))
     return Example(steps, loss)
+
+
+def _class_steps(z: FloatArray, from_scores: bool, epsilon: float) -> tuple[list[Step], FloatArray]:
+    """The first steps of a K-class example: to log-probabilities, from scores or probabilities."""
+    if from_scores:
+        log_p = losses.log_softmax(z)
+        return [
+            Step("scores z", _floats(z)),
+            Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
+            Step("log p = z − logsumexp(z)", _floats(log_p)),
+        ], log_p
+    p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
+    with np.errstate(divide="ignore"):
+        log_clipped: FloatArray = np.log(p)
+    return [
+        Step("probabilities p", _floats(z)),
+        Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
+        Step("log p", _floats(log_clipped)),
+    ], log_clipped
 
 
 # The inputs of each row's worked example: (outputs, target) with single- and multi-label forms.

@@ -366,6 +366,17 @@ class TextSource:
         return column < len(self.first_row) and _is_number(self.first_row[column])
 
 
+def array_where(name: str, row: int, column: int | None) -> str:
+    """A 0-based cell of an array, as messages say it: ``NAME: row R, column C`` (1-based).
+
+    >>> array_where("z.npy", 0, 2), array_where("z.npy", 4, None)
+    ('z.npy: row 1, column 3', 'z.npy: row 5')
+    """
+    if column is None:
+        return f"{name}: row {row + 1}"
+    return f"{name}: row {row + 1}, column {column + 1}"
+
+
 @dataclass
 class ArraySource:
     """A 1-D or 2-D array from ``.npy``/``.npz``; 1-D arrays are one column."""
@@ -387,12 +398,10 @@ class ArraySource:
         return self.array.dtype
 
     def where(self, row: int, column: int | None = None) -> str:
-        if column is None:
-            return f"{self.name}: row {row + 1}"
-        return f"{self.name}: row {row + 1}, column {column + 1}"
+        return array_where(self.name, row, column)
 
     def where_end(self) -> str:
-        return f"{self.name}: row {self.n_rows + 1}"
+        return array_where(self.name, self.n_rows, None)
 
     def _matrix(self) -> np.ndarray:
         return self.array.reshape(-1, 1) if self.array.ndim == 1 else self.array

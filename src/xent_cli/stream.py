@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .readers import array_where
+
 if TYPE_CHECKING:
     import numpy.typing as npt
 
@@ -38,12 +40,10 @@ class NpyStream:
 
     def where(self, row: int, column: int | None = None) -> str:
         """Where a 0-based cell is, as the array reader says it (1-based)."""
-        if column is None:
-            return f"{self.name}: row {row + 1}"
-        return f"{self.name}: row {row + 1}, column {column + 1}"
+        return array_where(self.name, row, column)
 
     def where_end(self) -> str:
-        return f"{self.name}: row {self.n_rows + 1}"
+        return array_where(self.name, self.n_rows, None)
 
     @property
     def row_bytes(self) -> int:
