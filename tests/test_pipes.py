@@ -225,3 +225,18 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert b"%" in output  # the bar, on the terminal's stderr
     code, quiet = _pty_run([*args, "-q"], stdin_tty=False, env={"TERM": "xterm-256color", **fast})
     assert b"%" not in quiet
+
+
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("xent comp", "1", ["compute"]),
+        ("xent compute --form", "2", ["--format"]),
+        ("xent compute -f ", "3", ["auto", "table", "csv", "tsv", "json", "jsonl"]),
+        ("xent explain --outcomes ", "3", ["2", "many"]),
+    ],
+)
+def test_shell_completion(words: str, cword: str, expected: list[str]) -> None:
+    done = run(env={"_XENT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword})
+    assert done.returncode == 0
+    assert done.stdout.decode().split() == expected
