@@ -6,7 +6,6 @@ JSON never holds ``NaN``/``Infinity``: such values become ``null`` and a note sa
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Literal
@@ -170,6 +169,8 @@ def machine_text(
     ``top`` keeps only the K worst rows, worst first; ``show_confusion`` prints the
     confusion counts instead of rows (CSV/TSV) or adds them (JSON).
     """
+    import json  # only JSON output needs it: keeps start-up short
+
     rows = worst_rows(result, top) if top else None
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
@@ -334,6 +335,8 @@ def matrix_text(
     >>> matrix_text(np.array([[0.0, -np.inf]]), "json", None)
     ('[[0.0, null]]\\n', True)
     """
+    import json  # only JSON output needs it: keeps start-up short
+
     rows = values.tolist()
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
@@ -349,6 +352,8 @@ def matrix_text(
 
 def labels_text(classes: list[str], fmt: Format, numeric: bool) -> str:
     """One class a row (``--argmax``): bare lines, a JSON list, or a JSON value a line."""
+    import json  # only JSON output needs it: keeps start-up short
+
     values: list[Any] = [int(c) for c in classes] if numeric else classes
     if fmt == "json":
         return json.dumps(values, ensure_ascii=False) + "\n"
@@ -514,6 +519,8 @@ def comparison_objects(rows: list[Comparison]) -> list[dict[str, Any]]:
 
 def comparison_text(rows: list[Comparison], fmt: Format) -> str:
     """``--compare`` as CSV/TSV (framework,call,mean,relative_difference,why) or JSON."""
+    import json  # only JSON output needs it: keeps start-up short
+
     if fmt == "json":
         return json.dumps({"compare": comparison_objects(rows)}, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
