@@ -4,8 +4,9 @@
 
 Run it from an environment with the project installed as a user would (``pip install
 '.[fast]'``; an editable install adds a path that every import searches first, a few ms of
-start-up) and the peers' libraries (pandas, scipy, torch==2.13.0, threadpoolctl). It makes the seeded data first. Every ratio
-compares two commands timed in this same run (medians of N); peak memory is the maximum
+start-up) and the peers' libraries (pandas, scipy, torch==2.13.0, threadpoolctl). It makes
+the seeded data first. Every ratio compares two commands timed in this same run (medians of
+N); peak memory is the maximum
 resident set of the process (``/usr/bin/time -v``). XENT_NO_FAST=1 stands for the default
 install (numpy's CSV reader) where the fast extra is installed.
 """

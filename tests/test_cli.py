@@ -482,3 +482,14 @@ def test_labels_mixing_numbers_and_names_name_the_bad_row(tmp_path: Path) -> Non
     code, out, err = xent("compute", scores, labels)
     assert (code, out) == (65, "")
     assert err == f"xent: {labels}:2:1: field 1 is 'dog', not a number\n"
+
+
+def test_one_column_minus_infinity_is_a_score(tmp_path: Path) -> None:
+    scores = write(tmp_path, "z.csv", "-inf\n3\n")
+    labels = write(tmp_path, "y.csv", "0\n1\n")
+    code, out, err = xent("compute", scores, labels, "-f", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["loss"] == "sigmoid-ce-with-logits"
+    assert data["losses"][0] == 0.0  # σ(−∞) = 0 and the target is 0
+    assert data["losses"][1] == pytest.approx(float(ref.sigmoid_ce(3.0, 1.0)), rel=1e-15)

@@ -298,7 +298,8 @@ def load(
     if labels is None:
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
     values = pred_source.numbers(allow_minus_inf=True)
-    class_names = pred_source.header
+    # a header names classes only when there are K ≥ 2 of them
+    class_names = pred_source.header if values.shape[1] > 1 else None
     label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
     label_set = _labels_from(label_source, None, class_names)
     _check_counts(values.shape[0], label_source, pred_source.name)
@@ -469,7 +470,8 @@ def _summarise_stream(
         start, stop = piece
         block = stream.read(start, stop)
         check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
-        check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
+        if stream.n_columns > 1:  # one column: −∞ is a score, σ(−∞) = 0
+            check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
         return Summary.of(block, tolerance, row_offset=start)
 
     pieces = stream.blocks()
@@ -493,7 +495,8 @@ def decide_for(
         k = inputs.stream.n_columns
         evidence = _summarise_stream(inputs.stream, tolerance_for(k, dtype, labels), progress)
     else:
-        check_not_all_masked(inputs.predictions, inputs.pred_where)
+        if inputs.predictions.shape[1] > 1:  # one column: −∞ is a score, σ(−∞) = 0
+            check_not_all_masked(inputs.predictions, inputs.pred_where)
         evidence = inputs.predictions
     decision = decide(
         evidence,
