@@ -254,3 +254,19 @@ def test_general_path_agrees_with_the_fast_kernels(scores: np.ndarray, data: st.
     assert binary[0] == pytest.approx(
         losses.sigmoid_ce_with_logits(scores, y).mean(), rel=1e-14, abs=1e-300
     )
+
+
+def test_parallel_map_matches_one_call_and_survives_stop() -> None:
+    from xent_cli import parallel
+
+    rng = np.random.default_rng(11)
+    z = rng.normal(size=(40_000, 7))
+    c = rng.integers(0, 7, size=40_000)
+    whole = losses.sparse_softmax_ce_with_logits(z, c)
+    assert (
+        parallel.map_rows(losses.sparse_softmax_ce_with_logits, z, c).tobytes() == whole.tobytes()
+    )
+    parallel.stop()
+    assert (
+        parallel.map_rows(losses.sparse_softmax_ce_with_logits, z, c).tobytes() == whole.tobytes()
+    )

@@ -76,5 +76,7 @@ def pool() -> ThreadPoolExecutor:
 
 def stop() -> None:
     """Drop queued work (Ctrl-C): running blocks finish, nothing new starts."""
+    global _POOL
     if _POOL is not None:
         _POOL.shutdown(wait=False, cancel_futures=True)
+        _POOL = None  # a later call (the Python API, tests) gets a fresh pool
