@@ -348,8 +348,13 @@ def _target(decision: Decision) -> npt.NDArray[np.generic] | None:
     return best
 
 
-def _target_probability(decision: Decision, predictions: FloatArray) -> FloatArray | None:
-    """The model's probability of each row's hard target (softmax or sigmoid of the scores)."""
+def _target_probability(
+    decision: Decision, predictions: FloatArray, plain_losses: FloatArray | None = None
+) -> FloatArray | None:
+    """The model's probability of each row's hard target (softmax or sigmoid of the scores).
+
+    ``plain_losses`` are the rows' plain −log p of the target, when already computed.
+    """
     if not decision.hard or decision.multilabel:
         return None
     row = decision.row
@@ -360,7 +365,9 @@ def _target_probability(decision: Decision, predictions: FloatArray) -> FloatArr
         return np.where(y == 1, p, q)
     indices = decision.targets if row.sparse else np.argmax(decision.targets, axis=1)
     if row.from_scores:
-        return np.exp(-losses.sparse_softmax_ce_with_logits(predictions, indices))
+        if plain_losses is None:
+            plain_losses = losses.sparse_softmax_ce_with_logits(predictions, indices)
+        return np.exp(-plain_losses)
     return np.take_along_axis(predictions, np.asarray(indices).reshape(-1, 1), axis=1)[:, 0]
 
 
@@ -555,7 +562,9 @@ def _block(
         row_values,
         divisors,
         _predicted(part, values) if detail else None,
-        _target_probability(part, values) if detail else None,
+        _target_probability(part, values, row_values if settings.plain else None)
+        if detail
+        else None,
         sums_off,
     )
 
