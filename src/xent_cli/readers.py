@@ -663,9 +663,8 @@ def read(
             head = _read_head(path)
             if head.count(b"\n") >= 2:  # the header and a first row are in it
                 return parse(path, head, key=key, class_names=class_names, path=path, size=size)
-    name, data = read_bytes(path, stdin)
-    regular = path != STDIN and os.path.isfile(path) and os.path.getsize(path) == len(data)
-    return parse(name, data, key=key, class_names=class_names, path=path if regular else None)
+    name, data = read_bytes(path, stdin)  # small enough to parse from memory
+    return parse(name, data, key=key, class_names=class_names)
 
 
 def _read_head(path: str) -> bytes:

@@ -164,8 +164,6 @@ def machine_text(
     ``top`` keeps only the K worst rows, worst first; ``show_confusion`` prints the
     confusion counts instead of rows (CSV/TSV) or adds them (JSON).
     """
-    import json  # only JSON output needs it: keeps start-up short
-
     rows = worst_rows(result, top) if top else None
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
@@ -174,6 +172,8 @@ def machine_text(
         if reduction != "none":
             return number(result.mean if reduction == "mean" else result.total) + "\n"
         return "\n".join(delimited_rows(result, delimiter, rows)) + "\n"
+    import json  # only JSON output needs it: keeps start-up short
+
     if fmt == "json" or reduction != "none":
         obj = summary_object(result, reduction)
         if rows is not None:
@@ -330,14 +330,14 @@ def matrix_text(
     >>> matrix_text(np.array([[0.0, -np.inf]]), "json", None)
     ('[[0.0, null]]\\n', True)
     """
-    import json  # only JSON output needs it: keeps start-up short
-
     rows = values.tolist()
     if fmt in ("csv", "tsv"):
         delimiter = "," if fmt == "csv" else "\t"
         lines = [delimiter.join(header)] if header is not None else []
         lines.extend(delimiter.join(map(repr, row)) for row in rows)
         return "\n".join(lines) + "\n", False
+    import json  # only JSON output needs it: keeps start-up short
+
     nulls = not bool(np.isfinite(values).all())
     cleaned = [[json_number(v) for v in row] for row in rows] if nulls else rows
     if fmt == "json":
