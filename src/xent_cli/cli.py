@@ -24,7 +24,7 @@ from .errors import ExitCode, UsageError, XentError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .compute import Comparison
+    from .compute import Comparison, Result
     from .transform import Matrix
 
 T = TypeVar("T")
@@ -796,7 +796,7 @@ def _emit_comparison(rows: list[Comparison], fmt: Format, terminal: Terminal) ->
 
 
 def _emit(
-    result: object,
+    result: Result,
     fmt: Format,
     reduction: Reduction,
     quiet: bool,
@@ -806,12 +806,8 @@ def _emit(
     show_confusion: bool = False,
 ) -> None:
     from . import render
-    from .compute import Result
 
-    assert isinstance(result, Result)
-    chosen = fmt.value
-    if chosen == "auto":
-        chosen = "table" if terminal.stdout_is_tty else "csv"
+    chosen = _format_for(fmt, terminal)
     if not quiet:
         for warning in result.warnings:
             _say(f"warning: {warning}")
@@ -829,8 +825,7 @@ def _emit(
         top=top,
         show_confusion=show_confusion,
     )
-    terminal.stdout.write(text)
-    terminal.stdout.flush()
+    _write(terminal, text)
 
 
 def main() -> None:

@@ -675,11 +675,20 @@ class Comparison:
     why: str
 
 
-def _relative(value: float, exact: float) -> float:
+def relative_difference(value: float | None, exact: float | None) -> float | None:
+    """|value − exact| / |exact|; 0 when equal (∞ = ∞ too); ``None`` where it has no meaning.
+
+    >>> relative_difference(1.5, 1.0), relative_difference(math.inf, 1.0)
+    (0.5, None)
+    >>> relative_difference(math.inf, math.inf)
+    0.0
+    """
+    if value is None or exact is None:
+        return None
     if value == exact:
         return 0.0
-    if math.isinf(exact) or math.isinf(value) or exact == 0:
-        return math.inf
+    if not math.isfinite(value) or not math.isfinite(exact) or exact == 0:
+        return None
     return abs(value - exact) / abs(exact)
 
 
@@ -769,12 +778,12 @@ def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
             continue
         value = compute(inputs, replace(settings, like=framework)).mean
         notes = _differences(framework, decision, inputs.predictions, dtype, settings)
-        difference = _relative(value, exact)
+        difference = relative_difference(value, exact)
         if difference == 0:
             why = "same as exact"  # its conventions do not touch these inputs
         elif notes:
             why = "; ".join(notes)
-        elif difference < 1e-13:
+        elif difference is not None and difference < 1e-13:
             why = "rounding in another order (last digits only)"
         else:
             why = "fused with-logits form, exact" if decision.row.from_scores else "its own formula"

@@ -29,7 +29,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
-NAN_TEXT = frozenset({"nan", "+nan", "-nan"})
 FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
 FAST_BYTES_LOADED = 64 << 10  # once polars is imported, it reads smaller files too
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing

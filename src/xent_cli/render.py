@@ -480,12 +480,11 @@ def argmax_table(classes: list[str], probabilities: npt.NDArray[np.float64], *, 
     return table
 
 
-def _relative_difference(value: float | None, exact: float | None) -> float | None:
-    if value is None or exact is None or not math.isfinite(value) or not math.isfinite(exact):
-        return None if value != exact else 0.0
-    if exact == 0:
-        return 0.0 if value == 0 else None
-    return abs(value - exact) / abs(exact)
+def relative_difference(value: float | None, exact: float | None) -> float | None:
+    """See :func:`xent_cli.compute.relative_difference` (one definition, imported late)."""
+    from .compute import relative_difference as difference
+
+    return difference(value, exact)
 
 
 def _exact(rows: list[Comparison]) -> float | None:
@@ -505,7 +504,7 @@ def comparison_objects(rows: list[Comparison]) -> list[dict[str, Any]]:
             "call": row.call,
             "applicable": row.value is not None,
             "mean": None if row.value is None else json_number(row.value),
-            "relative_difference": _relative_difference(row.value, exact),
+            "relative_difference": relative_difference(row.value, exact),
             "why": row.why,
         }
         for row in rows
@@ -528,7 +527,7 @@ def comparison_text(rows: list[Comparison], fmt: Format) -> str:
     writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
     writer.writerow(["framework", "call", "mean", "relative_difference", "why"])
     for row in rows:
-        difference = _relative_difference(row.value, exact)
+        difference = relative_difference(row.value, exact)
         writer.writerow(
             [
                 row.framework,
@@ -556,7 +555,7 @@ def comparison_table(rows: list[Comparison]) -> Any:
     table.add_column("why")
     for row in rows:
         mean = "n/a" if row.value is None else human(row.value, 12)
-        difference = _relative_difference(row.value, exact)
+        difference = relative_difference(row.value, exact)
         shown = "—" if difference is None else ("0" if difference == 0 else f"{difference:.1e}")
         name = (
             f"[bold green]{row.framework}[/]"
