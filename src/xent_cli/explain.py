@@ -417,14 +417,22 @@ def _finite(value: float) -> float | None:
 
 
 def example_object(example: Example) -> dict[str, Any]:
-    """A worked example as JSON; ±∞ (a masked class, log 0) becomes null."""
-    return {
+    """A worked example as JSON; ±∞ (a masked class, log 0) becomes null, and a note says so.
+
+    >>> example_object(Example([Step("log p", [0.0, -math.inf])], 0.0))["notes"]
+    ['−∞ (log 0 of a masked class) is written as null: JSON has no Infinity']
+    """
+    obj: dict[str, Any] = {
         "steps": [
             {"step": step.label, "values": [_finite(v) for v in step.values]}
             for step in example.steps
         ],
         "loss": _finite(example.loss),
     }
+    values = [v for step in example.steps for v in step.values] + [example.loss]
+    if not all(math.isfinite(v) for v in values):
+        obj["notes"] = ["−∞ (log 0 of a masked class) is written as null: JSON has no Infinity"]
+    return obj
 
 
 def choice_object(choice: Choice) -> dict[str, Any]:
