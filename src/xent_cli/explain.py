@@ -420,7 +420,7 @@ def example_object(example: Example) -> dict[str, Any]:
     """A worked example as JSON; ±∞ (a masked class, log 0) becomes null, and a note says so.
 
     >>> example_object(Example([Step("log p", [0.0, -math.inf])], 0.0))["notes"]
-    ['−∞ (log 0 of a masked class) is written as null: JSON has no Infinity']
+    ['infinite values (log 0) are written as null: JSON has no Infinity']
     """
     obj: dict[str, Any] = {
         "steps": [
@@ -431,7 +431,7 @@ def example_object(example: Example) -> dict[str, Any]:
     }
     values = [v for step in example.steps for v in step.values] + [example.loss]
     if not all(math.isfinite(v) for v in values):
-        obj["notes"] = ["−∞ (log 0 of a masked class) is written as null: JSON has no Infinity"]
+        obj["notes"] = ["infinite values (log 0) are written as null: JSON has no Infinity"]
     return obj
 
 
