@@ -87,6 +87,49 @@ def test_sparse_softmax_extremes_are_finite_and_exact(
     assert_close(value, ref.sparse_softmax_ce(scores.tolist(), label))
 
 
+@pytest.mark.parametrize(
+    ("scores", "label"),
+    [
+        ([0.0, 705.0, -3.0], 0),  # Σ e^(z − z_c) is finite: ~e^705
+        ([0.0, 709.0, 709.5], 0),  # near the edge of float64's exp
+        ([0.0, 710.0, 1.0], 0),  # e^710 overflows: the row is taken from its maximum
+        ([0.0] + [708.0] * 10, 0),  # every term finite, their sum overflows
+        ([-1e300, 1e300, 0.0], 0),  # the difference itself overflows
+        ([3.0, 3.0, 3.0 - 1e-9, -50.0], 1),  # a tie at the top, the label among it
+        ([-np.inf, 2.0, -np.inf, 1.0], 3),  # masked classes elsewhere
+    ],
+)
+def test_sparse_softmax_across_the_overflow_switch(scores: list[float], label: int) -> None:
+    value = losses.sparse_softmax_ce_with_logits([scores], [label])[0]
+    assert math.isfinite(value)
+    assert_close(value, ref.sparse_softmax_ce(scores, label))
+
+
+mixed = st.one_of(ordinary, extreme, st.floats(-1e-3, 1e-3), st.sampled_from([-800.0, 0.0, 800.0]))
+
+
+@settings(max_examples=200)
+@given(st.integers(1, 8), st.integers(2, 40), st.data())
+def test_sparse_softmax_rows_in_a_batch_match_mpmath(n: int, k: int, data: st.DataObject) -> None:
+    """Several rows at once, some taking the exact-remainder or the maximum path."""
+    scores = data.draw(arrays(np.float64, (n, k), elements=mixed))
+    labels = data.draw(arrays(np.int64, (n,), elements=st.integers(0, k - 1)))
+    values = losses.sparse_softmax_ce_with_logits(scores, labels)
+    for row, label, value in zip(scores.tolist(), labels.tolist(), values.tolist(), strict=True):
+        assert_close(value, ref.sparse_softmax_ce(row, label))
+
+
+def test_sparse_softmax_with_thousands_of_classes_keeps_tiny_losses() -> None:
+    """Above ~4500 classes every row takes the exact remainder; the tiny loss survives."""
+    k = 5000
+    scores = np.full((2, k), -40.0)
+    scores[0, 7] = 0.0
+    scores[1, :] = np.linspace(-3.0, 3.0, k)
+    values = losses.sparse_softmax_ce_with_logits(scores, [7, 10])
+    assert_close(values[0], ref.sparse_softmax_ce(scores[0].tolist(), 7))
+    assert_close(values[1], ref.sparse_softmax_ce(scores[1].tolist(), 10))
+
+
 @given(score_rows(ordinary), st.data())
 def test_softmax_ce_matches_mpmath(scores: np.ndarray, data: st.DataObject) -> None:
     weights = data.draw(arrays(np.float64, scores.shape, elements=st.floats(0, 1)))

@@ -126,23 +126,45 @@ UNIT_ROUNDOFF = 2.0**-53
 TOLERANCE = 5e-13  # the relative error the fast path may leave, well inside 1e-12
 
 
-def _rest_exact(scores: FloatArray, top: FloatArray) -> FloatArray:
-    """Σ_{j≠argmax} e^(z_j − max z), the maximum itself left out of the sum (ties add 1 each)."""
-    is_top = scores == top[:, np.newaxis]
-    terms = np.exp(scores - top[:, np.newaxis])
-    np.copyto(terms, 0.0, where=is_top)
-    rest: FloatArray = row_sum(terms) + (np.count_nonzero(is_top, axis=1) - 1)
+def _rest_exact(scores: FloatArray, shift: FloatArray) -> FloatArray:
+    """Σ_j e^(z_j − shift) over the entries that differ from the shift (ties add 1 each).
+
+    The entry equal to the shift contributes exactly 1 to Σ_j e^(z_j − shift); leaving it
+    out keeps a tiny remainder that ``sum − 1`` would round away.
+    """
+    is_shift = scores == shift[:, np.newaxis]
+    terms = np.exp(scores - shift[:, np.newaxis])
+    np.copyto(terms, 0.0, where=is_shift)
+    rest: FloatArray = row_sum(terms) + (np.count_nonzero(is_shift, axis=1) - 1)
     return rest
+
+
+def _log_sum_exp_from(scores: FloatArray, shift: FloatArray) -> FloatArray:
+    """log Σ_j e^(z_j − shift) per row, where each row holds an entry equal to its shift.
+
+    The sum s ≥ 1 is taken in one pass and its log is exact to (K+1)·2⁻⁵³ absolute. Where
+    that could exceed 5e-13 of log(s) (r/(1+r) < K·2⁻⁵³ / 5e-13 with r = s − 1), r is summed
+    again without the shift's own entry and ``log1p(r)`` taken instead.
+    """
+    k = scores.shape[1]
+    terms = scores - shift[:, np.newaxis]
+    np.exp(terms, out=terms)
+    total = row_sum(terms)
+    ratio = k * UNIT_ROUNDOFF / TOLERANCE
+    risky = (total - 1.0) * (1.0 - ratio) < ratio if ratio < 1.0 else total >= 1.0
+    log_sum: FloatArray = np.log(total, out=total)
+    if risky.any():
+        log_sum[risky] = np.log1p(_rest_exact(scores[risky], shift[risky]))
+    return log_sum
 
 
 def sparse_softmax_ce_with_logits(scores: ArrayLike, labels: ArrayLike) -> FloatArray:
     """Per row: logsumexp(z) − z_c, for class indices c.
 
-    The loss is ``(max z − z_c) + log1p(r)`` with r = Σ_{j≠argmax} e^(z_j − max z): two
-    non-negative terms, so no cancellation. r is first taken as Σ_j e^(z_j − max z) − 1
-    (one pass); where r is so small that this subtraction could cost more than 5e-13 of
-    its relative accuracy (r/(1+r) < K·2⁻⁵³ / 5e-13), it is summed again without the
-    maximum, so a confident, correct row keeps its tiny loss.
+    Taken as log Σ_j e^(z_j − z_c): one pass of exp and no row maximum, every term
+    positive, the label's own term exactly 1 (see :func:`_log_sum_exp_from` for small
+    losses). A row where that sum overflows (a loss above ~709) or is not a number is
+    taken again as ``(max z − z_c) + log Σ_j e^(z_j − max z)``.
 
     >>> sparse_softmax_ce_with_logits([[1000.0, -1000.0, 0.0]], [1]).tolist()
     [2000.0]
@@ -154,17 +176,15 @@ def sparse_softmax_ce_with_logits(scores: ArrayLike, labels: ArrayLike) -> Float
     z = np.atleast_2d(_as_float(scores))
     n, k = z.shape
     c = np.asarray(labels, dtype=np.int64).reshape(-1)
-    top = row_max(z)
-    shifted = z - top[:, np.newaxis]
-    picked = shifted.ravel()[np.arange(n) * k + c]
-    np.exp(shifted, out=shifted)
-    rest = row_sum(shifted) - 1.0
-    ratio = k * UNIT_ROUNDOFF / TOLERANCE
-    risky = rest * (1.0 - ratio) < ratio if ratio < 1.0 else np.ones(n, dtype=bool)
-    if risky.any():
-        rest[risky] = _rest_exact(z[risky], top[risky])
-    result: FloatArray = np.log1p(rest) - picked
-    return result
+    own = z.ravel()[np.arange(n) * k + c]
+    with np.errstate(over="ignore", invalid="ignore"):
+        loss = _log_sum_exp_from(z, own)
+    far = ~(loss < np.inf)
+    if far.any():
+        top = row_max(z[far])
+        with np.errstate(invalid="ignore"):
+            loss[far] = (top - own[far]) + _log_sum_exp_from(z[far], top)
+    return loss
 
 
 def softmax_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
