@@ -109,6 +109,38 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert done.returncode == 0
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["softmax", "samples/logits.csv"],  # a small write, failing when flushed at exit
+        ["compute", "samples/logits.csv", "samples/classes.csv", "-f", "json"],
+        ["explain"],  # a Rich table
+    ],
+)
+def test_full_disk_is_one_line_and_exit_74(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [*XENT, *args], stdout=full, stderr=subprocess.PIPE, cwd=ROOT, timeout=60
+        )
+    assert done.returncode == 74
+    assert done.stderr == b"xent: cannot write the output: No space left on device\n"
+
+
+def test_output_is_whole_when_the_process_ends(tmp_path: Path) -> None:
+    """xent leaves without the interpreter's teardown; everything written must still arrive."""
+    rng = np.random.default_rng(8)
+    scores = rng.normal(size=(50_000, 3))
+    np.save(tmp_path / "z.npy", scores)
+    done = run("softmax", str(tmp_path / "z.npy"), "-f", "csv")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.decode().splitlines()
+    assert len(lines) == 50_000
+    last = np.array([float(v) for v in lines[-1].split(",")])
+    exact = [float(ref.mp.exp(v)) for v in ref.log_softmax(scores[-1].tolist())]
+    assert np.allclose(last, exact, rtol=1e-12, atol=0)
+
+
 def _pty_run(args: list[str], stdin_tty: bool, env: dict[str, str]) -> tuple[int, bytes]:
     """Run with stdout (and optionally stdin) on a pseudo-terminal; return code and output."""
     controller, terminal = pty.openpty()

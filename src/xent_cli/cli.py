@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
-from .errors import ExitCode, UsageError, XentError
+from .errors import ExitCode, UsageError, XentError, is_write_failure, write_failure
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -202,6 +202,11 @@ def _guarded(debug: bool, action: Callable[[], T]) -> T:
     except BrokenPipeError:
         _quiet_closed_pipe()
         raise typer.Exit(int(ExitCode.OK)) from None
+    except OSError as error:
+        if debug or not is_write_failure(error):
+            raise
+        _say(write_failure(error))
+        raise typer.Exit(int(ExitCode.OUTPUT)) from None
 
 
 def _quiet_closed_pipe() -> None:

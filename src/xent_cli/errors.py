@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from enum import IntEnum
 
 
@@ -12,7 +13,25 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad options or arguments
     DATA = 65  # os.EX_DATAERR: the input is malformed
     NO_INPUT = 66  # os.EX_NOINPUT: a file is missing or unreadable
+    OUTPUT = 74  # os.EX_IOERR: the output could not be written (a full disk)
     INTERRUPTED = 130  # Ctrl-C
+
+
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})  # errors only a write gives
+
+
+def write_failure(error: OSError) -> str:
+    """The one line for output that could not be written.
+
+    >>> write_failure(OSError(28, "No space left on device"))
+    'cannot write the output: No space left on device'
+    """
+    return f"cannot write the output: {error.strerror}"
+
+
+def is_write_failure(error: OSError) -> bool:
+    """An error only a write gives (a full disk), not one naming an input file."""
+    return error.errno in WRITE_ERRNOS and error.filename is None
 
 
 class XentError(Exception):
