@@ -6,7 +6,7 @@ Run it from an environment with the project installed as a user would (``pip ins
 '.[fast]'``; an editable install adds a path that every import searches first, a few ms of
 start-up) and the peers' libraries (pandas, scipy, torch==2.13.0, threadpoolctl). It makes
 the seeded data first. Every ratio compares two commands timed in this same run (medians of
-N); peak memory is the maximum
+N, the two commands interleaved); peak memory is the maximum
 resident set of the process (``/usr/bin/time -v``). XENT_NO_FAST=1 stands for the default
 install (numpy's CSV reader) where the fast extra is installed.
 """
@@ -45,10 +45,27 @@ def run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, i
     return wall, peak, done.stdout.strip()
 
 
-def median(
-    command: list[str], repeat: int, env: dict[str, str] | None = None
-) -> tuple[float, int, str]:
-    results = [run(command, env) for _ in range(repeat)]
+def paired(
+    ours: list[str], peer: list[str], repeat: int, env: dict[str, str] | None = None
+) -> tuple[tuple[float, int, str], tuple[float, int, str]]:
+    """Median wall time, peak RSS and last output of each command, runs interleaved.
+
+    The two commands take turns (and swap which goes first), so a burst of load on this
+    shared machine falls on both rather than on whichever was running at the time.
+    """
+    mine: list[tuple[float, int, str]] = []
+    theirs: list[tuple[float, int, str]] = []
+    for turn in range(repeat):
+        if turn % 2:
+            theirs.append(run(peer))
+            mine.append(run(ours, env))
+        else:
+            mine.append(run(ours, env))
+            theirs.append(run(peer))
+    return summary(mine), summary(theirs)
+
+
+def summary(results: list[tuple[float, int, str]]) -> tuple[float, int, str]:
     return (
         statistics.median(r[0] for r in results),
         max(r[1] for r in results),
@@ -71,8 +88,7 @@ def main() -> None:
     def compare(
         what: str, ours: list[str], peer: list[str], target: str, env: dict[str, str] | None = None
     ) -> None:
-        mine = median(ours, repeat, env)
-        theirs = median(peer, repeat)
+        mine, theirs = paired(ours, peer, repeat, env)
         try:
             equal = float(mine[2]) == float(theirs[2])
             same = "same number" if equal else f"{mine[2]} vs {theirs[2]}"
