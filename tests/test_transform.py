@@ -155,3 +155,20 @@ def test_softmax_output_feeds_compute_as_probabilities(tmp_path: Path) -> None:
     assert data["loss"] == "sparse-categorical-ce"
     assert data["outputs"] == "probabilities"
     assert data["mean"] == pytest.approx(0.8393433389787792, rel=1e-14)
+
+
+@given(st.lists(st.lists(st.booleans(), min_size=2, max_size=4), min_size=1, max_size=12))
+def test_the_first_all_masked_row_is_named(pattern: list[list[bool]]) -> None:
+    """Whatever the pattern of −∞, the first row made only of −∞ is the one reported."""
+    from xent_cli.errors import InputError
+    from xent_cli.transform import check_not_all_masked
+
+    width = len(pattern[0])
+    rows = [(row + [False] * width)[:width] for row in pattern]
+    values = np.where(np.array(rows), -np.inf, 1.0)
+    expected = next((r for r, row in enumerate(rows) if all(row)), None)
+    if expected is None:
+        check_not_all_masked(values, lambda row, column: f"row {row}")
+        return
+    with pytest.raises(InputError, match=f"^row {expected}: every score"):
+        check_not_all_masked(values, lambda row, column: f"row {row}")

@@ -337,7 +337,7 @@ class TextSource:
             )
             if frame.width != len(chosen) or frame.null_count().sum_horizontal().item():
                 return None
-            values: FloatArray = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64)
+            values: FloatArray = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
         except Exception:  # any failure of the optional reader means: use numpy
             return None
         return values

@@ -36,10 +36,19 @@ class Matrix:
 
 
 def check_not_all_masked(values: FloatArray, where: Callable[[int, int | None], str]) -> None:
-    """A row of nothing but −∞ has no softmax: say which row it is."""
-    masked = np.isneginf(values).all(axis=1)
+    """A row of nothing but −∞ has no softmax: say which row it is.
+
+    Only rows whose first score is −∞ can be such a row, so only those are looked at whole.
+
+    >>> check_not_all_masked(np.array([[0.0, -np.inf], [-np.inf, 1.0]]), lambda r, c: "")
+    >>> check_not_all_masked(np.array([[0.0, 1.0], [-np.inf, -np.inf]]), lambda r, c: f"row {r}")
+    Traceback (most recent call last):
+    xent_cli.errors.InputError: row 1: every score in this row is −∞ (nothing left to predict)
+    """
+    candidates = np.flatnonzero(np.isneginf(values[:, 0]))
+    masked = np.isneginf(values[candidates]).all(axis=1)
     if masked.any():
-        row = int(np.argmax(masked))
+        row = int(candidates[np.argmax(masked)])
         raise InputError(
             where(row, None), "every score in this row is −∞ (nothing left to predict)"
         )
