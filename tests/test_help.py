@@ -34,6 +34,15 @@ def test_every_option_and_argument_has_help_text() -> None:
             assert getattr(parameter, "help", None), f"{name}: {parameter.name} has no help"
 
 
+def test_usage_lines_name_arguments_plainly() -> None:
+    """``PREDICTIONS [LABELS]``, as GNU tools write it (Typer alone writes ``{PREDICTIONS}``)."""
+    usage = runner.invoke(app, ["compute", "-h"]).stdout.splitlines()[0]
+    assert usage == "Usage: xent compute [OPTIONS] PREDICTIONS [LABELS]"
+    assert runner.invoke(app, ["softmax", "-h"]).stdout.startswith(
+        "Usage: xent softmax [OPTIONS] [SCORES]\n"
+    )
+
+
 def test_short_help_flag_version_and_bare_xent() -> None:
     assert runner.invoke(app, ["-h"]).exit_code == 0
     assert runner.invoke(app, ["compute", "-h"]).stdout.startswith("Usage: xent compute")

@@ -79,6 +79,11 @@ def test_python_dash_m() -> None:
     assert done.stdout.decode().startswith("xent ")
 
 
+def test_usage_line_of_the_command_built_alone() -> None:
+    done = run("compute", "--help")
+    assert done.stdout.decode().startswith("Usage: xent compute [OPTIONS] PREDICTIONS [LABELS]\n")
+
+
 def test_error_exit_code_and_silence_on_stdout() -> None:
     done = run("compute", "samples/logits.csv", "samples/nope.csv")
     assert done.returncode == 66

@@ -6,7 +6,6 @@ stay fast, and the engine is loaded only when a command runs.
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import time
@@ -257,7 +256,12 @@ class _Group(_OneLineErrors, TyperGroup):  # type: ignore[misc]
 
 
 class _Command(_OneLineErrors, TyperCommand):  # type: ignore[misc]
-    """One ``xent`` command, built alone (see :func:`main`)."""
+    """One ``xent`` command (built alone when it runs, see :func:`main`)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """``PREDICTIONS [LABELS]`` in the usage line, not Typer's ``{PREDICTIONS}``."""
+        pieces: list[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
 
 
 def _version(value: bool) -> None:
@@ -323,7 +327,7 @@ DebugOption = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def compute(
     predictions: Annotated[
         str,
@@ -557,7 +561,7 @@ ScoresArgument = Annotated[
 ]
 
 
-@app.command()
+@app.command(cls=_Command)
 def softmax(
     scores: ScoresArgument = "-",
     temperature: Annotated[
@@ -599,7 +603,7 @@ def softmax(
     _guarded(debug, run)
 
 
-@app.command()
+@app.command(cls=_Command)
 def sigmoid(
     scores: ScoresArgument = "-",
     fmt: FormatOption = Format.auto,
@@ -627,7 +631,7 @@ def sigmoid(
     _guarded(debug, run)
 
 
-@app.command()
+@app.command(cls=_Command)
 def explain(
     predictions: Annotated[
         str | None,
@@ -849,9 +853,7 @@ def main() -> None:
             rich_markup_mode=None,
             context_settings={"help_option_names": ["-h", "--help"]},
         )
-        info = copy.copy(names[args[0]])
-        info.cls = _Command
-        single.registered_commands.append(info)
+        single.registered_commands.append(names[args[0]])
         typer.main.get_command(single).main(args[1:], prog_name=f"xent {args[0]}")
         return
     app(prog_name="xent")
