@@ -142,3 +142,84 @@ def test_one_row_one_column_and_wide_rows(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     expected = ref.sparse_softmax_ce(wide.tolist(), 99_999)
     assert ref.relative_error(float(result.stdout), expected) <= 1e-12
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows read from streams, appended per read."""
+    counted: list[int] = []
+    original = stream.NpyStream.read
+
+    def read(self: stream.NpyStream, start: int, stop: int) -> np.ndarray:
+        counted.append(stop - start)
+        return original(self, start, stop)
+
+    monkeypatch.setattr(stream.NpyStream, "read", read)
+    return counted
+
+
+@pytest.mark.parametrize("later_scores", [False, True])
+def test_a_stream_is_read_once_when_its_first_block_decides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None, later_scores: bool
+) -> None:
+    """Probabilities throughout: one pass. A score after the first block: a second pass,
+    and the loss for scores. Either way the same bits as the whole array, and progress
+    reaches its total of two passes."""
+    rng = np.random.default_rng(9)
+    n = 200
+    p = rng.dirichlet(np.ones(3), size=n)
+    if later_scores:
+        p[150] = [2.5, -1.0, 0.3]
+    z, y = tmp_path / "p.npy", tmp_path / "y.npy"
+    np.save(z, p)
+    np.save(y, rng.integers(0, 3, size=n))
+    settings = Settings()
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1 << 40)
+    whole = compute(load(str(z), str(y), settings, stream=True), settings)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    counted = _counting_reads(monkeypatch)
+    done: list[int] = []
+    inputs = load(str(z), str(y), settings, stream=True)
+    assert inputs.stream is not None
+    streamed = compute(inputs, settings, progress=done.append)
+    first_block = 7
+    assert sum(counted) == first_block + n * (2 if later_scores else 1)
+    assert sum(done) == 2 * n
+    assert streamed.decision.loss == whole.decision.loss
+    expected = "softmax" if later_scores else "sparse-categorical-ce"
+    assert expected in streamed.decision.loss
+    assert streamed.losses.tobytes() == whole.losses.tobytes()
+    assert np.array_equal(streamed.predicted, whole.predicted)  # type: ignore[arg-type]
+    row = 0
+    true = ref.sparse_softmax_ce(p[row].tolist(), int(np.load(y)[row]))
+    if not later_scores:
+        true = -ref.mp.log(ref.mp.mpf(float(p[row, int(np.load(y)[row])])))
+    assert ref.relative_error(float(streamed.losses[row]), true) <= 1e-12
+
+
+@pytest.mark.parametrize("failing", ["_decide", "_block"])
+def test_a_guess_that_fails_costs_a_second_pass_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None, failing: str
+) -> None:
+    """If the first block's loss cannot be decided or computed, the file decides alone."""
+    from xent_cli import compute as compute_module
+    from xent_cli.errors import UsageError
+
+    z, y = scores_and_labels(tmp_path)
+    settings = Settings()
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1 << 40)
+    whole = compute(load(z, y, settings, stream=True), settings)
+    monkeypatch.setattr(stream, "STREAM_BYTES", 0)
+    original = getattr(compute_module, failing)
+    calls: list[int] = []
+
+    def first_fails(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            raise UsageError("not from this block")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(compute_module, failing, first_fails)
+    counted = _counting_reads(monkeypatch)
+    streamed = compute(load(z, y, settings, stream=True), settings)
+    assert sum(counted) == 7 + 2 * 200
+    assert streamed.losses.tobytes() == whole.losses.tobytes()

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import losses
 from .conventions import Convention, binary_neglog, class_neglog
-from .errors import InputError, UsageError
+from .errors import InputError, UsageError, XentError
 from .readers import ArraySource, TextSource, check_values, parse_number, read
 from .stream import NpyStream, open_npy
 from .table import Decision, Labels, Outputs, Summary, Targets, Task, decide, tolerance_for
@@ -467,54 +467,113 @@ def _in_order(results: Any, sizes: list[int], progress: Progress | None) -> list
     return collected
 
 
-def _summarise_stream(
-    stream: NpyStream, tolerance: float, progress: Progress | None = None
-) -> Summary:
-    """Pass 1 over a streamed file: check every value and summarise for detection."""
-    from .parallel import pool
-
-    def summarise(piece: tuple[int, int]) -> Summary:
-        start, stop = piece
-        block = stream.read(start, stop)
-        check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
-        if stream.n_columns > 1:  # one column: −∞ is a score, σ(−∞) = 0
-            check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
-        return Summary.of(block, tolerance, row_offset=start)
-
-    pieces = stream.blocks()
-    parts: list[Summary] = _in_order(
-        pool().map(summarise, pieces), [b - a for a, b in pieces], progress
-    )
-    summary = parts[0]
-    for part in parts[1:]:
-        summary = summary.merge(part)
-    return summary
-
-
-def decide_for(
-    inputs: Inputs, settings: Settings, progress: Progress | None = None
-) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
-    """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside."""
-    labels, ignored = _ignore(inputs.labels, settings.ignore_index)
-    dtype = inputs.pred_source.dtype
-    evidence: FloatArray | Summary
-    if inputs.stream is not None:
-        k = inputs.stream.n_columns
-        evidence = _summarise_stream(inputs.stream, tolerance_for(k, dtype, labels), progress)
-    else:
-        if inputs.predictions.shape[1] > 1:  # one column: −∞ is a score, σ(−∞) = 0
-            check_not_all_masked(inputs.predictions, inputs.pred_where)
-        evidence = inputs.predictions
-    decision = decide(
+def _decide(
+    evidence: FloatArray | Summary, labels: Labels, inputs: Inputs, settings: Settings
+) -> Decision:
+    return decide(
         evidence,
         labels,
         pred_where=inputs.pred_where,
-        pred_dtype=dtype,
+        pred_dtype=inputs.pred_source.dtype,
         outputs=settings.outputs,
         targets=settings.targets,
         task=settings.task,
         loss=settings.loss,
     )
+
+
+def _checked_block(stream: NpyStream, start: int, stop: int) -> FloatArray:
+    """Rows ``start:stop`` of a stream, every value checked (errors name the global row)."""
+    block = stream.read(start, stop)
+    check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
+    if stream.n_columns > 1:  # one column: −∞ is a score, σ(−∞) = 0
+        check_not_all_masked(block, lambda row, column: stream.where(row + start, column))
+    return block
+
+
+@dataclass
+class StreamPass:
+    """One pass over a stream: the summary for detection, and the blocks computed with the
+    loss that its first block decided (``None`` where that block decided nothing)."""
+
+    summary: Summary
+    guess: Decision | None
+    blocks: list[Block] | None
+
+    def blocks_for(self, decision: Decision) -> list[Block] | None:
+        """The blocks, if they were computed with the kernel ``decision`` asks for."""
+        guess = self.guess
+        if guess is None or self.blocks is None:
+            return None
+        same = (
+            guess.row == decision.row
+            and guess.hard == decision.hard
+            and np.array_equal(guess.targets, decision.targets)
+        )
+        return self.blocks if same else None
+
+
+def _stream_pass(
+    inputs: Inputs, settings: Settings, detail: bool, progress: Progress | None = None
+) -> StreamPass:
+    """Pass 1 over a streamed file: check every value and summarise it for detection.
+
+    The loss is guessed from the first block and computed in the same pass; when the
+    whole file decides the same, the file is not read again.
+    """
+    from .parallel import pool
+
+    stream = inputs.stream
+    assert stream is not None
+    labels, _ = _ignore(inputs.labels, settings.ignore_index)
+    dtype = inputs.pred_source.dtype
+    tolerance = tolerance_for(stream.n_columns, dtype, labels)
+    pieces = stream.blocks()
+    first = Summary.of(_checked_block(stream, *pieces[0]), tolerance, row_offset=0)
+    try:
+        guess: Decision | None = _decide(first, labels, inputs, settings)
+    except XentError:  # the whole file may still decide: it says so after the pass
+        guess = None
+
+    def summarise(piece: tuple[int, int]) -> tuple[Summary, Block | None]:
+        start, stop = piece
+        block = _checked_block(stream, start, stop)
+        summary = Summary.of(block, tolerance, row_offset=start)
+        if guess is None:
+            return summary, None
+        try:
+            return summary, _block(guess, block, start, stop, settings, dtype, detail)
+        except XentError:  # only the guess objects: the decided loss may not
+            return summary, None
+
+    parts: list[tuple[Summary, Block | None]] = _in_order(
+        pool().map(summarise, pieces), [b - a for a, b in pieces], progress
+    )
+    summary = parts[0][0]
+    for part, _ in parts[1:]:
+        summary = summary.merge(part)
+    blocks = [block for _, block in parts if block is not None]
+    return StreamPass(summary, guess, blocks if len(blocks) == len(parts) else None)
+
+
+def decide_for(
+    inputs: Inputs, settings: Settings, summary: Summary | None = None
+) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
+    """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside.
+
+    A streamed file is decided from its ``summary`` (see :func:`_stream_pass`).
+    """
+    labels, ignored = _ignore(inputs.labels, settings.ignore_index)
+    evidence: FloatArray | Summary
+    if inputs.stream is not None:
+        if summary is None:
+            raise ValueError("a streamed file is decided from its summary")
+        evidence = summary
+    else:
+        if inputs.predictions.shape[1] > 1:  # one column: −∞ is a score, σ(−∞) = 0
+            check_not_all_masked(inputs.predictions, inputs.pred_where)
+        evidence = inputs.predictions
+    decision = _decide(evidence, labels, inputs, settings)
     if ignored is not None:
         if not decision.row.sparse:
             raise UsageError(
@@ -614,11 +673,15 @@ def compute(
     """Decide the loss for ``inputs`` and compute it row by row.
 
     Without ``detail`` (a bare mean or sum is all that is wanted) the predicted classes
-    and target probabilities are not computed. ``progress`` hears of every block done
-    (a streamed file is read twice: once to decide, once to compute).
+    and target probabilities are not computed. ``progress`` hears of every block done,
+    of two passes over a streamed file (the second is skipped, and reported done at once,
+    when the loss its first block decided is the loss the whole file decides).
     """
     settings.check()
-    decision, ignored = decide_for(inputs, settings, progress)
+    first_pass = None
+    if inputs.stream is not None:
+        first_pass = _stream_pass(inputs, settings, detail, progress)
+    decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
     warnings = list(decision.warnings)
     if settings.like == "sklearn":
         from .conventions import not_applicable
@@ -631,7 +694,11 @@ def compute(
         )
         if reason is not None:
             raise UsageError(f"--like sklearn: {reason}")
-    blocks = _blocks(inputs, decision, settings, detail, progress)
+    blocks = first_pass.blocks_for(decision) if first_pass is not None else None
+    if blocks is None:
+        blocks = _blocks(inputs, decision, settings, detail, progress)
+    elif progress is not None:
+        progress(inputs.n_rows)  # the second pass was not needed
     if any(block.sums_off for block in blocks):
         warnings.append(
             "scikit-learn warns here: 'The y_pred values do not sum to one' "
