@@ -146,6 +146,21 @@ def test_output_is_whole_when_the_process_ends(tmp_path: Path) -> None:
     assert np.allclose(last, exact, rtol=1e-12, atol=0)
 
 
+def test_closed_standard_streams() -> None:
+    """``>&-``, ``2>&-`` and ``<&-``: one line (where stderr is open) and the exit code."""
+    closed_out = shell("xent softmax samples/logits.csv >&-")
+    assert closed_out.returncode == 74
+    assert closed_out.stderr == b"xent: cannot write the output: standard output is closed\n"
+    closed_err = shell("xent compute no-such.csv samples/classes.csv 2>&-")
+    assert (closed_err.returncode, closed_err.stdout) == (66, b"")
+    closed_in = shell("xent compute samples/logits.csv samples/classes.csv -r mean <&-")
+    assert closed_in.returncode == 0, closed_in.stderr
+    assert float(closed_in.stdout) == pytest.approx(ISSUE_MEAN, rel=1e-15)
+    reads_closed_in = shell("xent compute - samples/classes.csv <&-")
+    assert reads_closed_in.returncode == 66
+    assert reads_closed_in.stderr == b"xent: <stdin>: standard input is closed\n"
+
+
 def _pty_run(args: list[str], stdin_tty: bool, env: dict[str, str]) -> tuple[int, bytes]:
     """Run with stdout (and optionally stdin) on a pseudo-terminal; return code and output."""
     controller, terminal = pty.openpty()

@@ -107,7 +107,7 @@ class OutcomeCount(str, Enum):
 class Terminal:
     """The state of the terminal, in one object so tests can fake a tty or a pipe."""
 
-    stdin: BinaryIO
+    stdin: BinaryIO | None  # None: closed (<&-)
     stdout: IO[str]
     stdin_is_tty: bool
     stdout_is_tty: bool
@@ -116,7 +116,7 @@ class Terminal:
     @classmethod
     def current(cls) -> Terminal:
         return cls(
-            stdin=sys.stdin.buffer,
+            stdin=sys.stdin.buffer if sys.stdin is not None else None,
             stdout=sys.stdout,
             stdin_is_tty=_isatty(sys.stdin),
             stdout_is_tty=_isatty(sys.stdout),

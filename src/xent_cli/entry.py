@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import NoReturn
 
 
 def main() -> None:
     """Run xent; ``xent --version`` prints without importing Typer, numpy or rich."""
+    if sys.stderr is None:  # 2>&-: messages have nowhere to go; exit codes still tell
+        sys.stderr = open(os.devnull, "w")
+    if sys.stdout is None:  # >&-: every command writes there
+        from .errors import ExitCode
+
+        sys.stderr.write("xent: cannot write the output: standard output is closed\n")
+        leave(int(ExitCode.OUTPUT))
     if sys.argv[1:] in (["--version"], ["-V"]):
         from . import __version__
 
@@ -33,13 +41,14 @@ def main() -> None:
     leave(code)
 
 
-def leave(code: int) -> None:
+def leave(code: int) -> NoReturn:
     """Flush stdout and stderr, then end the process at once with ``code``.
 
     A reader that went away (``| head``) is not an error; a full disk is one line and 74.
     """
     try:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except BrokenPipeError:
         pass
     except OSError as error:

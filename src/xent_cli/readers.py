@@ -600,8 +600,8 @@ def _short(exc: BaseException) -> str:
 def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
     """The display name and bytes of ``path`` (``-`` is stdin)."""
     if path == STDIN:
-        if stdin is None:
-            raise UsageError("standard input is not available")
+        if stdin is None:  # <&-
+            raise MissingInputError(f"{STDIN_NAME}: standard input is closed")
         return STDIN_NAME, stdin.read()
     file = Path(path)
     try:
