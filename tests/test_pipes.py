@@ -161,6 +161,19 @@ def test_closed_standard_streams() -> None:
     assert reads_closed_in.stderr == b"xent: <stdin>: standard input is closed\n"
 
 
+@pytest.mark.parametrize("command", ["compute", "softmax"])
+def test_closed_pipe_after_a_table_ends_quietly_with_0(tmp_path: Path, command: str) -> None:
+    """Rich exits 1 on a closed pipe by itself; xent ends as it does for CSV: quietly, 0."""
+    rng = np.random.default_rng(6)
+    np.save(tmp_path / "z.npy", rng.normal(size=(5000, 3)))
+    np.save(tmp_path / "y.npy", rng.integers(0, 3, 5000))
+    labels = f" {tmp_path / 'y.npy'}" if command == "compute" else ""
+    done = shell(f"xent {command} {tmp_path / 'z.npy'}{labels} -f table -q | head -1")
+    assert done.returncode == 0
+    assert done.stderr == b""
+    assert done.stdout.decode().startswith("┏")
+
+
 def _pty_run(args: list[str], stdin_tty: bool, env: dict[str, str]) -> tuple[int, bytes]:
     """Run with stdout (and optionally stdin) on a pseudo-terminal; return code and output."""
     controller, terminal = pty.openpty()

@@ -754,10 +754,19 @@ def _write(terminal: Terminal, text: str) -> None:
 
 
 def _console(terminal: Terminal) -> Console:
-    """A Rich console on stdout, made now so it sees the environment (NO_COLOR, COLUMNS)."""
+    """A Rich console on stdout, made now so it sees the environment (NO_COLOR, COLUMNS).
+
+    A closed pipe is left to :func:`_guarded` (quiet, exit 0, as for CSV): Rich's own
+    handler would exit 1.
+    """
     from rich.console import Console
 
-    return Console(file=terminal.stdout, highlight=False)
+    class _Stdout(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Stdout(file=terminal.stdout, highlight=False)
 
 
 def _emit_matrix(
