@@ -313,3 +313,15 @@ def test_parallel_map_matches_one_call_and_survives_stop() -> None:
     assert (
         parallel.map_rows(losses.sparse_softmax_ce_with_logits, z, c).tobytes() == whole.tobytes()
     )
+
+
+def test_zero_weight_on_a_certain_wrong_probability_contributes_zero() -> None:
+    """With ε = 0, log 0 = −∞ meets a zero target weight: 0·log 0 = 0 in every kernel."""
+    assert losses.categorical_ce([[0.0, 1.0]], [[0.0, 1.0]], epsilon=0).tolist() == [0.0]
+    assert losses.binary_ce([0.0, 1.0], [0.0, 1.0], epsilon=0).tolist() == [0.0, 0.0]
+    assert losses.binary_ce([0.0], [1.0], epsilon=0).tolist() == [math.inf]
+    soft = losses.categorical_ce([[0.0, 0.25, 0.75]], [[0.0, 0.5, 0.5]], epsilon=0)[0]
+    assert_close(soft, (-ref.mp.log(ref.mp.mpf(0.25)) - ref.mp.log(ref.mp.mpf(0.75))) / 2)
+    rows = losses.sigmoid_ce_with_logits([[np.inf, -np.inf, 3.0]], [[1.0, 0.0, 0.25]])
+    assert rows[0, :2].tolist() == [0.0, 0.0]
+    assert_close(rows[0, 2], ref.sigmoid_ce(3.0, 0.25))

@@ -28,11 +28,20 @@ def _as_float(values: ArrayLike) -> FloatArray:
 
 
 def _weighted(weights: FloatArray, values: FloatArray) -> FloatArray:
-    """``weights · values`` with ``0 · ±∞ = 0`` (the 0·log 0 = 0 convention), no warnings."""
-    weights, values = np.broadcast_arrays(weights, values)
-    out = np.zeros(values.shape, dtype=np.float64)
-    np.multiply(weights, values, out=out, where=weights != 0)
-    return out
+    """``weights · values`` with ``0 · ±∞ = 0`` (the 0·log 0 = 0 convention), no warnings.
+
+    A plain product (a masked one is several times slower when zeros and non-zeros mix),
+    then the NaNs that only 0·±∞ can make are set to 0.
+
+    >>> _weighted(np.array([0.0, 0.5]), np.array([np.inf, 4.0])).tolist()
+    [0.0, 2.0]
+    """
+    with np.errstate(invalid="ignore"):
+        product: FloatArray = np.asarray(np.multiply(weights, values))
+    undefined = np.isnan(product)
+    if undefined.any():
+        product[undefined] = 0.0
+    return product
 
 
 def _shift_and_rest(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -211,9 +220,12 @@ def sigmoid_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
     """
     z = _as_float(scores)
     y = _as_float(targets)
-    magnitude = np.abs(z)
+    magnitude = np.abs(z, out=np.empty_like(z))  # an array even for a scalar: reused below
     linear = _weighted(np.where(z >= 0, 1.0 - y, y), magnitude)
-    return linear + np.log1p(np.exp(-magnitude))
+    tail = np.negative(magnitude, out=magnitude)  # in place: fresh temporaries cost page faults
+    np.exp(tail, out=tail)
+    linear += np.log1p(tail, out=tail)
+    return linear
 
 
 def _clip(probabilities: FloatArray, epsilon: float) -> FloatArray:
@@ -301,9 +313,7 @@ def softplus(values: ArrayLike) -> FloatArray:
     [0.6931471805599453, 1000.0, 4.248354255291589e-18]
     """
     x = _as_float(values)
-    with np.errstate(invalid="ignore"):
-        linear = np.where(x > 0, x, 0.0)
-    return linear + np.log1p(np.exp(-np.abs(x)))
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
 def class_neglog_from_scores(scores: ArrayLike) -> FloatArray:
