@@ -552,15 +552,21 @@ def parse_npy(name: str, data: bytes) -> ArraySource:
     """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`."""
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(
-                name, "holds Python objects (a pickle); xent never unpickles"
-            ) from None
-        raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
-    except (OSError, EOFError) as exc:
-        raise InputError(name, f"is not a valid .npy file ({_short(exc)})") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise _unreadable(name, ".npy", exc) from None
     return _check_array(name, array)
+
+
+def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
+    """What numpy could not load: a pickle (refused), or a damaged ``kind`` file.
+
+    >>> _unreadable("x.npy", ".npy", ValueError("Object arrays cannot be loaded")).message
+    'x.npy: holds Python objects (a pickle); xent never unpickles'
+    """
+    text = str(exc).lower()
+    if isinstance(exc, ValueError) and ("pickle" in text or "object" in text):
+        return InputError(name, "holds Python objects (a pickle); xent never unpickles")
+    return InputError(name, f"is not a valid {kind} file ({_short(exc)})")
 
 
 def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
@@ -581,14 +587,8 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
                 listed = ", ".join(keys) or "none"
                 raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
             array = archive[key]
-    except ValueError as exc:
-        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise InputError(
-                name, "holds Python objects (a pickle); xent never unpickles"
-            ) from None
-        raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise InputError(name, f"is not a valid .npz file ({_short(exc)})") from None
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise _unreadable(name, ".npz", exc) from None
     return _check_array(f"{name}[{key}]", array)
 
 
