@@ -134,6 +134,19 @@ def test_ignore_index(tmp_path: Path) -> None:
     assert data["accuracy"] == 0.5
     _, table, _ = xent("compute", z, c, "--ignore-index", "-100", "-f", "table")
     assert "ignored" in table
+    _, text, _ = xent("compute", z, c, "--ignore-index", "-100", "-f", "csv")
+    lines = text.splitlines()
+    assert lines[0] == "row,loss,predicted,target"
+    assert [line.split(",")[2:] for line in lines[1:]] == [["1", "1"], ["0", "-100"], ["0", "2"]]
+    assert close(float(lines[1].split(",")[1]), first)
+    named = tmp_path / "named.csv"
+    named.write_text("cat,dog,bird\n" + (tmp_path / "z.csv").read_text())
+    _, text, _ = xent("compute", str(named), c, "--ignore-index", "-100", "-f", "csv")
+    assert [line.split(",")[2:] for line in text.splitlines()[1:]] == [
+        ["dog", "dog"],
+        ["cat", "-100"],
+        ["cat", "bird"],
+    ]
 
 
 def test_ignore_index_with_weights(tmp_path: Path) -> None:

@@ -46,10 +46,14 @@ def _column_text(result: Result, values: Any, *, names: bool) -> list[str]:
     """A predicted or target column as text: class names, indices, or exact floats."""
     if values.dtype.kind == "f":
         return list(map(repr, values.tolist()))
+    count = int(values.max(initial=-1)) + 1  # class indices: each text made once, then looked up
     if names and result.class_names is not None:
-        labels = [result.class_label(k) for k in range(int(values.max(initial=0)) + 1)]
-        return [labels[k] if k >= 0 else str(k) for k in values.tolist()]
-    return list(map(str, values.tolist()))
+        texts = [result.class_label(k) for k in range(count)]
+    else:
+        texts = list(map(str, range(count)))
+    if values.min(initial=0) >= 0:
+        return list(map(texts.__getitem__, values.tolist()))
+    return [texts[k] if k >= 0 else str(k) for k in values.tolist()]  # an ignored label: −100
 
 
 def _single_label(result: Result) -> bool:
