@@ -499,7 +499,7 @@ def compute(
     Examples:
       xent compute samples/scores.csv samples/labels.csv
       xent compute samples/scores.csv samples/labels.csv -r mean
-      xent softmax z.csv | xent compute - y.csv -f json
+      xent softmax samples/logits.csv | xent compute - samples/classes.csv -f json
 
     The loss is chosen from the decision table (see `xent explain`) and the reason is
     shown; override any part with --outputs, --targets, --task or --loss.
@@ -586,7 +586,7 @@ def softmax(
     Examples:
       xent softmax samples/logits.csv
       xent softmax samples/logits.csv --temperature 2 --log
-      xent softmax z.csv | xent compute - y.csv
+      xent softmax samples/logits.csv | xent compute - samples/classes.csv
     """
     terminal = Terminal.current()
 
