@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from xent_cli.cli import app
+from xent_cli.decision_table import LOSS_NAMES
 from xent_cli.explain import choose
-from xent_cli.table import LOSS_NAMES
 
 from . import reference as ref
 

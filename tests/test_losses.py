@@ -273,10 +273,7 @@ def test_losses_are_finite_and_non_negative(scores: np.ndarray, data: st.DataObj
     assert (sig >= 0).all()
 
 
-def test_reductions() -> None:
-    assert losses.reduce([1.0, 2.0], "sum") == 3.0
-    assert losses.reduce([1.0, 2.0], "mean") == 1.5
-    assert losses.reduce([1.0, 2.0], "none").tolist() == [1.0, 2.0]
+def test_multilabel_row_is_the_mean_over_columns() -> None:
     assert losses.mean_over_columns(np.array([[1.0, 3.0]])).tolist() == [2.0]
 
 
@@ -299,20 +296,30 @@ def test_general_path_agrees_with_the_fast_kernels(scores: np.ndarray, data: st.
     )
 
 
-def test_parallel_map_matches_one_call_and_survives_stop() -> None:
+def test_blocks_on_both_cores_match_one_call_and_survive_stop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The engine's block runner (the path the CLI runs) gives the bits of one whole call."""
     from xent_cli import parallel
 
+    monkeypatch.setenv("XENT_THREADS", "2")
     rng = np.random.default_rng(11)
     z = rng.normal(size=(40_000, 7))
     c = rng.integers(0, 7, size=40_000)
     whole = losses.sparse_softmax_ce_with_logits(z, c)
-    assert (
-        parallel.map_rows(losses.sparse_softmax_ce_with_logits, z, c).tobytes() == whole.tobytes()
-    )
+
+    def blocks() -> bytes:
+        pieces = parallel.bounds(*z.shape)
+        assert len(pieces) > 1
+        parts = parallel.run_blocks(
+            lambda start, stop: losses.sparse_softmax_ce_with_logits(z[start:stop], c[start:stop]),
+            pieces,
+        )
+        return np.concatenate(parts).tobytes()
+
+    assert blocks() == whole.tobytes()
     parallel.stop()
-    assert (
-        parallel.map_rows(losses.sparse_softmax_ce_with_logits, z, c).tobytes() == whole.tobytes()
-    )
+    assert blocks() == whole.tobytes()
 
 
 def test_zero_weight_on_a_certain_wrong_probability_contributes_zero() -> None:

@@ -271,8 +271,8 @@ def both_paths(data: bytes, monkeypatch: pytest.MonkeyPatch) -> tuple[object, ob
 @given(st.lists(st.lists(fast_cell, min_size=3, max_size=3), min_size=1, max_size=6), st.booleans())
 def test_fast_and_numpy_readers_agree(rows: list[list[str]], header: bool) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setattr(readers, "FAST_BYTES", 0)
-        monkeypatch.setattr(readers, "FAST_BYTES_LOADED", 0)
+        monkeypatch.setattr(readers.text, "FAST_BYTES", 0)
+        monkeypatch.setattr(readers.text, "FAST_BYTES_LOADED", 0)
         text = ("a,b,c\n" if header else "") + "\n".join(",".join(row) for row in rows) + "\n"
         fast, slow = both_paths(text.encode(), monkeypatch)
         assert fast == slow
@@ -281,8 +281,8 @@ def test_fast_and_numpy_readers_agree(rows: list[list[str]], header: bool) -> No
 def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
     import polars  # noqa: F401  (the test extra installs it: this test must not be skipped)
 
-    monkeypatch.setattr(readers, "FAST_BYTES", 0)
-    monkeypatch.setattr(readers, "FAST_BYTES_LOADED", 0)
+    monkeypatch.setattr(readers.text, "FAST_BYTES", 0)
+    monkeypatch.setattr(readers.text, "FAST_BYTES_LOADED", 0)
     calls = []
     original = readers.TextSource._polars
 

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from xent_cli import readers, stream
+from xent_cli import readers
 from xent_cli.cli import app
-from xent_cli.compute import Settings, compute, load
+from xent_cli.compute import compute
+from xent_cli.inputs import load
+from xent_cli.options import Outputs, Settings
+from xent_cli.readers import arrays as stream
 
 from . import reference as ref
 
@@ -35,13 +38,13 @@ def scores_and_labels(tmp_path: Path, n: int = 200, k: int = 3, seed: int = 0) -
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"label_smoothing": 0.1}, {"class_weights": (1.0, 2.0, 3.0)}, {"outputs": "probs"}],
+    [{}, {"label_smoothing": 0.1}, {"class_weights": (1.0, 2.0, 3.0)}, {"outputs": Outputs.probs}],
 )
 def test_streamed_results_are_identical_to_whole_array(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, object]
 ) -> None:
     z, y = scores_and_labels(tmp_path)
-    if options.get("outputs") == "probs":
+    if options.get("outputs") is Outputs.probs:
         p = np.load(z)
         p = np.exp(p) / np.exp(p).sum(axis=1, keepdims=True)
         np.save(z, p)

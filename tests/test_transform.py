@@ -161,7 +161,7 @@ def test_softmax_output_feeds_compute_as_probabilities(tmp_path: Path) -> None:
 def test_the_first_all_masked_row_is_named(pattern: list[list[bool]]) -> None:
     """Whatever the pattern of −∞, the first row made only of −∞ is the one reported."""
     from xent_cli.errors import InputError
-    from xent_cli.transform import check_not_all_masked
+    from xent_cli.readers import check_not_all_masked
 
     width = len(pattern[0])
     rows = [(row + [False] * width)[:width] for row in pattern]

@@ -13,13 +13,15 @@ numpy is imported when a function is first called, not when the package is impor
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from .table import Decision
+    from .detection import Decision
+
+from .options import DEFAULT_EPSILON
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "choose_loss", "cross_entropy", "sigmoid", "softmax"]
@@ -29,7 +31,7 @@ def _inputs(predictions: Any, labels: Any, class_names: list[str] | None) -> Any
     """Arrays (or nested lists) → the engine's inputs, with array-style error positions."""
     import numpy as np
 
-    from .compute import Inputs, _labels_from
+    from .inputs import Inputs, labels_from
     from .readers import ArraySource
 
     values = np.asarray(predictions)
@@ -44,12 +46,15 @@ def _inputs(predictions: Any, labels: Any, class_names: list[str] | None) -> Any
         raise InputError(
             "labels", f"{label_source.n_rows} rows of labels for {scores.shape[0]} of predictions"
         )
-    label_set = _labels_from(label_source, None, class_names)
+    label_set = labels_from(label_source, None, class_names)
     return Inputs(scores, label_set, pred_source, class_names)
 
 
 def _settings(options: dict[str, Any]) -> Any:
-    from .compute import Settings
+    """Keyword arguments → the engine's :class:`~xent_cli.options.Settings` (names checked)."""
+    from enum import Enum
+
+    from .options import Base, Like, Outputs, Settings, Targets, Task, choice
 
     for name in ("class_weights", "pos_weight"):
         value = options.get(name)
@@ -57,10 +62,16 @@ def _settings(options: dict[str, Any]) -> Any:
             options[name] = tuple(
                 float(v) for v in (value if hasattr(value, "__iter__") else [value])
             )
-    if options.get("like") is None:
-        options["like"] = "xent"
-    if "base" in options:
-        options["base"] = str(options["base"])
+    kinds: dict[str, type[Enum]] = {
+        "outputs": Outputs,
+        "targets": Targets,
+        "task": Task,
+        "base": Base,
+        "like": Like,
+    }
+    for name, kind in kinds.items():
+        if options.get(name) is not None:
+            options[name] = choice(kind, str(options[name]), name)
     return Settings(**options)
 
 
@@ -68,20 +79,20 @@ def cross_entropy(
     predictions: Any,
     labels: Any,
     *,
-    reduction: Literal["mean", "sum", "none"] = "mean",
+    reduction: str = "mean",
     loss: str | None = None,
-    outputs: Literal["auto", "scores", "probs"] = "auto",
-    targets: Literal["auto", "hard", "soft"] = "auto",
-    task: Literal["auto", "binary", "multiclass", "multilabel"] = "auto",
-    epsilon: float = 1e-7,
+    outputs: str = "auto",
+    targets: str = "auto",
+    task: str = "auto",
+    epsilon: float = DEFAULT_EPSILON,
     label_smoothing: float = 0.0,
     class_weights: Any = None,
     ignore_index: int | None = None,
     pos_weight: Any = None,
-    base: Literal["e", "2", "10"] | int = "e",
+    base: str | int = "e",
     focal_gamma: float | None = None,
     focal_alpha: float | None = None,
-    like: Literal["keras", "tf", "torch", "sklearn"] | None = None,
+    like: str | None = None,
     class_names: list[str] | None = None,
 ) -> float | npt.NDArray[np.float64]:
     """The cross-entropy of ``predictions`` against ``labels``, the loss chosen as ``xent`` does.
@@ -90,7 +101,10 @@ def cross_entropy(
     ``labels`` are class indices (or names, with ``class_names``), an N×K target matrix, or
     0/1 / [0,1] values for one column. The per-row loss is the table's formula, e.g.
     ``logsumexp(z) − z_c`` for scores and class indices; ``reduction="mean"`` divides by the
-    row count (or by Σ w_y with class weights, as PyTorch does).
+    row count (or by Σ w_y with class weights, as PyTorch does). The options take the names
+    of ``xent compute``'s (:mod:`xent_cli.options`): ``reduction`` none/mean/sum, ``outputs``
+    auto/scores/probs, ``targets`` auto/hard/soft, ``task`` auto/binary/multiclass/multilabel,
+    ``base`` e/2/10, ``like`` keras/tf/torch/sklearn.
 
     Raises :class:`xent_cli.errors.XentError` for inputs that do not fit.
 
@@ -105,7 +119,9 @@ def cross_entropy(
     [0.4790107, 1.19967598]
     """
     from .compute import compute
+    from .options import Reduction, choice
 
+    reduced = choice(Reduction, reduction, "reduction")
     settings = _settings(
         {
             "outputs": outputs,
@@ -124,19 +140,19 @@ def cross_entropy(
         }
     )
     result = compute(_inputs(predictions, labels, class_names), settings, detail=False)
-    if reduction == "none":
+    if reduced is Reduction.none:
         losses: npt.NDArray[np.float64] = result.losses
         return losses
-    return result.mean if reduction == "mean" else result.total
+    return result.mean if reduced is Reduction.mean else result.total
 
 
 def choose_loss(
     predictions: Any,
     labels: Any,
     *,
-    outputs: Literal["auto", "scores", "probs"] = "auto",
-    targets: Literal["auto", "hard", "soft"] = "auto",
-    task: Literal["auto", "binary", "multiclass", "multilabel"] = "auto",
+    outputs: str = "auto",
+    targets: str = "auto",
+    task: str = "auto",
     class_names: list[str] | None = None,
 ) -> Decision:
     """The row of the decision table that fits these arrays, with the reason (DESIGN §2).

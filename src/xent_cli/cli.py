@@ -6,83 +6,41 @@ stay fast, and the engine is loaded only when a command runs.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
-from typing import IO, TYPE_CHECKING, Annotated, Any, BinaryIO, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
+from .decision_table import LOSS_NAMES
 from .errors import ExitCode, UsageError, XentError, is_write_failure, write_failure
+from .options import (
+    DEFAULT_EPSILON,
+    Base,
+    Format,
+    Like,
+    Outcomes,
+    Outputs,
+    Reduction,
+    Settings,
+    Targets,
+    Task,
+)
+from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from .writer import Report
 
-    from .compute import Comparison, Result
-    from .transform import Matrix
+    LossName = str
+else:
+    LossName = Literal[LOSS_NAMES]  # the choices of --loss: the decision table's rows
 
 T = TypeVar("T")
-
-
-class Format(str, Enum):
-    auto = "auto"
-    table = "table"
-    csv = "csv"
-    tsv = "tsv"
-    json = "json"
-    jsonl = "jsonl"
-
-
-class Reduction(str, Enum):
-    none = "none"
-    mean = "mean"
-    sum = "sum"
-
-
-class Outputs(str, Enum):
-    auto = "auto"
-    scores = "scores"
-    probs = "probs"
-
-
-class Targets(str, Enum):
-    auto = "auto"
-    hard = "hard"
-    soft = "soft"
-
-
-class Task(str, Enum):
-    auto = "auto"
-    binary = "binary"
-    multiclass = "multiclass"
-    multilabel = "multilabel"
-
-
-class LossName(str, Enum):
-    binary_ce = "binary-ce"
-    categorical_ce = "categorical-ce"
-    sparse_categorical_ce = "sparse-categorical-ce"
-    sigmoid_ce_with_logits = "sigmoid-ce-with-logits"
-    softmax_ce_with_logits = "softmax-ce-with-logits"
-    sparse_softmax_ce_with_logits = "sparse-softmax-ce-with-logits"
-
-
-class LogBase(str, Enum):
-    e = "e"
-    two = "2"
-    ten = "10"
-
-
-class Like(str, Enum):
-    keras = "keras"
-    torch = "torch"
-    tf = "tf"
-    sklearn = "sklearn"
 
 
 def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
@@ -98,114 +56,41 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
     return values
 
 
-class OutcomeCount(str, Enum):
-    two = "2"
-    many = "many"
+def command(body: Callable[..., None]) -> Callable[..., None]:
+    """A command's body run with its :class:`Terminal` in ``ctx.obj`` (built once: given by
+    the caller, or the process's own; ``--no-color`` turns its colour off), and xent's
+    errors, Ctrl-C and closed pipes turned into exit codes."""
 
+    @functools.wraps(body)
+    def run(**params: Any) -> None:
+        context: typer.Context = params["ctx"]
+        terminal = context.obj if isinstance(context.obj, Terminal) else Terminal.current()
+        if params.get("no_color"):
+            terminal = replace(terminal, color=False)
+        context.obj = terminal
+        try:
+            body(**params)
+        except XentError as error:
+            if params.get("debug"):
+                raise
+            terminal.say(error.message)
+            raise typer.Exit(int(error.exit_code)) from None
+        except KeyboardInterrupt:
+            from .parallel import stop
 
-@dataclass
-class Terminal:
-    """The state of the terminal, in one object so tests can fake a tty or a pipe."""
+            stop()
+            terminal.stderr.write("\n")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            _quiet_closed_pipe()
+            raise typer.Exit(int(ExitCode.OK)) from None
+        except OSError as error:
+            if params.get("debug") or not is_write_failure(error):
+                raise
+            terminal.say(write_failure(error))
+            raise typer.Exit(int(ExitCode.OUTPUT)) from None
 
-    stdin: BinaryIO | None  # None: closed (<&-)
-    stdout: IO[str]
-    stdin_is_tty: bool
-    stdout_is_tty: bool
-    stderr_is_tty: bool = False
-
-    @classmethod
-    def current(cls) -> Terminal:
-        return cls(
-            stdin=sys.stdin.buffer if sys.stdin is not None else None,
-            stdout=sys.stdout,
-            stdin_is_tty=_isatty(sys.stdin),
-            stdout_is_tty=_isatty(sys.stdout),
-            stderr_is_tty=_isatty(sys.stderr),
-        )
-
-
-class _Progress:
-    """A Rich progress bar on stderr, shown only on a terminal, after a second of work."""
-
-    def __init__(self, total: int, terminal: Terminal, quiet: bool) -> None:
-        self.delay = float(os.environ.get("XENT_PROGRESS_DELAY", "1.0"))  # tests set 0
-        self.total = total
-        self.enabled = terminal.stderr_is_tty and not quiet
-        self.started = time.monotonic()
-        self.done = 0
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> _Progress | None:
-        return self if self.enabled else None
-
-    def __call__(self, rows: int) -> None:
-        self.done += rows
-        if self.bar is None and time.monotonic() - self.started >= self.delay:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-            self.bar = Progress(
-                TextColumn("xent"),
-                BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"),
-                TimeRemainingColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("rows", total=self.total)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
-def _isatty(stream: object) -> bool:
-    isatty = getattr(stream, "isatty", None)
-    try:
-        return bool(isatty()) if isatty is not None else False
-    except ValueError:  # closed stream
-        return False
-
-
-def _stderr_console() -> object:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _say(message: str) -> None:
-    """A line on stderr, as ``xent: …``."""
-    sys.stderr.write(f"xent: {message}\n")
-    sys.stderr.flush()
-
-
-def _guarded(debug: bool, action: Callable[[], T]) -> T:
-    """Run ``action``; turn xent's errors, Ctrl-C and closed pipes into exit codes."""
-    try:
-        return action()
-    except XentError as error:
-        if debug:
-            raise
-        _say(error.message)
-        raise typer.Exit(int(error.exit_code)) from None
-    except KeyboardInterrupt:
-        from .parallel import stop
-
-        stop()
-        sys.stderr.write("\n")
-        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
-    except BrokenPipeError:
-        _quiet_closed_pipe()
-        raise typer.Exit(int(ExitCode.OK)) from None
-    except OSError as error:
-        if debug or not is_write_failure(error):
-            raise
-        _say(write_failure(error))
-        raise typer.Exit(int(ExitCode.OUTPUT)) from None
+    return run
 
 
 def _quiet_closed_pipe() -> None:
@@ -215,16 +100,6 @@ def _quiet_closed_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
-
-
-def _check_stdin(paths: list[str | None], terminal: Terminal) -> None:
-    if sum(path == "-" for path in paths) > 1:
-        raise UsageError("only one input can be standard input (-)")
-    if "-" in paths and terminal.stdin_is_tty:
-        raise UsageError(
-            "standard input is a terminal, not data: pipe data in (… | xent compute - y.csv) "
-            "or give a file"
-        )
 
 
 class _OneLineErrors:
@@ -246,7 +121,7 @@ class _OneLineErrors:
                 sys.exit(int(ExitCode.OK))
             context = getattr(error, "ctx", None)
             where = getattr(context, "command_path", None) or "xent"
-            _say(f"{message().rstrip('.')} (see '{where} --help')")
+            Terminal.current().say(f"{message().rstrip('.')} (see '{where} --help')")
             sys.exit(exit_code)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -311,15 +186,8 @@ NoColorOption = Annotated[
     typer.Option(
         "--no-color",
         help="No colour (NO_COLOR, FORCE_COLOR and TERM=dumb are respected too).",
-        callback=lambda value: _no_color(value),
     ),
 ]
-
-
-def _no_color(value: bool) -> bool:
-    if value:
-        os.environ["NO_COLOR"] = "1"  # Rich reads it when each console is made
-    return value
 
 
 DebugOption = Annotated[
@@ -328,7 +196,9 @@ DebugOption = Annotated[
 
 
 @app.command(cls=_Command)
+@command
 def compute(
+    ctx: typer.Context,
     predictions: Annotated[
         str,
         typer.Argument(
@@ -379,7 +249,7 @@ def compute(
         typer.Option(
             help="Clip probabilities to [ε, 1−ε] before the log (Keras's 1e-7); 0 = exact."
         ),
-    ] = 1e-7,
+    ] = DEFAULT_EPSILON,
     key: Annotated[
         str | None,
         typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False),
@@ -433,12 +303,12 @@ def compute(
         ),
     ] = None,
     base: Annotated[
-        LogBase,
+        Base,
         typer.Option(
             help="Logarithm base: e (nats), 2 (bits), 10 (dits).",
             rich_help_panel="Framework options",
         ),
-    ] = LogBase.e,
+    ] = Base.e,
     focal_gamma: Annotated[
         float | None,
         typer.Option(
@@ -504,48 +374,47 @@ def compute(
     The loss is chosen from the decision table (see `xent explain`) and the reason is
     shown; override any part with --outputs, --targets, --task or --loss.
     """
-    terminal = Terminal.current()
+    terminal: Terminal = ctx.obj
+    terminal.check_stdin([predictions, labels])
+    from .inputs import load
 
-    def run() -> None:
-        from .compute import Settings, load
-        from .compute import compute as compute_result
+    settings = Settings(
+        outputs=outputs,
+        targets=targets,
+        task=task,
+        loss=loss,
+        epsilon=epsilon,
+        key=key,
+        label_key=label_key,
+        label_column=label_column,
+        label_smoothing=label_smoothing,
+        class_weights=_numbers(class_weights, "--class-weights"),
+        ignore_index=ignore_index,
+        pos_weight=_numbers(pos_weight, "--pos-weight"),
+        base=base,
+        focal_gamma=focal_gamma,
+        focal_alpha=focal_alpha,
+        like=like,
+    )
+    inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
+    if compare:
+        from .compare import compare as compare_frameworks
+        from .render.compare import ComparisonReport
 
-        _check_stdin([predictions, labels], terminal)
-        settings = Settings(
-            outputs=outputs.value,
-            targets=targets.value,
-            task=task.value,
-            loss=loss.value if loss is not None else None,
-            epsilon=epsilon,
-            key=key,
-            label_key=label_key,
-            label_column=label_column,
-            label_smoothing=label_smoothing,
-            class_weights=_numbers(class_weights, "--class-weights"),
-            ignore_index=ignore_index,
-            pos_weight=_numbers(pos_weight, "--pos-weight"),
-            base=base.value,
-            focal_gamma=focal_gamma,
-            focal_alpha=focal_alpha,
-            like=like.value if like is not None else "xent",
-        )
-        inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
-        if compare:
-            from .compute import compare as compare_frameworks
+        _emit(ComparisonReport(compare_frameworks(inputs, settings)), fmt, terminal)
+        return
+    from .compute import compute as compute_result
+    from .render.compute import ComputeReport
 
-            _emit_comparison(compare_frameworks(inputs, settings), fmt, terminal)
-            return
-        bare = (
-            reduction is not Reduction.none
-            and _format_for(fmt, terminal) in ("csv", "tsv")
-            and not show_confusion
-        )
-        passes = 2 if inputs.stream is not None else 1
-        with _Progress(inputs.n_rows * passes, terminal, quiet) as progress:
-            result = compute_result(inputs, settings, detail=not bare, progress=progress)
-        _emit(result, fmt, reduction, quiet, terminal, top=top, show_confusion=show_confusion)
-
-    _guarded(debug, run)
+    bare = (
+        reduction is not Reduction.none
+        and terminal.format_for(fmt) in (Format.csv, Format.tsv)
+        and not show_confusion
+    )
+    passes = 2 if inputs.stream is not None else 1
+    with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
+        result = compute_result(inputs, settings, detail=not bare, progress=progress)
+    _emit(ComputeReport(result, reduction, top, show_confusion), fmt, terminal, quiet)
 
 
 KeyOption = Annotated[
@@ -562,7 +431,9 @@ ScoresArgument = Annotated[
 
 
 @app.command(cls=_Command)
+@command
 def softmax(
+    ctx: typer.Context,
     scores: ScoresArgument = "-",
     temperature: Annotated[
         float,
@@ -588,23 +459,20 @@ def softmax(
       xent softmax samples/logits.csv --temperature 2 --log
       xent softmax samples/logits.csv | xent compute - samples/classes.csv
     """
-    terminal = Terminal.current()
+    terminal: Terminal = ctx.obj
+    terminal.check_stdin([scores])
+    from .render.matrix import ArgmaxReport, MatrixReport
+    from .transform import softmax_matrix
 
-    def run() -> None:
-        from .transform import softmax_matrix
-
-        _check_stdin([scores], terminal)
-        matrix = softmax_matrix(scores, terminal.stdin, key=key, temperature=temperature, log=log)
-        if argmax:
-            _emit_argmax(matrix, fmt, terminal, log=log)
-        else:
-            _emit_matrix(matrix, fmt, terminal, quiet, bars=not log)
-
-    _guarded(debug, run)
+    matrix = softmax_matrix(scores, terminal.stdin, key=key, temperature=temperature, log=log)
+    report = ArgmaxReport(matrix, log=log) if argmax else MatrixReport(matrix, bars=not log)
+    _emit(report, fmt, terminal, quiet)
 
 
 @app.command(cls=_Command)
+@command
 def sigmoid(
+    ctx: typer.Context,
     scores: ScoresArgument = "-",
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
@@ -619,20 +487,23 @@ def sigmoid(
       xent sigmoid samples/tags_logits.csv
       xent sigmoid samples/tags_logits.csv -f json
     """
-    terminal = Terminal.current()
+    terminal: Terminal = ctx.obj
+    terminal.check_stdin([scores])
+    from .render.matrix import MatrixReport
+    from .transform import sigmoid_matrix
 
-    def run() -> None:
-        from .transform import sigmoid_matrix
-
-        _check_stdin([scores], terminal)
-        matrix = sigmoid_matrix(scores, terminal.stdin, key=key)
-        _emit_matrix(matrix, fmt, terminal, quiet, bars=True)
-
-    _guarded(debug, run)
+    _emit(
+        MatrixReport(sigmoid_matrix(scores, terminal.stdin, key=key), bars=True),
+        fmt,
+        terminal,
+        quiet,
+    )
 
 
 @app.command(cls=_Command)
+@command
 def explain(
+    ctx: typer.Context,
     predictions: Annotated[
         str | None,
         typer.Argument(
@@ -646,7 +517,7 @@ def explain(
         typer.Argument(help="Targets for PREDICTIONS.", show_default=False, metavar="[LABELS]"),
     ] = None,
     outcomes: Annotated[
-        OutcomeCount | None,
+        Outcomes | None,
         typer.Option(help="2 outcomes (one output column) or many classes.", show_default=False),
     ] = None,
     outputs: Annotated[
@@ -685,165 +556,43 @@ def explain(
     With no arguments, the table itself; with --outcomes/--outputs/--targets/--multilabel,
     the matching row; with PREDICTIONS and LABELS, the detection on those files.
     """
-    terminal = Terminal.current()
+    terminal: Terminal = ctx.obj
+    from . import explain as content
+    from .render.explain import ExplainReport
 
-    def run() -> None:
-        from . import explain as content
-        from . import render_explain
+    outputs_given = None if outputs in (None, Outputs.auto) else outputs
+    targets_given = None if targets in (None, Targets.auto) else targets
+    subject: content.Choice | content.DataExplanation | None = None
+    if predictions is not None:
+        terminal.check_stdin([predictions, labels])
+        from .compute import compute as compute_result
+        from .inputs import load
 
-        outputs_value = None if outputs in (None, Outputs.auto) else outputs.value
-        targets_value = None if targets in (None, Targets.auto) else targets.value
-        outcomes_value = None if outcomes is None else outcomes.value
-        subject: content.Choice | content.DataExplanation | None = None
-        if predictions is not None:
-            from .compute import Settings, load
-            from .compute import compute as compute_result
-
-            _check_stdin([predictions, labels], terminal)
-            task = (
-                "multilabel"
-                if multilabel
-                else {"2": "binary", "many": "multiclass"}.get(outcomes_value or "", "auto")
-            )
-            settings = Settings(
-                outputs=outputs_value or "auto",
-                targets=targets_value or "auto",
-                task=task,  # type: ignore[arg-type]
-                key=key,
-                label_key=label_key,
-                label_column=label_column,
-            )
-            inputs = load(predictions, labels, settings, stdin=terminal.stdin)
-            result = compute_result(inputs, settings)
-            subject = content.explain_decision(
-                result.decision, inputs.predictions, settings.epsilon
-            )
-        elif outcomes_value or outputs_value or targets_value or multilabel:
-            subject = content.choose(
-                outcomes=outcomes_value,  # type: ignore[arg-type]
-                outputs=outputs_value,
-                targets=targets_value,
-                multilabel=multilabel,
-            )
-        chosen = _format_for(fmt, terminal)
-        if chosen != "table":
-            _write(terminal, render_explain.machine_text(subject, chosen))
-            return
-        console = _console(terminal)
-        if isinstance(subject, content.Choice):
-            render_explain.print_choice(console, subject)
-        elif isinstance(subject, content.DataExplanation):
-            render_explain.print_data(console, subject)
-        else:
-            render_explain.print_table(console)
-
-    _guarded(debug, run)
-
-
-def _format_for(fmt: Format, terminal: Terminal) -> str:
-    """``auto`` is a table on a terminal and CSV in a pipe."""
-    if fmt is Format.auto:
-        return "table" if terminal.stdout_is_tty else "csv"
-    chosen: str = fmt.value
-    return chosen
-
-
-def _write(terminal: Terminal, text: str) -> None:
-    terminal.stdout.write(text)
-    terminal.stdout.flush()
-
-
-def _console(terminal: Terminal) -> Console:
-    """A Rich console on stdout, made now so it sees the environment (NO_COLOR, COLUMNS).
-
-    A closed pipe is left to :func:`_guarded` (quiet, exit 0, as for CSV): Rich's own
-    handler would exit 1.
-    """
-    from rich.console import Console
-
-    class _Stdout(Console):
-        def on_broken_pipe(self) -> None:
-            self.quiet = True
-            raise BrokenPipeError
-
-    return _Stdout(file=terminal.stdout, highlight=False)
-
-
-def _emit_matrix(
-    matrix: Matrix, fmt: Format, terminal: Terminal, quiet: bool, *, bars: bool
-) -> None:
-    from . import render
-
-    chosen = _format_for(fmt, terminal)
-    if chosen == "table":
-        console = _console(terminal)
-        table = render.probability_table(
-            matrix.values, matrix.names, bars=bars, winners=matrix.winners, width=console.width
+        task = Task.multilabel if multilabel else Task.auto
+        if outcomes is not None and not multilabel:
+            task = Task.binary if outcomes is Outcomes.two else Task.multiclass
+        settings = Settings(
+            outputs=outputs_given or Outputs.auto,
+            targets=targets_given or Targets.auto,
+            task=task,
+            key=key,
+            label_key=label_key,
+            label_column=label_column,
         )
-        console.print(table)
-        return
-    text, nulls = render.matrix_text(matrix.values, chosen, matrix.header)  # type: ignore[arg-type]
-    if nulls and not quiet:
-        _say("warning: −∞ values are written as null (JSON has no Infinity)")
-    _write(terminal, text)
-
-
-def _emit_argmax(matrix: Matrix, fmt: Format, terminal: Terminal, *, log: bool) -> None:
-    from . import render
-
-    assert matrix.winners is not None
-    names = matrix.names
-    classes = [names[int(w)] for w in matrix.winners]
-    chosen = _format_for(fmt, terminal)
-    if chosen != "table":
-        text = render.labels_text(classes, chosen, numeric=matrix.header is None)  # type: ignore[arg-type]
-        _write(terminal, text)
-        return
-    picked = matrix.values[range(len(classes)), matrix.winners]
-    _console(terminal).print(render.argmax_table(classes, picked, log=log))
-
-
-def _emit_comparison(rows: list[Comparison], fmt: Format, terminal: Terminal) -> None:
-    from . import render
-
-    chosen = _format_for(fmt, terminal)
-    if chosen == "table":
-        _console(terminal).print(render.comparison_table(rows))
-        return
-    _write(terminal, render.comparison_text(rows, chosen))  # type: ignore[arg-type]
-
-
-def _emit(
-    result: Result,
-    fmt: Format,
-    reduction: Reduction,
-    quiet: bool,
-    terminal: Terminal,
-    *,
-    top: int = 0,
-    show_confusion: bool = False,
-) -> None:
-    from . import render
-
-    chosen = _format_for(fmt, terminal)
-    if not quiet:
-        for warning in result.warnings:
-            _say(f"warning: {warning}")
-    if chosen == "table":
-        if not quiet:
-            _say(result.decision.reason)
-        render.print_table(
-            _console(terminal), result, reduction.value, top=top, show_confusion=show_confusion
+        inputs = load(predictions, labels, settings, stdin=terminal.stdin)
+        result = compute_result(inputs, settings)
+        subject = content.explain_decision(result.decision, inputs.predictions, settings.epsilon)
+    elif outcomes or outputs_given or targets_given or multilabel:
+        subject = content.choose(
+            outcomes=outcomes, outputs=outputs_given, targets=targets_given, multilabel=multilabel
         )
-        return
-    text = render.machine_text(
-        result,
-        chosen,  # type: ignore[arg-type]
-        reduction.value,
-        top=top,
-        show_confusion=show_confusion,
-    )
-    _write(terminal, text)
+    _emit(ExplainReport(subject), fmt, terminal, quiet)
+
+
+def _emit(report: Report, fmt: Format, terminal: Terminal, quiet: bool = False) -> None:
+    from .writer import emit
+
+    emit(report, fmt, terminal, quiet=quiet)
 
 
 def main() -> None:

@@ -20,24 +20,22 @@ Each convention was read in the framework's own source:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .losses import clip, neg_log
+from .options import Like
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
 
-Convention = Literal["xent", "keras", "tf", "torch", "sklearn"]
-FRAMEWORKS: tuple[Convention, ...] = ("keras", "tf", "torch", "sklearn")
-KERAS_EPSILON = 1e-7
+Convention = Like | None  # None: xent's own
+FRAMEWORKS: tuple[Like, ...] = tuple(Like)
+KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), fixed in its clipping
 TORCH_LOG_FLOOR = -100.0
-
-
-def _neg_log(values: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore"):
-        return -np.log(values)
 
 
 def sklearn_epsilon(dtype: np.dtype[np.generic]) -> float:
@@ -62,26 +60,25 @@ def class_neglog(
     """−log pₖ for every class of probability rows, the way ``convention`` computes it.
 
     >>> p = np.array([[0.5, 0.25]])  # a row summing to 0.75
-    >>> class_neglog(p, "keras", 1e-7, np.dtype(np.float64), sparse=False).round(6).tolist()
+    >>> class_neglog(p, Like.keras, 1e-7, np.dtype(np.float64), sparse=False).round(6).tolist()
     [[0.405465, 1.098612]]
-    >>> class_neglog(p, "torch", 1e-7, np.dtype(np.float64), sparse=True).round(6).tolist()
+    >>> class_neglog(p, Like.torch, 1e-7, np.dtype(np.float64), sparse=True).round(6).tolist()
     [[0.693147, 1.386294]]
     """
     p = probabilities
-    if convention == "xent":
-        return _neg_log(np.clip(p, epsilon, 1.0 - epsilon) if epsilon > 0 else p)
-    if convention == "torch":
-        return _neg_log(p)
-    if convention == "sklearn":
-        eps = sklearn_epsilon(dtype)
-        return _neg_log(np.clip(p, eps, 1.0 - eps))
+    if convention is None:
+        return neg_log(clip(p, epsilon))
+    if convention is Like.torch:
+        return neg_log(p)
+    if convention is Like.sklearn:
+        return neg_log(clip(p, sklearn_epsilon(dtype)))
     if sparse:  # keras, tf: clip, log, then log-softmax over the logs
-        clipped = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
+        clipped = clip(p, KERAS_EPSILON)
         total: FloatArray = np.log(clipped.sum(axis=1, keepdims=True))
         return total - np.log(clipped)
     with np.errstate(invalid="ignore", divide="ignore"):
         renormalised = p / p.sum(axis=1, keepdims=True)
-    return _neg_log(np.clip(renormalised, KERAS_EPSILON, 1.0 - KERAS_EPSILON))
+    return neg_log(clip(renormalised, KERAS_EPSILON))
 
 
 def binary_neglog(
@@ -89,65 +86,35 @@ def binary_neglog(
 ) -> tuple[FloatArray, FloatArray]:
     """(−log p, −log(1 − p)) element-wise, the way ``convention`` computes them.
 
-    >>> a, b = binary_neglog(np.array([0.0]), "torch", 1e-7, np.dtype(np.float64))
+    >>> a, b = binary_neglog(np.array([0.0]), Like.torch, 1e-7, np.dtype(np.float64))
     >>> a.tolist(), b.tolist()
     ([100.0], [0.0])
     """
     p = probabilities
-    if convention == "xent":
-        q = np.clip(p, epsilon, 1.0 - epsilon) if epsilon > 0 else p
+    if convention is None:
+        q = clip(p, epsilon)
         with np.errstate(divide="ignore"):
-            return _neg_log(q), -np.log1p(-q)
-    if convention == "torch":
+            return neg_log(q), -np.log1p(-q)
+    if convention is Like.torch:
         with np.errstate(divide="ignore"):
             return (
                 -np.maximum(np.log(p), TORCH_LOG_FLOOR),
                 -np.maximum(np.log1p(-p), TORCH_LOG_FLOOR),
             )
-    if convention == "sklearn":
+    if convention is Like.sklearn:
         eps = sklearn_epsilon(dtype)
-        return _neg_log(np.clip(p, eps, 1.0 - eps)), _neg_log(np.clip(1.0 - p, eps, 1.0 - eps))
-    q = np.clip(p, KERAS_EPSILON, 1.0 - KERAS_EPSILON)
-    if convention == "tf":
-        return _neg_log(q + KERAS_EPSILON), _neg_log(1.0 - q + KERAS_EPSILON)
-    return _neg_log(q), _neg_log(1.0 - q)
-
-
-CALLS: dict[tuple[Convention, str], str] = {
-    ("keras", "binary-ce"): "keras.losses.BinaryCrossentropy()",
-    ("keras", "categorical-ce"): "keras.losses.CategoricalCrossentropy()",
-    ("keras", "sparse-categorical-ce"): "keras.losses.SparseCategoricalCrossentropy()",
-    ("keras", "sigmoid-ce-with-logits"): "keras.losses.BinaryCrossentropy(from_logits=True)",
-    ("keras", "softmax-ce-with-logits"): "keras.losses.CategoricalCrossentropy(from_logits=True)",
-    ("keras", "sparse-softmax-ce-with-logits"): "SparseCategoricalCrossentropy(from_logits=True)",
-    ("tf", "binary-ce"): "tf.keras.losses.binary_crossentropy (Keras 2)",
-    ("tf", "categorical-ce"): "tf.keras.losses.categorical_crossentropy (Keras 2)",
-    ("tf", "sparse-categorical-ce"): "tf.keras.losses.sparse_categorical_crossentropy (Keras 2)",
-    ("tf", "sigmoid-ce-with-logits"): "tf.nn.sigmoid_cross_entropy_with_logits",
-    ("tf", "softmax-ce-with-logits"): "tf.nn.softmax_cross_entropy_with_logits",
-    ("tf", "sparse-softmax-ce-with-logits"): "tf.nn.sparse_softmax_cross_entropy_with_logits",
-    ("torch", "binary-ce"): "torch.nn.BCELoss()",
-    ("torch", "categorical-ce"): "-(y * p.log()).sum(1).mean()",
-    ("torch", "sparse-categorical-ce"): "torch.nn.NLLLoss()(p.log(), c)",
-    ("torch", "sigmoid-ce-with-logits"): "torch.nn.BCEWithLogitsLoss()",
-    ("torch", "softmax-ce-with-logits"): "torch.nn.CrossEntropyLoss() (probability targets)",
-    ("torch", "sparse-softmax-ce-with-logits"): "torch.nn.CrossEntropyLoss()",
-    ("sklearn", "binary-ce"): "sklearn.metrics.log_loss(y, p)",
-    ("sklearn", "categorical-ce"): "sklearn.metrics.log_loss(y.argmax(1), p)",
-    ("sklearn", "sparse-categorical-ce"): "sklearn.metrics.log_loss(c, p)",
-}
-
-
-def call(convention: Convention, loss: str) -> str:
-    """The framework call that computes ``loss``, or an explanation of why there is none."""
-    return CALLS.get((convention, loss), "n/a: log_loss takes probabilities, not scores")
+        return neg_log(clip(p, eps)), neg_log(clip(1.0 - p, eps))
+    q = clip(p, KERAS_EPSILON)
+    if convention is Like.tf:
+        return neg_log(q + KERAS_EPSILON), neg_log(1.0 - q + KERAS_EPSILON)
+    return neg_log(q), neg_log(1.0 - q)
 
 
 def not_applicable(
     convention: Convention, *, from_scores: bool, hard: bool, multilabel: bool
 ) -> str | None:
     """Why ``convention`` has no equivalent for these inputs, or ``None`` when it has one."""
-    if convention != "sklearn":
+    if convention is not Like.sklearn:
         return None
     if from_scores:
         return "scikit-learn's log_loss takes probabilities, not scores"

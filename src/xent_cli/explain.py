@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import losses
-from .table import LOSS_ROWS, Decision, LossRow, pick_row
+from .decision_table import LOSS_ROWS, LossRow, pick_row
+from .options import DEFAULT_EPSILON, Outcomes, Outputs, Targets
 
-Outcomes = Literal["2", "many"]
+if TYPE_CHECKING:
+    from .detection import Decision
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -85,8 +87,8 @@ class Choice:
 
     row: LossRow
     outcomes: Outcomes
-    outputs: str
-    targets: str
+    outputs: Outputs
+    targets: Targets
     multilabel: bool
     assumed: list[str]
     why: list[str]
@@ -99,7 +101,7 @@ def _floats(values: Any) -> list[float]:
 
 
 def walk(
-    row: LossRow, outputs: FloatArray, target: FloatArray | int, epsilon: float = 1e-7
+    row: LossRow, outputs: FloatArray, target: FloatArray | int, epsilon: float = DEFAULT_EPSILON
 ) -> Example:
     """The steps of ``row``'s loss for one row of outputs and its target.
 
@@ -121,7 +123,7 @@ def walk(
                 Step("max(z,0) − z·y + log(1 + e^(−|z|))", _floats(per_column)),
             ]
         else:
-            p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
+            p = losses.clip(z, epsilon)
             per_column = losses.binary_ce(z, y, epsilon)
             steps = [
                 Step("probabilities p", _floats(z)),
@@ -163,9 +165,8 @@ def _class_steps(z: FloatArray, from_scores: bool, epsilon: float) -> tuple[list
             Step("softmax p = e^z / Σ e^z", _floats(losses.softmax(z))),
             Step("log p = z − logsumexp(z)", _floats(log_p)),
         ], log_p
-    p = np.clip(z, epsilon, 1 - epsilon) if epsilon > 0 else z
-    with np.errstate(divide="ignore"):
-        log_clipped: FloatArray = np.log(p)
+    p = losses.clip(z, epsilon)
+    log_clipped = -losses.neg_log(p)
     return [
         Step("probabilities p", _floats(z)),
         Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
@@ -260,7 +261,7 @@ def pitfalls(row: LossRow, multilabel: bool) -> list[str]:
 
 
 def _why(
-    row: LossRow, outcomes: Outcomes, outputs: str, targets: str, multilabel: bool
+    row: LossRow, outcomes: Outcomes, outputs: Outputs, targets: Targets, multilabel: bool
 ) -> list[str]:
     reasons: list[str] = []
     if multilabel:
@@ -268,14 +269,14 @@ def _why(
             "Several yes/no questions per row (multi-label): each output column gets its own "
             "sigmoid, and a row's loss is the mean over its columns."
         )
-    elif outcomes == "2":
+    elif outcomes is Outcomes.two:
         reasons.append(
             "Two outcomes as one output column: a sigmoid turns it into P(yes). "
             "(With two softmax columns instead, use the K ≥ 2 rows.)"
         )
     else:
         reasons.append("K ≥ 2 mutually exclusive classes: one softmax over each row.")
-    if outputs == "scores":
+    if outputs is Outputs.scores:
         reasons.append(
             "The predictions are scores (logits), so the fused with-logits form applies the "
             "sigmoid/softmax and the log in one exact step."
@@ -283,7 +284,7 @@ def _why(
     else:
         reasons.append(
             "The predictions are already probabilities, so only the log is taken, after "
-            "clipping to [ε, 1−ε] (ε = 1e-7)."
+            f"clipping to [ε, 1−ε] (ε = {DEFAULT_EPSILON:g})."
         )
     if row.per_column:
         reasons.append(
@@ -292,43 +293,47 @@ def _why(
     elif row.sparse:
         reasons.append("Hard targets as class indices: the loss reads one log-probability per row.")
     else:
-        reasons.append(
-            f"{'Soft' if targets == 'soft' else 'One-hot'} targets: the loss sums yₖ·log pₖ over "
-            "the classes."
-        )
+        kind = "Soft" if targets is Targets.soft else "One-hot"
+        reasons.append(f"{kind} targets: the loss sums yₖ·log pₖ over the classes.")
     return reasons
 
 
 def choose(
     *,
     outcomes: Outcomes | None = None,
-    outputs: str | None = None,
-    targets: str | None = None,
+    outputs: Outputs | None = None,
+    targets: Targets | None = None,
     multilabel: bool = False,
 ) -> Choice:
     """The row for a described problem; unspecified answers take the commonest case.
 
-    >>> choose(outcomes="many", outputs="scores", targets="soft").row.name
+    >>> choose(outcomes=Outcomes.many, outputs=Outputs.scores, targets=Targets.soft).row.name
     'softmax-ce-with-logits'
-    >>> choose(multilabel=True).row.name, choose(outcomes="2", outputs="probs").row.name
-    ('sigmoid-ce-with-logits', 'binary-ce')
+    >>> choose(multilabel=True).row.name
+    'sigmoid-ce-with-logits'
+    >>> choose(outcomes=Outcomes.two, outputs=Outputs.probs).row.name
+    'binary-ce'
     """
     assumed = []
+    # the names as plain strings do too
+    outcomes = None if outcomes is None else Outcomes(outcomes)
+    outputs = None if outputs is None else Outputs(outputs)
+    targets = None if targets is None else Targets(targets)
     if outcomes is None:
-        outcomes = "2" if multilabel else "many"
+        outcomes = Outcomes.two if multilabel else Outcomes.many
         if not multilabel:
             assumed.append("--outcomes many")
     if outputs is None:
-        outputs = "scores"
+        outputs = Outputs.scores
         assumed.append("--outputs scores")
     if targets is None:
-        targets = "hard"
+        targets = Targets.hard
         assumed.append("--targets hard")
-    per_column = multilabel or outcomes == "2"
+    per_column = multilabel or outcomes is Outcomes.two
     row = pick_row(
-        from_scores=outputs == "scores",
+        from_scores=outputs is Outputs.scores,
         per_column=per_column,
-        sparse=not per_column and targets == "hard",
+        sparse=not per_column and targets is Targets.hard,
     )
     return Choice(
         row=row,
@@ -339,7 +344,7 @@ def choose(
         assumed=assumed,
         why=_why(row, outcomes, outputs, targets, multilabel),
         pitfalls=pitfalls(row, multilabel),
-        example=example_for(row, multilabel, soft=targets == "soft"),
+        example=example_for(row, multilabel, soft=targets is Targets.soft),
     )
 
 
@@ -439,9 +444,9 @@ def choice_object(choice: Choice) -> dict[str, Any]:
     """``explain -f json`` with options: ``loss`` is the chosen row's name."""
     return {
         "loss": choice.row.name,
-        "outcomes": choice.outcomes,
-        "outputs": choice.outputs,
-        "targets": choice.targets,
+        "outcomes": choice.outcomes.value,
+        "outputs": choice.outputs.value,
+        "targets": choice.targets.value,
         "multilabel": choice.multilabel,
         "assumed": choice.assumed,
         "formula": choice.row.formula,

@@ -8,9 +8,11 @@ a zero target weight contributes exactly 0, also against a −∞ score or a zer
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from .options import DEFAULT_EPSILON
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -18,9 +20,6 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
     ArrayLike = npt.ArrayLike
-
-Reduction = Literal["none", "mean", "sum"]
-DEFAULT_EPSILON = 1e-7  # Keras's backend epsilon()
 
 
 def _as_float(values: ArrayLike) -> FloatArray:
@@ -61,18 +60,6 @@ def _log_normaliser(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(z − max z, logsumexp(z) − max z)`` along the last axis, the second as log1p."""
     shifted, rest = _shift_and_rest(scores)
     return shifted, np.log1p(rest)
-
-
-def logsumexp(scores: ArrayLike) -> FloatArray:
-    """log Σₖ e^(zₖ) along the last axis, exact for large |z| and −∞ entries.
-
-    >>> logsumexp([1000.0, 1000.0]).item()  # 1000 + log 2
-    1000.6931471805599
-    """
-    z = _as_float(scores)
-    log_norm = _log_normaliser(z)[1]
-    total: FloatArray = np.squeeze(np.max(z, axis=-1, keepdims=True) + log_norm, axis=-1)
-    return total
 
 
 def log_softmax(scores: ArrayLike) -> FloatArray:
@@ -228,13 +215,23 @@ def sigmoid_ce_with_logits(scores: ArrayLike, targets: ArrayLike) -> FloatArray:
     return linear
 
 
-def _clip(probabilities: FloatArray, epsilon: float) -> FloatArray:
+def clip(probabilities: FloatArray, epsilon: float) -> FloatArray:
+    """p clipped to [ε, 1 − ε] (unchanged for ε = 0), as every probability loss takes it.
+
+    >>> clip(np.array([0.0, 0.5, 1.0]), 0.25).tolist(), clip(np.array([0.0]), 0.0).tolist()
+    ([0.25, 0.5, 0.75], [0.0])
+    """
     if epsilon <= 0:
         return probabilities
     return np.clip(probabilities, epsilon, 1.0 - epsilon)
 
 
-def _neg_log(probabilities: FloatArray) -> FloatArray:
+def neg_log(probabilities: FloatArray) -> FloatArray:
+    """−log p, with −log 0 = ∞ and no warning.
+
+    >>> neg_log(np.array([1.0, 0.0])).tolist()
+    [-0.0, inf]
+    """
     with np.errstate(divide="ignore"):
         return -np.log(probabilities)
 
@@ -249,11 +246,11 @@ def binary_ce(
     >>> binary_ce([0.9, 0.2], [1.0, 0.0]).round(10).tolist()
     [0.1053605157, 0.2231435513]
     """
-    p = _clip(_as_float(probabilities), epsilon)
+    p = clip(_as_float(probabilities), epsilon)
     y = _as_float(targets)
     with np.errstate(divide="ignore"):
         log_not_p = -np.log1p(-p)
-    return _weighted(y, _neg_log(p)) + _weighted(1.0 - y, log_not_p)
+    return _weighted(y, neg_log(p)) + _weighted(1.0 - y, log_not_p)
 
 
 def categorical_ce(
@@ -264,9 +261,9 @@ def categorical_ce(
     >>> categorical_ce([[0.2, 0.7, 0.1]], [[0.0, 1.0, 0.0]]).round(10).tolist()
     [0.3566749439]
     """
-    p = _clip(np.atleast_2d(_as_float(probabilities)), epsilon)
+    p = clip(np.atleast_2d(_as_float(probabilities)), epsilon)
     y = np.atleast_2d(_as_float(targets))
-    total: FloatArray = _weighted(y, _neg_log(p)).sum(axis=-1)
+    total: FloatArray = _weighted(y, neg_log(p)).sum(axis=-1)
     return total
 
 
@@ -281,27 +278,13 @@ def sparse_categorical_ce(
     p = np.atleast_2d(_as_float(probabilities))
     c = np.asarray(labels, dtype=np.int64).reshape(-1, 1)
     picked = np.squeeze(np.take_along_axis(p, c, axis=-1), axis=-1)
-    return _neg_log(_clip(picked, epsilon))
+    return neg_log(clip(picked, epsilon))
 
 
 def mean_over_columns(losses: FloatArray) -> FloatArray:
     """The multi-label row loss: the mean of the per-column losses (Keras's convention)."""
     mean: FloatArray = np.atleast_2d(losses).mean(axis=-1)
     return mean
-
-
-def reduce(losses: ArrayLike, reduction: Reduction) -> FloatArray | float:
-    """``none`` returns the per-row losses; ``mean`` and ``sum`` a float.
-
-    >>> reduce([1.0, 2.0, 4.0], "mean")
-    2.3333333333333335
-    """
-    values = _as_float(losses)
-    if reduction == "none":
-        return values
-    if reduction == "sum":
-        return float(values.sum())
-    return float(values.mean())
 
 
 def softplus(values: ArrayLike) -> FloatArray:

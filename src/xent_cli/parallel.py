@@ -1,26 +1,23 @@
-"""Row chunks on both cores: numpy's ufuncs release the GIL, so two threads overlap.
+"""Row blocks on both cores: numpy's ufuncs release the GIL, so two threads overlap.
 
-Every kernel of xent is row-local, so computing it chunk by chunk gives the same bits as
-one call on the whole array; chunks of a few thousand rows also keep temporaries in cache.
+Every kernel of xent is row-local, so computing it block by block gives the same bits as
+one call on the whole array; blocks of a few thousand rows also keep temporaries in cache.
+:func:`run_blocks` is the one runner: the engine hands it every pass over the rows.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TypeVar
 
-import numpy as np
-
-if TYPE_CHECKING:
-    import numpy.typing as npt
-
-    FloatArray = npt.NDArray[np.float64]
+T = TypeVar("T")
+Progress = Callable[[int], None]  # told how many more rows are done
 
 CHUNK_ELEMENTS = 1 << 18  # 256k values (2 MiB): measured best on 1M×10 (benchmarks/)
-_POOL: ThreadPoolExecutor | None = None
 SMALL = 1 << 16  # below this many values, threads cost more than they save
+_POOL: ThreadPoolExecutor | None = None
 
 
 def threads() -> int:
@@ -36,34 +33,39 @@ def threads() -> int:
 
 
 def bounds(n_rows: int, n_columns: int) -> list[tuple[int, int]]:
-    """Row ranges of about :data:`CHUNK_ELEMENTS` values each.
+    """Row ranges of about :data:`CHUNK_ELEMENTS` values each; one range when the whole is
+    small or there is one thread.
 
-    >>> bounds(10, 1 << 17)
-    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10)]
+    >>> bounds(10, 1 << 17)[:3], bounds(10, 3)
+    ([(0, 2), (2, 4), (4, 6)], [(0, 10)])
     """
+    if n_rows * n_columns < SMALL or threads() == 1:
+        return [(0, n_rows)]
     step = max(1, CHUNK_ELEMENTS // max(1, n_columns))
     return [(start, min(n_rows, start + step)) for start in range(0, n_rows, step)]
 
 
-def map_rows(kernel: Callable[..., FloatArray], matrix: FloatArray, *row_arrays: Any) -> FloatArray:
-    """``kernel(matrix, *row_arrays)`` computed on row chunks in parallel, results joined.
+def run_blocks(
+    work: Callable[[int, int], T], pieces: list[tuple[int, int]], progress: Progress | None = None
+) -> list[T]:
+    """``work(start, stop)`` for every row range, on the pool; the results in row order.
 
-    >>> from xent_cli.losses import sparse_softmax_ce_with_logits as ce
-    >>> z = np.zeros((5, 2)); c = np.zeros(5, dtype=np.int64)
-    >>> map_rows(ce, z, c).round(6).tolist()
-    [0.693147, 0.693147, 0.693147, 0.693147, 0.693147]
+    ``progress`` hears of each block's rows as its result lands.
+
+    >>> run_blocks(lambda start, stop: stop - start, [(0, 3), (3, 10)])
+    [3, 7]
     """
-    n = matrix.shape[0]
-    if matrix.size < SMALL or threads() == 1:
-        return kernel(matrix, *row_arrays)
-    pieces = bounds(n, matrix.shape[1] if matrix.ndim > 1 else 1)
 
-    def run(piece: tuple[int, int]) -> FloatArray:
-        start, stop = piece
-        return kernel(matrix[start:stop], *(array[start:stop] for array in row_arrays))
+    def one(piece: tuple[int, int]) -> T:
+        return work(*piece)
 
-    parts: Sequence[FloatArray] = list(pool().map(run, pieces))
-    return np.concatenate(parts)
+    results = map(one, pieces) if len(pieces) == 1 else pool().map(one, pieces)
+    collected = []
+    for result, (start, stop) in zip(results, pieces, strict=True):
+        collected.append(result)
+        if progress is not None:
+            progress(stop - start)
+    return collected
 
 
 def pool() -> ThreadPoolExecutor:

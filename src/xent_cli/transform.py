@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
 from . import losses
-from .errors import InputError, UsageError
-from .readers import ArraySource, TextSource, read
+from .errors import UsageError
+from .readers import Source, check_not_all_masked, read
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -35,28 +34,7 @@ class Matrix:
         return [str(k) for k in range(self.values.shape[1])]
 
 
-def check_not_all_masked(values: FloatArray, where: Callable[[int, int | None], str]) -> None:
-    """A row of nothing but −∞ has no softmax: say which row it is.
-
-    Only rows whose first score is −∞ can be such a row, so only those are looked at whole.
-
-    >>> check_not_all_masked(np.array([[0.0, -np.inf], [-np.inf, 1.0]]), lambda r, c: "")
-    >>> check_not_all_masked(np.array([[0.0, 1.0], [-np.inf, -np.inf]]), lambda r, c: f"row {r}")
-    Traceback (most recent call last):
-    xent_cli.errors.InputError: row 1: every score in this row is −∞ (nothing left to predict)
-    """
-    candidates = np.flatnonzero(np.isneginf(values[:, 0]))
-    masked = np.isneginf(values[candidates]).all(axis=1)
-    if masked.any():
-        row = int(candidates[np.argmax(masked)])
-        raise InputError(
-            where(row, None), "every score in this row is −∞ (nothing left to predict)"
-        )
-
-
-def read_scores(
-    path: str, stdin: BinaryIO | None, key: str | None
-) -> tuple[FloatArray, TextSource | ArraySource]:
+def read_scores(path: str, stdin: BinaryIO | None, key: str | None) -> tuple[FloatArray, Source]:
     """Scores as an (N, K) float64 array; −∞ allowed (a masked class)."""
     source = read(path, stdin=stdin, key=key)
     return source.numbers(allow_minus_inf=True), source

@@ -1,9 +1,9 @@
-"""Bytes → arrays: CSV, TSV, whitespace text, ``.npy`` and ``.npz`` from files or stdin.
+"""Delimited text: CSV, TSV and whitespace-separated tables, from files or stdin.
 
 Every source keeps what it needs to point at a cell, so a later check can say
-``FILE:LINE:COLUMN: what is wrong`` (text) or ``FILE: row R, column C: what is wrong``
-(arrays), 1-based as GNU tools do.  Nothing here unpickles: ``.npy``/``.npz`` are read
-with ``allow_pickle=False``.
+``FILE:LINE:COLUMN: what is wrong`` (1-based, as GNU tools do). Fields are quoted as RFC
+4180 has it: a quoted field may hold the delimiter, ``""`` for a quote, and line breaks;
+its blanks are kept, while an unquoted field is stripped.
 """
 
 from __future__ import annotations
@@ -13,61 +13,26 @@ import math
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .errors import InputError, MissingInputError, UsageError
-
-STDIN = "-"
-STDIN_NAME = "<stdin>"
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK\x03\x04"
-PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
-PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
-MINUS_INF = frozenset({"-inf", "-infinity"})
-FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
-FAST_BYTES_LOADED = 64 << 10  # once polars is imported, it reads smaller files too
-HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
-
+from xent_cli.errors import InputError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
 
-
-class Source(Protocol):
-    """A parsed input: a grid of cells that can be read as numbers or as strings."""
-
-    name: str
-    header: list[str] | None
-    n_rows: int
-    n_columns: int
-    dtype: np.dtype[np.generic]
-
-    def where(self, row: int, column: int | None = None) -> str:
-        """Where a 0-based data cell is, for an error message."""
-        ...
-
-    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
-        """The chosen columns (default all) as an (n_rows, len(columns)) float64 array."""
-        ...
-
-    def strings(self, column: int) -> list[str]:
-        """One column as text, for labels given as class names."""
-        ...
-
-    def is_numeric(self, column: int) -> bool:
-        """True when ``column`` holds numbers (not class names)."""
-        ...
+PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
+MINUS_INF = frozenset({"-inf", "-infinity"})
+FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
+FAST_BYTES_LOADED = 64 << 10  # once polars is imported, it reads smaller files too
 
 
-# What np.loadtxt accepts as a float: ASCII decimal notation, inf/infinity, nan; not
-# Python's extras (``1_000``, non-ASCII digits), so both parsers agree on every cell.
 _NUMBER = re.compile(
     r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE | re.ASCII
 )
@@ -88,14 +53,53 @@ def _is_number(text: str) -> bool:
 
 
 def _split_line(line: str, delimiter: str | None) -> list[str]:
-    """Split one line into stripped cells; quotes are honoured for ',' and tab."""
+    r"""Split one record into cells: unquoted cells stripped, quoted ones as written.
+
+    >>> _split_line(' a , b ', ",")
+    ['a', 'b']
+    >>> _split_line('"a,b", c ," d","x\ny"', ",")
+    ['a,b', 'c', ' d', 'x\ny']
+    """
     if delimiter is None:
         return line.split()
     if '"' in line:
-        import csv
-
-        return [cell.strip() for cell in next(csv.reader([line], delimiter=delimiter))]
+        return _split_quoted(line, delimiter)
     return [cell.strip() for cell in line.split(delimiter)]
+
+
+def _split_quoted(line: str, delimiter: str) -> list[str]:
+    """Cells of a record with quoted fields (RFC 4180): ``""`` is a quote, and what stands
+    between the quotes is kept as it is; blanks around a field are not part of it."""
+    cells: list[str] = []
+    position, length = 0, len(line)
+    while True:
+        start = position
+        while start < length and line[start] in " \t" and line[start] != delimiter:
+            start += 1
+        if start < length and line[start] == '"':
+            pieces: list[str] = []
+            cursor = start + 1
+            while True:
+                close = line.find('"', cursor)
+                if close < 0:  # not closed: the rest of the record
+                    pieces.append(line[cursor:])
+                    cursor = length
+                    break
+                pieces.append(line[cursor:close])
+                if line.startswith('"', close + 1):
+                    pieces.append('"')
+                    cursor = close + 2
+                else:
+                    cursor = close + 1
+                    break
+            end = line.find(delimiter, cursor)
+            cells.append("".join(pieces) + line[cursor : length if end < 0 else end].strip())
+        else:
+            end = line.find(delimiter, position)
+            cells.append(line[position : length if end < 0 else end].strip())
+        if end < 0:
+            return cells
+        position = end + 1
 
 
 def _sniff_delimiter(name: str, first_line: str) -> str | None:
@@ -154,19 +158,24 @@ class TextSource:
             lines: list[str] = []
             numbers: list[int] = []
             text = _decode(self.name, self.data)
-            for index, raw in enumerate(text.split("\n"), start=1):
-                if index < self.first_line:
-                    continue
-                line = raw.rstrip("\r")
+            physical = text.split("\n")
+            index = self.first_line - 1
+            while index < len(physical):
+                line = physical[index].rstrip("\r")
+                number = index + 1
+                while line.count('"') % 2 and index + 1 < len(physical):  # a quoted line break
+                    index += 1
+                    line += "\n" + physical[index].rstrip("\r")
                 if line.strip():
                     lines.append(line)
-                    numbers.append(index)
+                    numbers.append(number)
+                index += 1
             self._split = (lines, numbers)
         return self._split
 
     @property
     def lines(self) -> list[str]:
-        """The non-blank data lines."""
+        """The non-blank data records (a record spans lines where a quoted field does)."""
         return self._lines()[0]
 
     @property
@@ -320,6 +329,8 @@ class TextSource:
         small = self.n_bytes < (FAST_BYTES_LOADED if loaded else FAST_BYTES)
         if self.delimiter is None or small or os.environ.get("XENT_NO_FAST"):
             return None
+        if self.header is not None and any("\n" in name for name in self.header):
+            return None  # polars skips records, not lines: a header of several lines misleads
         try:
             import polars as pl
         except ImportError:
@@ -365,85 +376,6 @@ class TextSource:
         return column < len(self.first_row) and _is_number(self.first_row[column])
 
 
-def array_where(name: str, row: int, column: int | None) -> str:
-    """A 0-based cell of an array, as messages say it: ``NAME: row R, column C`` (1-based).
-
-    >>> array_where("z.npy", 0, 2), array_where("z.npy", 4, None)
-    ('z.npy: row 1, column 3', 'z.npy: row 5')
-    """
-    if column is None:
-        return f"{name}: row {row + 1}"
-    return f"{name}: row {row + 1}, column {column + 1}"
-
-
-@dataclass
-class ArraySource:
-    """A 1-D or 2-D array from ``.npy``/``.npz``; 1-D arrays are one column."""
-
-    name: str
-    array: np.ndarray
-    header: list[str] | None = None
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.array.shape[0])
-
-    @property
-    def n_columns(self) -> int:
-        return 1 if self.array.ndim == 1 else int(self.array.shape[1])
-
-    @property
-    def dtype(self) -> np.dtype[np.generic]:
-        return self.array.dtype
-
-    def where(self, row: int, column: int | None = None) -> str:
-        return array_where(self.name, row, column)
-
-    def where_end(self) -> str:
-        return array_where(self.name, self.n_rows, None)
-
-    def _matrix(self) -> np.ndarray:
-        return self.array.reshape(-1, 1) if self.array.ndim == 1 else self.array
-
-    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
-        matrix = self._matrix()
-        if matrix.dtype.kind not in "biuf":
-            raise InputError(self.where(0), f"holds {matrix.dtype} values, not numbers")
-        if columns is not None:
-            matrix = matrix[:, list(columns)]
-        values = np.asarray(matrix, dtype=np.float64)
-        check_values(values, self.where, allow_minus_inf=allow_minus_inf)
-        return values
-
-    def strings(self, column: int) -> list[str]:
-        matrix = self._matrix()
-        return [str(value) for value in matrix[:, column].tolist()]
-
-    def is_numeric(self, column: int) -> bool:
-        return self.array.dtype.kind in "biuf"
-
-
-def check_values(
-    values: FloatArray,
-    where: Callable[[int, int | None], str],
-    *,
-    allow_minus_inf: bool,
-    row_offset: int = 0,
-) -> None:
-    """No NaN, no +∞ (and no −∞ unless allowed) in a block of rows that starts at ``row_offset``."""
-    finite = np.isfinite(values)
-    if finite.all():
-        return
-    allowed = finite | np.isneginf(values) if allow_minus_inf else finite
-    rows, cols = np.nonzero(~allowed)
-    if rows.size:
-        row, col = int(rows[0]), int(cols[0])
-        value = float(values[row, col])
-        what = "NaN" if math.isnan(value) else ("+∞" if value > 0 else "−∞")
-        hint = "; only −∞ (a masked class) is allowed" if what == "+∞" else ""
-        raise InputError(where(row + row_offset, col), f"value is {what}{hint}")
-
-
 def _decode(name: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8")
@@ -458,27 +390,43 @@ def _decode(name: str, data: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
-def _first_nonblank(name: str, data: bytes, start: int, line: int) -> tuple[str, int, int] | None:
-    """The first non-blank line at byte ``start`` or after: (text, its line number, end).
+def _line_text(name: str, data: bytes, start: int, end: int) -> str:
+    """The text of the line at bytes ``start:end`` (a bad byte is named with its place)."""
+    try:
+        return data[start:end].decode("utf-8").removeprefix("\ufeff").rstrip("\r")
+    except UnicodeDecodeError:
+        _decode(name, data)  # raises with the line and column
+        raise
 
-    ``line`` is the number of the line at ``start``; only that line is decoded.
 
-    >>> _first_nonblank("x", b"\\n  \\na,b\\r\\n1,2", 0, 1)
-    ('a,b', 3, 8)
+def _first_record(
+    name: str, data: bytes, start: int, line: int
+) -> tuple[str, int, int, int] | None:
+    """The first non-blank record at byte ``start`` or after: (text, its first line number,
+    the byte where it ends, its last line number). A record is a line, or several where a
+    quoted field holds a line break.
+
+    ``line`` is the number of the line at ``start``; only the record's lines are decoded.
+
+    >>> _first_record("x", b"\\n  \\na,b\\r\\n1,2", 0, 1)
+    ('a,b', 3, 8, 3)
+    >>> _first_record("x", b'"a\\nb",c\\n1,2', 0, 1)
+    ('"a\\nb",c', 1, 7, 2)
     """
     position = start
     while position < len(data):
         end = data.find(b"\n", position)
         end = len(data) if end < 0 else end
-        raw = data[position:end]
-        if raw.strip():
-            try:
-                text = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r")
-            except UnicodeDecodeError:
-                _decode(name, data)  # raises with the line and column
-                raise
+        if data[position:end].strip():
+            text = _line_text(name, data, position, end)
             if text.strip():
-                return text, line, end
+                last = line
+                while text.count('"') % 2 and end < len(data):
+                    following = data.find(b"\n", end + 1)
+                    following = len(data) if following < 0 else following
+                    text += "\n" + _line_text(name, data, end + 1, following)
+                    end, last = following, last + 1
+                return text, line, end, last
         position, line = end + 1, line + 1
     return None
 
@@ -508,13 +456,13 @@ def parse_text(
         raise InputError(
             f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
         )
-    first = _first_nonblank(name, data, 0, 1)
+    first = _first_record(name, data, 0, 1)
     if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
-    line, number, end = first
+    line, _, end, last = first
     delimiter = _sniff_delimiter(name, line)
     cells = _split_line(line, delimiter)
-    following = _first_nonblank(name, data, end + 1, number + 1)
+    following = _first_record(name, data, end + 1, last + 1)
     header: list[str] | None = None
     if not all(_is_number(cell) for cell in cells):
         known = set(class_names or ())
@@ -524,151 +472,8 @@ def parse_text(
     if header is None:
         return TextSource(name, data, 1, delimiter, None, len(cells), cells, path, size=size)
     if following is None:
-        raise InputError(f"{name}:{number + 1}:1", "there is a header but no data rows")
+        raise InputError(f"{name}:{last + 1}:1", "there is a header but no data rows")
     first_row = _split_line(following[0], delimiter)
     return TextSource(
-        name, data, number + 1, delimiter, header, len(header), first_row, path, size=size
+        name, data, last + 1, delimiter, header, len(header), first_row, path, size=size
     )
-
-
-def _check_array(name: str, array: np.ndarray) -> ArraySource:
-    if array.dtype.kind == "O":
-        raise InputError(name, "holds Python objects (a pickle); xent never unpickles")
-    if array.dtype.kind not in "biufUS":
-        raise InputError(name, f"holds {array.dtype} values, not numbers or class names")
-    if array.ndim == 0:
-        raise InputError(name, "is a single value (0-D); give a 1-D or 2-D array")
-    if array.ndim > 2:
-        shape = "×".join(str(n) for n in array.shape)
-        raise InputError(name, f"is {array.ndim}-D (shape {shape}); give a 1-D or 2-D array")
-    if array.shape[0] == 0 or (array.ndim == 2 and array.shape[1] == 0):
-        raise InputError(name, f"is empty (shape {array.shape})")
-    if array.dtype.kind == "S":
-        array = np.char.decode(array, "utf-8", errors="replace")
-    return ArraySource(name=name, array=array)
-
-
-def parse_npy(name: str, data: bytes) -> ArraySource:
-    """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`."""
-    try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise _unreadable(name, ".npy", exc) from None
-    return _check_array(name, array)
-
-
-def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
-    """What numpy could not load: a pickle (refused), or a damaged ``kind`` file.
-
-    >>> _unreadable("x.npy", ".npy", ValueError("Object arrays cannot be loaded")).message
-    'x.npy: holds Python objects (a pickle); xent never unpickles'
-    """
-    text = str(exc).lower()
-    if isinstance(exc, ValueError) and ("pickle" in text or "object" in text):
-        return InputError(name, "holds Python objects (a pickle); xent never unpickles")
-    return InputError(name, f"is not a valid {kind} file ({_short(exc)})")
-
-
-def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
-    """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
-    import zipfile  # only archives need it: keeps start-up short
-
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            keys = list(archive.files)
-            if key is None:
-                if len(keys) != 1:
-                    listed = ", ".join(keys) or "none"
-                    raise UsageError(
-                        f"{name} holds several arrays ({listed}); choose one with --key NAME"
-                    )
-                key = keys[0]
-            elif key not in keys:
-                listed = ", ".join(keys) or "none"
-                raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
-            array = archive[key]
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise _unreadable(name, ".npz", exc) from None
-    return _check_array(f"{name}[{key}]", array)
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
-
-
-def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
-    """The display name and bytes of ``path`` (``-`` is stdin)."""
-    if path == STDIN:
-        if stdin is None:  # <&-
-            raise MissingInputError(f"{STDIN_NAME}: standard input is closed")
-        return STDIN_NAME, stdin.read()
-    file = Path(path)
-    try:
-        return path, file.read_bytes()
-    except FileNotFoundError:
-        raise MissingInputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise MissingInputError(f"{path}: is a directory, not a file") from None
-    except PermissionError:
-        raise MissingInputError(f"{path}: permission denied") from None
-    except OSError as exc:
-        raise MissingInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
-def parse(
-    name: str,
-    data: bytes,
-    *,
-    key: str | None = None,
-    class_names: Sequence[str] | None = None,
-    path: str | None = None,
-    size: int = -1,
-) -> TextSource | ArraySource:
-    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text.
-
-    With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
-    its start: enough for text, and binary formats are read whole.
-    """
-    if size > len(data) and path is not None and data.startswith((NPY_MAGIC, ZIP_MAGIC)):
-        data, size = Path(path).read_bytes(), -1
-    suffix = Path(name).suffix.lower()
-    if data.startswith(NPY_MAGIC):
-        return parse_npy(name, data)
-    if data.startswith(ZIP_MAGIC):
-        return parse_npz(name, data, key)
-    if suffix == ".npy":
-        raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
-    if suffix == ".npz":
-        raise InputError(name, "is not a .npz file (it is not a zip archive)")
-    if data.startswith(PICKLE_MAGIC):
-        raise InputError(
-            name, "looks like a Python pickle; xent never unpickles (save with np.save)"
-        )
-    return parse_text(name, data, class_names=class_names, path=path, size=size)
-
-
-def read(
-    path: str,
-    *,
-    stdin: BinaryIO | None = None,
-    key: str | None = None,
-    class_names: Sequence[str] | None = None,
-) -> TextSource | ArraySource:
-    """Read and parse one input (``-`` is stdin)."""
-    if path != STDIN and os.path.isfile(path):
-        size = os.path.getsize(path)
-        if size > HEAD_BYTES:
-            head = _read_head(path)
-            if head.count(b"\n") >= 2:  # the header and a first row are in it
-                return parse(path, head, key=key, class_names=class_names, path=path, size=size)
-    name, data = read_bytes(path, stdin)  # small enough to parse from memory
-    return parse(name, data, key=key, class_names=class_names)
-
-
-def _read_head(path: str) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES)
-    except OSError:
-        return b""  # read_bytes names the problem

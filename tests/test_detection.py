@@ -7,8 +7,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from xent_cli.decision_table import LOSS_NAMES, LOSS_ROWS, loss_row
+from xent_cli.detection import Decision, Labels, decide, sum_tolerance
 from xent_cli.errors import InputError, UsageError
-from xent_cli.table import LOSS_NAMES, LOSS_ROWS, Decision, Labels, decide, loss_row, sum_tolerance
+from xent_cli.options import Outputs, Targets, Task
+
+CHOICES = {"outputs": Outputs, "targets": Targets, "task": Task}
 
 BINARY = "1 output column (binary)"
 MULTI = "3 labels (multi-label)"
@@ -29,7 +33,8 @@ def run(predictions: Any, labels: Any, **options: Any) -> Decision:
     lab = np.asarray(labels, dtype=np.float64)
     if lab.ndim == 1:
         lab = lab.reshape(-1, 1)
-    return decide(pred, Labels(matrix=lab, where=label_where), pred_where=where, **options)
+    chosen = {name: CHOICES[name](v) if name in CHOICES else v for name, v in options.items()}
+    return decide(pred, Labels(matrix=lab, where=label_where), pred_where=where, **chosen)
 
 
 SCORES = [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]

@@ -1,4 +1,4 @@
-"""The decision table as data, and detection of its row from the data, with reasons.
+"""Detection (DESIGN §2): the row of the decision table that fits the data, and why.
 
 Nothing here prints: :func:`decide` returns a :class:`Decision` holding the chosen row, the
 targets in the form its kernel takes, the one-line reason and any warnings.
@@ -6,144 +6,21 @@ targets in the form its kernel takes, the one-line reason and any warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from .decision_table import LossRow, loss_row, pick_row
 from .errors import InputError, UsageError
+from .options import Outputs, Targets, Task
+from .readers.base import Where
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
-
-Where = Callable[[int, int | None], str]
-Outputs = Literal["auto", "scores", "probs"]
-Targets = Literal["auto", "hard", "soft"]
-Task = Literal["auto", "binary", "multiclass", "multilabel"]
-
-
-@dataclass(frozen=True)
-class LossRow:
-    """One row of the decision table (DESIGN §1), with its names in the frameworks."""
-
-    name: str
-    outcomes: str
-    predictions: str
-    targets: str
-    formula: str
-    tensorflow: str
-    keras: str
-    pytorch: str
-    from_scores: bool
-    sparse: bool
-    per_column: bool  # sigmoid/binary: each column is its own yes/no question
-
-    @property
-    def frameworks(self) -> str:
-        return f"{self.tensorflow}; {self.keras}; {self.pytorch}"
-
-
-LOSS_ROWS: tuple[LossRow, ...] = (
-    LossRow(
-        name="binary-ce",
-        outcomes="1 column per label",
-        predictions="probability p",
-        targets="any y ∈ [0,1]",
-        formula="−[y·log p + (1−y)·log(1−p)]",
-        tensorflow="tf.keras.losses.binary_crossentropy(y, p)",
-        keras="keras.losses.BinaryCrossentropy()",
-        pytorch="torch.nn.BCELoss()",
-        from_scores=False,
-        sparse=False,
-        per_column=True,
-    ),
-    LossRow(
-        name="categorical-ce",
-        outcomes="K ≥ 2",
-        predictions="probabilities",
-        targets="soft (or one-hot)",
-        formula="−Σₖ yₖ·log pₖ",
-        tensorflow="tf.keras.losses.categorical_crossentropy(y, p)",
-        keras="keras.losses.CategoricalCrossentropy()",
-        pytorch="no built-in: -(y * p.log()).sum(dim=1)",
-        from_scores=False,
-        sparse=False,
-        per_column=False,
-    ),
-    LossRow(
-        name="sparse-categorical-ce",
-        outcomes="K ≥ 2",
-        predictions="probabilities",
-        targets="hard index c",
-        formula="−log p_c",
-        tensorflow="tf.keras.losses.sparse_categorical_crossentropy(c, p)",
-        keras="keras.losses.SparseCategoricalCrossentropy()",
-        pytorch="torch.nn.NLLLoss() on p.log()",
-        from_scores=False,
-        sparse=True,
-        per_column=False,
-    ),
-    LossRow(
-        name="sigmoid-ce-with-logits",
-        outcomes="1 column per label",
-        predictions="score z",
-        targets="any y ∈ [0,1]",
-        formula="max(z,0) − z·y + log(1+e^(−|z|))",
-        tensorflow="tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=z)",
-        keras="keras.losses.BinaryCrossentropy(from_logits=True)",
-        pytorch="torch.nn.BCEWithLogitsLoss()",
-        from_scores=True,
-        sparse=False,
-        per_column=True,
-    ),
-    LossRow(
-        name="softmax-ce-with-logits",
-        outcomes="K ≥ 2",
-        predictions="scores",
-        targets="soft (or one-hot)",
-        formula="logsumexp(z) − Σₖ yₖ·zₖ",
-        tensorflow="tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=z)",
-        keras="keras.losses.CategoricalCrossentropy(from_logits=True)",
-        pytorch="torch.nn.CrossEntropyLoss() with probability targets",
-        from_scores=True,
-        sparse=False,
-        per_column=False,
-    ),
-    LossRow(
-        name="sparse-softmax-ce-with-logits",
-        outcomes="K ≥ 2",
-        predictions="scores",
-        targets="hard index c",
-        formula="logsumexp(z) − z_c",
-        tensorflow="tf.nn.sparse_softmax_cross_entropy_with_logits(labels=c, logits=z)",
-        keras="keras.losses.SparseCategoricalCrossentropy(from_logits=True)",
-        pytorch="torch.nn.CrossEntropyLoss() with class indices",
-        from_scores=True,
-        sparse=True,
-        per_column=False,
-    ),
-)
-LOSS_NAMES: tuple[str, ...] = tuple(row.name for row in LOSS_ROWS)
-
-
-def loss_row(name: str) -> LossRow:
-    """The table row called ``name``."""
-    for row in LOSS_ROWS:
-        if row.name == name:
-            return row
-    raise UsageError(f"unknown loss {name!r}; choose one of: {', '.join(LOSS_NAMES)}")
-
-
-def pick_row(*, from_scores: bool, per_column: bool, sparse: bool) -> LossRow:
-    """The row for scores/probabilities, per-column/softmax and index/matrix targets."""
-    for row in LOSS_ROWS:
-        if (row.from_scores, row.per_column, row.sparse) == (from_scores, per_column, sparse):
-            return row
-    raise UsageError("no loss takes per-column outputs with class-index targets")
 
 
 def _scores_twin(row: LossRow) -> LossRow:
@@ -293,7 +170,7 @@ def _is_one_hot(matrix: FloatArray) -> npt.NDArray[np.bool_]:
 
 def _resolve_task(
     task: Task, loss: LossRow | None, k: int, labels: Labels, tolerance: float
-) -> str:
+) -> Task:
     """binary, multiclass or multilabel, from the override, the loss or the shapes."""
     m = labels.n_columns
     if labels.indices is None and m not in (1, k):
@@ -304,34 +181,38 @@ def _resolve_task(
         )
     wanted = task
     if loss is not None:
-        implied = "multiclass" if not loss.per_column else ("binary" if k == 1 else "multilabel")
-        if task not in ("auto", implied) and not (task == "multilabel" and implied == "binary"):
-            raise UsageError(f"--loss {loss.name} does not fit --task {task}")
-        wanted = implied  # type: ignore[assignment]
-    if wanted == "binary" and k != 1:
+        implied = (
+            Task.multiclass if not loss.per_column else (Task.binary if k == 1 else Task.multilabel)
+        )
+        if task not in (Task.auto, implied) and not (
+            task is Task.multilabel and implied is Task.binary
+        ):
+            raise UsageError(f"--loss {loss.name} does not fit --task {task.value}")
+        wanted = implied
+    if wanted is Task.binary and k != 1:
         raise UsageError(
             f"--task binary needs one prediction column, but there are {k}; "
             "use --task multilabel for several yes/no columns"
         )
-    if wanted == "multiclass" and k < 2:
+    if wanted is Task.multiclass and k < 2:
         raise UsageError("--task multiclass needs K ≥ 2 prediction columns, but there is 1")
-    if wanted == "multilabel" and k >= 2 and (labels.indices is not None or m != k):
+    if wanted is Task.multilabel and k >= 2 and (labels.indices is not None or m != k):
         raise InputError(
             labels.where(0, None),
             f"multi-label targets need a {k}-column matrix of 0/1 (or [0,1]) values, "
             "one per output",
         )
-    if wanted != "auto":
-        return "binary" if wanted == "multilabel" and k == 1 else wanted
+    if wanted is not Task.auto:
+        return Task.binary if wanted is Task.multilabel and k == 1 else wanted
     if k == 1:
-        return "binary"
+        return Task.binary
     if labels.indices is not None or m == 1:
-        return "multiclass"
+        return Task.multiclass
     matrix = labels.matrix
     assert matrix is not None
     if _in_unit(matrix) and not _rows_sum_to_one(matrix, tolerance).all():
-        return "multilabel"
-    return "multiclass"
+        return Task.multilabel
+    return Task.multiclass
 
 
 @dataclass
@@ -406,18 +287,18 @@ def _resolve_outputs(
     outputs: Outputs,
     loss: LossRow | None,
     summary: Summary,
-    task: str,
+    task: Task,
     where: Where,
 ) -> tuple[bool, str, list[str]]:
     """(from_scores, reason, warnings)."""
     if loss is not None:
-        if outputs != "auto" and (outputs == "scores") != loss.from_scores:
-            raise UsageError(f"--loss {loss.name} does not fit --outputs {outputs}")
-        outputs = "scores" if loss.from_scores else "probs"
+        if outputs is not Outputs.auto and (outputs is Outputs.scores) != loss.from_scores:
+            raise UsageError(f"--loss {loss.name} does not fit --outputs {outputs.value}")
+        outputs = Outputs.scores if loss.from_scores else Outputs.probs
     k = summary.n_columns
-    if outputs == "scores":
+    if outputs is Outputs.scores:
         return True, "scores (--outputs scores)" if loss is None else "scores (--loss)", []
-    if outputs == "probs":
+    if outputs is Outputs.probs:
         if summary.first_outside is not None:
             row, column, value = summary.first_outside
             fix = (
@@ -429,7 +310,7 @@ def _resolve_outputs(
                 f"if these are scores (logits), {fix}",
             )
         warnings = []
-        if k > 1 and task == "multiclass" and summary.first_off_sum is not None:
+        if k > 1 and task is Task.multiclass and summary.first_off_sum is not None:
             row, total = summary.first_off_sum
             warnings.append(
                 f"{where(row, None)}: probabilities sum to {_fmt(total)}, "
@@ -448,7 +329,7 @@ def _resolve_outputs(
         return False, "probabilities (one column in [0,1])", []
     if summary.first_off_sum is None:
         return False, "probabilities (rows sum to 1)", []
-    if task == "multilabel":
+    if task is Task.multilabel:
         return False, "probabilities (values in [0,1], multi-hot labels)", []
     return (
         True,
@@ -466,9 +347,9 @@ def decide(
     *,
     pred_where: Where,
     pred_dtype: np.dtype[np.generic] | None = None,
-    outputs: Outputs = "auto",
-    targets: Targets = "auto",
-    task: Task = "auto",
+    outputs: Outputs = Outputs.auto,
+    targets: Targets = Targets.auto,
+    task: Task = Task.auto,
     loss: str | None = None,
 ) -> Decision:
     """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
@@ -495,9 +376,9 @@ def decide(
     from_scores, outputs_reason, warnings = _resolve_outputs(
         outputs, chosen, summary, kind, pred_where
     )
-    if kind == "binary" or kind == "multilabel":
+    if kind is Task.binary or kind is Task.multilabel:
         return _decide_per_column(
-            k, labels, from_scores, targets, outputs_reason, warnings, multi=kind == "multilabel"
+            k, labels, from_scores, targets, outputs_reason, warnings, multi=kind is Task.multilabel
         )
     return _decide_multiclass(
         k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
@@ -539,13 +420,13 @@ def _decide_per_column(
         raise InputError(labels.where(row, column), f"label {_fmt(value)} is outside [0,1]{hint}")
     binary_values = (matrix == 0) | (matrix == 1)
     hard = bool(binary_values.all())
-    if targets == "hard" and not hard:
+    if targets is Targets.hard and not hard:
         row, column = _first(~binary_values)
         value = matrix[row, column if column is not None else 0]
         raise InputError(
             labels.where(row, column), f"label {_fmt(value)} is not 0 or 1 (--targets hard)"
         )
-    if targets == "soft":
+    if targets is Targets.soft:
         hard = False
     chosen = pick_row(from_scores=from_scores, per_column=True, sparse=False)
     if multi:
@@ -560,8 +441,8 @@ def _decide_per_column(
         outcomes = "1 output column (binary)"
         what = "hard targets" if hard else "soft targets"
         why = "labels in {0,1}" if hard else "labels in [0,1]"
-    if targets != "auto":
-        why = f"--targets {targets}"
+    if targets is not Targets.auto:
+        why = f"--targets {targets.value}"
     return Decision(chosen, matrix, hard, outcomes, outputs_reason, f"{what} ({why})", warnings)
 
 
@@ -583,7 +464,7 @@ def _decide_multiclass(
         else:
             indices = _indices_from_column(labels, k, binary_hint=k == 2)
             why = "integer labels"
-        if targets == "soft" or (chosen is not None and not chosen.sparse):
+        if targets is Targets.soft or (chosen is not None and not chosen.sparse):
             row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
             why = f"{why}, one-hot for --{'targets soft' if chosen is None else 'loss'}"
             return Decision(
@@ -611,12 +492,12 @@ def _decide_multiclass(
         )
     one_hot = _is_one_hot(matrix)
     hard = bool(one_hot.all())
-    if targets == "hard" and not hard:
+    if targets is Targets.hard and not hard:
         row_index = int(np.argmax(~one_hot))
         raise InputError(
             labels.where(row_index, None), "target row is not one-hot (--targets hard)"
         )
-    if targets == "soft":
+    if targets is Targets.soft:
         hard = False
     if chosen is not None and chosen.sparse:
         if not bool(one_hot.all()):
@@ -631,8 +512,8 @@ def _decide_multiclass(
             row, indices, True, outcomes, outputs_reason, "hard targets (one-hot rows)", warnings
         )
     row = pick_row(from_scores=from_scores, per_column=False, sparse=False)
-    if targets != "auto":
-        why = f"--targets {targets}"
+    if targets is not Targets.auto:
+        why = f"--targets {targets.value}"
     else:
         why = "one-hot rows" if hard else "rows are distributions"
     what = "hard targets" if hard else "soft targets"

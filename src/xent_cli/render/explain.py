@@ -1,13 +1,13 @@
-"""``xent explain`` → text: Rich views for a person, the table as CSV/TSV/JSON for a script."""
+"""``xent explain`` → its report: Rich views for a person, the table as CSV/TSV/JSON/JSONL
+for a script."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .explain import (
+from xent_cli.decision_table import LOSS_ROWS
+from xent_cli.explain import (
     GLOSSARY,
     Choice,
     DataExplanation,
@@ -17,8 +17,10 @@ from .explain import (
     row_object,
     table_object,
 )
-from .render import human
-from .table import LOSS_ROWS
+from xent_cli.options import Format
+from xent_cli.writer import Table, Values
+
+from . import human
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -143,38 +145,46 @@ def print_data(console: Console, explanation: DataExplanation) -> None:
     _bullets(console, "What goes wrong with the tempting alternatives", explanation.pitfalls)
 
 
-def table_rows(chosen: str | None, delimiter: str) -> str:
-    """The decision table as CSV/TSV, with a ``match`` column when a row was chosen."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
-    rows = [row_object(row, None if chosen is None else row.name == chosen) for row in LOSS_ROWS]
-    writer.writerow(rows[0].keys())
-    for obj in rows:
-        writer.writerow(str(v).lower() if isinstance(v, bool) else v for v in obj.values())
-    return buffer.getvalue()
+@dataclass
+class ExplainReport:
+    """The decision table alone (``subject`` None), a described problem's row (a
+    :class:`Choice`), or the detection on real files (a :class:`DataExplanation`)."""
 
+    subject: Choice | DataExplanation | None
 
-def machine_text(subject: Choice | DataExplanation | None, fmt: str) -> str:
-    """``explain`` in a machine format: JSON objects, or the table as CSV/TSV/JSONL."""
-    chosen = None
-    if isinstance(subject, Choice):
-        chosen = subject.row.name
-    elif isinstance(subject, DataExplanation):
-        chosen = subject.decision.loss
-    if fmt == "json":
-        if isinstance(subject, Choice):
-            obj = choice_object(subject)
-        elif isinstance(subject, DataExplanation):
-            obj = data_object(subject)
+    @property
+    def chosen(self) -> str | None:
+        if isinstance(self.subject, Choice):
+            return self.subject.row.name
+        if isinstance(self.subject, DataExplanation):
+            return self.subject.decision.loss
+        return None
+
+    def show(self, console: Console) -> None:
+        if isinstance(self.subject, Choice):
+            print_choice(console, self.subject)
+        elif isinstance(self.subject, DataExplanation):
+            print_data(console, self.subject)
         else:
-            obj = table_object()
-        return json.dumps(obj, ensure_ascii=False, allow_nan=False) + "\n"
-    if fmt == "jsonl":
-        return "".join(
-            json.dumps(
-                row_object(row, None if chosen is None else row.name == chosen), ensure_ascii=False
-            )
-            + "\n"
-            for row in LOSS_ROWS
-        )
-    return table_rows(chosen, "," if fmt == "csv" else "\t")
+            print_table(console)
+
+    def records(self) -> list[dict[str, Any]]:
+        """The table's rows, with a ``match`` column when a row was chosen."""
+        chosen = self.chosen
+        return [
+            row_object(row, None if chosen is None else row.name == chosen) for row in LOSS_ROWS
+        ]
+
+    def table(self) -> Table:
+        records = self.records()
+        return Table([Values(name, [record[name] for record in records]) for name in records[0]])
+
+    def document(self) -> dict[str, Any]:
+        if isinstance(self.subject, Choice):
+            return choice_object(self.subject)
+        if isinstance(self.subject, DataExplanation):
+            return data_object(self.subject)
+        return table_object()
+
+    def messages(self, fmt: Format) -> list[str]:
+        return []

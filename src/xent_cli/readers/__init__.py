@@ -1,0 +1,121 @@
+"""Bytes → arrays: one module per family of formats, and :func:`read` choosing among them.
+
+- :mod:`.text`: CSV, TSV and whitespace tables (positions as ``FILE:LINE:COLUMN``);
+- :mod:`.arrays`: ``.npy`` and ``.npz`` (``FILE: row R, column C``), large ``.npy`` streamed;
+- :mod:`.base`: the :class:`Source` protocol every reader gives, and the value checks.
+
+A new format is a new module here that gives a :class:`Source`, and a line in :func:`parse`.
+Nothing here unpickles: ``.npy``/``.npz`` are read with ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from xent_cli.errors import InputError, MissingInputError
+
+from .arrays import NPY_MAGIC, ZIP_MAGIC, ArraySource, NpyStream, open_npy, parse_npy, parse_npz
+from .base import Positions, Source, Where, array_where, check_not_all_masked, check_values
+from .text import TextSource, parse_number, parse_text
+
+__all__ = [
+    "ArraySource",
+    "NpyStream",
+    "Positions",
+    "Source",
+    "TextSource",
+    "Where",
+    "array_where",
+    "check_not_all_masked",
+    "check_values",
+    "open_npy",
+    "parse",
+    "parse_number",
+    "read",
+    "read_bytes",
+]
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
+
+
+def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
+    """The display name and bytes of ``path`` (``-`` is stdin)."""
+    if path == STDIN:
+        if stdin is None:  # <&-
+            raise MissingInputError(f"{STDIN_NAME}: standard input is closed")
+        return STDIN_NAME, stdin.read()
+    file = Path(path)
+    try:
+        return path, file.read_bytes()
+    except FileNotFoundError:
+        raise MissingInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise MissingInputError(f"{path}: is a directory, not a file") from None
+    except PermissionError:
+        raise MissingInputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise MissingInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def parse(
+    name: str,
+    data: bytes,
+    *,
+    key: str | None = None,
+    class_names: Sequence[str] | None = None,
+    path: str | None = None,
+    size: int = -1,
+) -> Source:
+    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text.
+
+    With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
+    its start: enough for text, and binary formats are read whole.
+    """
+    if size > len(data) and path is not None and data.startswith((NPY_MAGIC, ZIP_MAGIC)):
+        data, size = Path(path).read_bytes(), -1
+    suffix = Path(name).suffix.lower()
+    if data.startswith(NPY_MAGIC):
+        return parse_npy(name, data)
+    if data.startswith(ZIP_MAGIC):
+        return parse_npz(name, data, key)
+    if suffix == ".npy":
+        raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
+    if suffix == ".npz":
+        raise InputError(name, "is not a .npz file (it is not a zip archive)")
+    if data.startswith(PICKLE_MAGIC):
+        raise InputError(
+            name, "looks like a Python pickle; xent never unpickles (save with np.save)"
+        )
+    return parse_text(name, data, class_names=class_names, path=path, size=size)
+
+
+def read(
+    path: str,
+    *,
+    stdin: BinaryIO | None = None,
+    key: str | None = None,
+    class_names: Sequence[str] | None = None,
+) -> Source:
+    """Read and parse one input (``-`` is stdin)."""
+    if path != STDIN and os.path.isfile(path):
+        size = os.path.getsize(path)
+        if size > HEAD_BYTES:
+            head = _read_head(path)
+            if head.count(b"\n") >= 2:  # the header and a first row are in it
+                return parse(path, head, key=key, class_names=class_names, path=path, size=size)
+    name, data = read_bytes(path, stdin)  # small enough to parse from memory
+    return parse(name, data, key=key, class_names=class_names)
+
+
+def _read_head(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except OSError:
+        return b""  # read_bytes names the problem

@@ -1,0 +1,233 @@
+"""Arrays: ``.npy`` and ``.npz`` (pickles refused), and large ``.npy`` files streamed.
+
+A large ``.npy`` of predictions is read in row blocks into reused buffers, so memory stays
+bounded. A memory map would not do: every page it touches counts in the process's resident
+set. Each worker thread owns one buffer and fills it with ``os.preadv``, which releases the
+GIL, so reading one block overlaps computing another.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from xent_cli.errors import InputError, UsageError
+
+from .base import array_where, check_values
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
+NPY_MAGIC = b"\x93NUMPY"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class ArraySource:
+    """A 1-D or 2-D array from ``.npy``/``.npz``; 1-D arrays are one column."""
+
+    name: str
+    array: np.ndarray
+    header: list[str] | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.array.shape[0])
+
+    @property
+    def n_columns(self) -> int:
+        return 1 if self.array.ndim == 1 else int(self.array.shape[1])
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        return self.array.dtype
+
+    def where(self, row: int, column: int | None = None) -> str:
+        return array_where(self.name, row, column)
+
+    def where_end(self) -> str:
+        return array_where(self.name, self.n_rows, None)
+
+    def _matrix(self) -> np.ndarray:
+        return self.array.reshape(-1, 1) if self.array.ndim == 1 else self.array
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        matrix = self._matrix()
+        if matrix.dtype.kind not in "biuf":
+            raise InputError(self.where(0), f"holds {matrix.dtype} values, not numbers")
+        if columns is not None:
+            matrix = matrix[:, list(columns)]
+        values = np.asarray(matrix, dtype=np.float64)
+        check_values(values, self.where, allow_minus_inf=allow_minus_inf)
+        return values
+
+    def strings(self, column: int) -> list[str]:
+        matrix = self._matrix()
+        return [str(value) for value in matrix[:, column].tolist()]
+
+    def is_numeric(self, column: int) -> bool:
+        return self.array.dtype.kind in "biuf"
+
+
+def _check_array(name: str, array: np.ndarray) -> ArraySource:
+    if array.dtype.kind == "O":
+        raise InputError(name, "holds Python objects (a pickle); xent never unpickles")
+    if array.dtype.kind not in "biufUS":
+        raise InputError(name, f"holds {array.dtype} values, not numbers or class names")
+    if array.ndim == 0:
+        raise InputError(name, "is a single value (0-D); give a 1-D or 2-D array")
+    if array.ndim > 2:
+        shape = "×".join(str(n) for n in array.shape)
+        raise InputError(name, f"is {array.ndim}-D (shape {shape}); give a 1-D or 2-D array")
+    if array.shape[0] == 0 or (array.ndim == 2 and array.shape[1] == 0):
+        raise InputError(name, f"is empty (shape {array.shape})")
+    if array.dtype.kind == "S":
+        array = np.char.decode(array, "utf-8", errors="replace")
+    return ArraySource(name=name, array=array)
+
+
+def parse_npy(name: str, data: bytes) -> ArraySource:
+    """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`."""
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise _unreadable(name, ".npy", exc) from None
+    return _check_array(name, array)
+
+
+def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
+    """What numpy could not load: a pickle (refused), or a damaged ``kind`` file.
+
+    >>> _unreadable("x.npy", ".npy", ValueError("Object arrays cannot be loaded")).message
+    'x.npy: holds Python objects (a pickle); xent never unpickles'
+    """
+    text = str(exc).lower()
+    if isinstance(exc, ValueError) and ("pickle" in text or "object" in text):
+        return InputError(name, "holds Python objects (a pickle); xent never unpickles")
+    return InputError(name, f"is not a valid {kind} file ({_short(exc)})")
+
+
+def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
+    """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
+    import zipfile  # only archives need it: keeps start-up short
+
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            keys = list(archive.files)
+            if key is None:
+                if len(keys) != 1:
+                    listed = ", ".join(keys) or "none"
+                    raise UsageError(
+                        f"{name} holds several arrays ({listed}); choose one with --key NAME"
+                    )
+                key = keys[0]
+            elif key not in keys:
+                listed = ", ".join(keys) or "none"
+                raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
+            array = archive[key]
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise _unreadable(name, ".npz", exc) from None
+    return _check_array(f"{name}[{key}]", array)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+STREAM_BYTES = 64 << 20  # .npy files larger than this are streamed
+BLOCK_BYTES = 8 << 20  # about 8 MiB of rows a block
+_local = threading.local()
+
+
+@dataclass
+class NpyStream:
+    """A 1-D or 2-D numeric ``.npy`` on disk, read a block of rows at a time."""
+
+    name: str
+    path: str
+    offset: int  # where the data starts
+    n_rows: int
+    n_columns: int
+    dtype: np.dtype[np.generic]
+    header: list[str] | None = None
+
+    def where(self, row: int, column: int | None = None) -> str:
+        """Where a 0-based cell is, as the array reader says it (1-based)."""
+        return array_where(self.name, row, column)
+
+    def where_end(self) -> str:
+        return array_where(self.name, self.n_rows, None)
+
+    @property
+    def row_bytes(self) -> int:
+        return self.n_columns * self.dtype.itemsize
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """Row ranges of about :data:`BLOCK_BYTES` each."""
+        step = max(1, BLOCK_BYTES // max(1, self.row_bytes))
+        return [(start, min(self.n_rows, start + step)) for start in range(0, self.n_rows, step)]
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        """Rows ``start:stop`` as float64, read into this thread's reused buffer."""
+        size = (stop - start) * self.row_bytes
+        buffer: bytearray | None = getattr(_local, "buffer", None)
+        if buffer is None or len(buffer) < size:
+            buffer = bytearray(size)
+            _local.buffer = buffer
+        view = memoryview(buffer)[:size]
+        descriptor = os.open(self.path, os.O_RDONLY)
+        try:
+            done = 0
+            while done < size:
+                got = os.preadv(
+                    descriptor, [view[done:]], self.offset + start * self.row_bytes + done
+                )
+                if got == 0:
+                    raise EOFError
+                done += got
+        finally:
+            os.close(descriptor)
+        raw = np.frombuffer(view, dtype=self.dtype).reshape(stop - start, self.n_columns)
+        if self.dtype == np.float64 and self.dtype.isnative:
+            return raw
+        return raw.astype(np.float64)
+
+
+def open_npy(path: str, name: str) -> NpyStream | None:
+    """A stream over ``path`` when it is a large, plain numeric ``.npy``; else ``None``.
+
+    Anything unusual (small files, Fortran order, pickles, other dtypes, a damaged
+    header) goes to the whole-file reader, which reports the errors.
+    """
+    try:
+        if os.path.getsize(path) <= STREAM_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            else:
+                return None
+            offset = handle.tell()
+    except (OSError, ValueError):
+        return None
+    if fortran or dtype.kind not in "biuf" or dtype.hasobject or len(shape) not in (1, 2):
+        return None
+    n_rows = int(shape[0])
+    n_columns = 1 if len(shape) == 1 else int(shape[1])
+    if n_rows == 0 or n_columns == 0:
+        return None
+    if os.path.getsize(path) < offset + n_rows * n_columns * dtype.itemsize:
+        return None  # truncated: the whole-file reader says so
+    return NpyStream(name, path, offset, n_rows, n_columns, dtype)

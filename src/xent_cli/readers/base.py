@@ -1,0 +1,110 @@
+"""What every reader gives: a :class:`Source` of cells that knows where each cell is, and
+the checks every array of numbers goes through (with the cell named when one fails)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from xent_cli.errors import InputError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float64]
+
+Where = Callable[[int, "int | None"], str]  # a 0-based (row, column) → "FILE:LINE:COL" etc.
+
+
+class Positions(Protocol):
+    """An input's shape, dtype and the place of each cell, as error messages name it."""
+
+    name: str
+    header: list[str] | None
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def n_columns(self) -> int: ...
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]: ...
+
+    def where(self, row: int, column: int | None = None) -> str:
+        """Where a 0-based data cell is, for an error message."""
+        ...
+
+    def where_end(self) -> str:
+        """The place just past the last row (for 'labels end after …' errors)."""
+        ...
+
+
+class Source(Positions, Protocol):
+    """A parsed input: a grid of cells that can be read as numbers or as strings."""
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        """The chosen columns (default all) as an (n_rows, len(columns)) float64 array."""
+        ...
+
+    def strings(self, column: int) -> list[str]:
+        """One column as text, for labels given as class names."""
+        ...
+
+    def is_numeric(self, column: int) -> bool:
+        """True when ``column`` holds numbers (not class names)."""
+        ...
+
+
+def array_where(name: str, row: int, column: int | None) -> str:
+    """A 0-based cell of an array, as messages say it: ``NAME: row R, column C`` (1-based).
+
+    >>> array_where("z.npy", 0, 2), array_where("z.npy", 4, None)
+    ('z.npy: row 1, column 3', 'z.npy: row 5')
+    """
+    if column is None:
+        return f"{name}: row {row + 1}"
+    return f"{name}: row {row + 1}, column {column + 1}"
+
+
+def check_values(
+    values: FloatArray,
+    where: Where,
+    *,
+    allow_minus_inf: bool,
+    row_offset: int = 0,
+) -> None:
+    """No NaN, no +∞ (and no −∞ unless allowed) in a block of rows that starts at ``row_offset``."""
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    allowed = finite | np.isneginf(values) if allow_minus_inf else finite
+    rows, cols = np.nonzero(~allowed)
+    if rows.size:
+        row, col = int(rows[0]), int(cols[0])
+        value = float(values[row, col])
+        what = "NaN" if math.isnan(value) else ("+∞" if value > 0 else "−∞")
+        hint = "; only −∞ (a masked class) is allowed" if what == "+∞" else ""
+        raise InputError(where(row + row_offset, col), f"value is {what}{hint}")
+
+
+def check_not_all_masked(values: FloatArray, where: Where, row_offset: int = 0) -> None:
+    """A row of nothing but −∞ has no softmax: say which row it is.
+
+    Only rows whose first score is −∞ can be such a row, so only those are looked at whole.
+
+    >>> check_not_all_masked(np.array([[0.0, -np.inf], [-np.inf, 1.0]]), lambda r, c: "")
+    >>> check_not_all_masked(np.array([[0.0, 1.0], [-np.inf, -np.inf]]), lambda r, c: f"row {r}")
+    Traceback (most recent call last):
+    xent_cli.errors.InputError: row 1: every score in this row is −∞ (nothing left to predict)
+    """
+    candidates = np.flatnonzero(np.isneginf(values[:, 0]))
+    masked = np.isneginf(values[candidates]).all(axis=1)
+    if masked.any():
+        row = int(candidates[np.argmax(masked)])
+        raise InputError(
+            where(row + row_offset, None), "every score in this row is −∞ (nothing left to predict)"
+        )

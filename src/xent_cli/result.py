@@ -1,0 +1,118 @@
+"""The result of ``xent compute``: per-row losses, their summary, and the views a person
+asks of them next (the worst rows, the confusion counts). No terminal, no format."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .options import Base, Settings
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .detection import Decision
+
+    FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class Result:
+    """Per-row losses and what a person or a script wants to see beside them."""
+
+    decision: Decision
+    losses: FloatArray
+    class_names: list[str] | None
+    predicted: npt.NDArray[np.generic] | None  # class index, or 0/1 for binary
+    target: npt.NDArray[np.generic] | None  # class index, or the 0/1/[0,1] binary target
+    target_probability: FloatArray | None  # model's probability of the (hard) target
+    warnings: list[str] = field(default_factory=list)
+    denominators: FloatArray | None = None  # what each row adds to the mean's divisor
+    ignored: npt.NDArray[np.bool_] | None = None  # rows left out (--ignore-index)
+    base: Base = Base.e
+    settings: Settings | None = None
+
+    @property
+    def rows(self) -> int:
+        return int(self.losses.shape[0])
+
+    @property
+    def unit(self) -> str:
+        return self.base.unit
+
+    @property
+    def mean(self) -> float:
+        """Σ losses / Σ divisors: the plain mean, or PyTorch's Σ w·ℓ / Σ w with weights."""
+        if self.denominators is None:
+            return float(self.losses.mean())
+        return float(self.losses.sum() / self.denominators.sum())
+
+    @property
+    def total(self) -> float:
+        return float(self.losses.sum())
+
+    @property
+    def ignored_count(self) -> int:
+        return 0 if self.ignored is None else int(self.ignored.sum())
+
+    @property
+    def correct(self) -> npt.NDArray[np.bool_] | None:
+        if not self.decision.hard or self.predicted is None or self.target is None:
+            return None
+        return np.asarray(self.predicted == self.target)
+
+    @property
+    def accuracy(self) -> float | None:
+        """The share of hard-target rows whose predicted class is the target (ignored rows out)."""
+        correct = self.correct
+        if correct is None:
+            return None
+        if self.ignored is not None:
+            correct = correct[~self.ignored]
+        return float(correct.mean())
+
+    @property
+    def perplexity(self) -> float:
+        """exp of the mean loss in nats (= base^mean in the chosen unit); ``inf`` on overflow."""
+        mean = self.mean * self.base.log_e
+        return math.exp(mean) if mean < 709.0 else math.inf
+
+    def class_label(self, index: int) -> str:
+        """A class's name from the predictions' header, else its index."""
+        if self.class_names is not None and 0 <= index < len(self.class_names):
+            return self.class_names[index]
+        return str(index)
+
+    @property
+    def binary(self) -> bool:
+        """One sigmoid per column: predicted and target are 0/1 (or [0,1]), not classes."""
+        return self.decision.row.per_column
+
+    @property
+    def single_label(self) -> bool:
+        """A predicted and a target value per row (not multi-label, not soft classes)."""
+        return self.predicted is not None and self.target is not None
+
+    def worst_rows(self, count: int) -> list[int]:
+        """The ``count`` rows with the largest loss, worst first (ties: earlier rows first)."""
+        order = np.argsort(-self.losses, kind="stable")
+        return [int(row) for row in order[:count]]
+
+    def confusion(self) -> tuple[list[str], npt.NDArray[np.int64]] | None:
+        """Class labels and confusion counts (rows: target, columns: predicted), counted rows
+        only; ``None`` unless the targets are hard single labels."""
+        if self.correct is None or self.predicted is None or self.target is None:
+            return None
+        predicted = np.asarray(self.predicted, dtype=np.int64)
+        target = np.asarray(self.target, dtype=np.int64)
+        keep = np.ones(target.shape, dtype=bool) if self.ignored is None else ~self.ignored
+        k = int(max(predicted.max(initial=0), target[keep].max(initial=0))) + 1
+        if self.class_names is not None:
+            k = max(k, len(self.class_names))
+        matrix = np.zeros((k, k), dtype=np.int64)
+        np.add.at(matrix, (target[keep], predicted[keep]), 1)
+        names = [str(i) if self.binary else self.class_label(i) for i in range(k)]
+        return names, matrix

@@ -1,0 +1,147 @@
+"""The terminal a command runs in, built once and handed down (httpie's ``Environment``).
+
+Whether stdin/stdout/stderr are terminals, whether to use colour, the streams themselves,
+and what follows from them: the format ``auto`` means, the Rich consoles, the progress bar.
+Tests fake a terminal or a pipe by building one (``CliRunner.invoke(..., obj=Terminal(…))``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+
+from .options import Format
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # closed stream
+        return False
+
+
+@dataclass
+class Terminal:
+    """The state of the terminal, in one object so tests can fake a tty or a pipe."""
+
+    stdin: BinaryIO | None  # None: closed (<&-)
+    stdout: IO[str]
+    stderr: IO[str]
+    stdin_is_tty: bool = False
+    stdout_is_tty: bool = False
+    stderr_is_tty: bool = False
+    color: bool = True  # False: --no-color (Rich also honours NO_COLOR, FORCE_COLOR, TERM)
+    width: int | None = None  # columns of a faked terminal (None: ask the terminal)
+
+    @classmethod
+    def current(cls) -> Terminal:
+        """The process's own streams, as they are now."""
+        return cls(
+            stdin=sys.stdin.buffer if sys.stdin is not None else None,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            stdin_is_tty=_isatty(sys.stdin),
+            stdout_is_tty=_isatty(sys.stdout),
+            stderr_is_tty=_isatty(sys.stderr),
+        )
+
+    def format_for(self, fmt: Format) -> Format:
+        """``auto`` is a table on a terminal and CSV in a pipe."""
+        if fmt is Format.auto:
+            return Format.table if self.stdout_is_tty else Format.csv
+        return fmt
+
+    def say(self, message: str) -> None:
+        """A line on stderr, as ``xent: …``."""
+        self.stderr.write(f"xent: {message}\n")
+        self.stderr.flush()
+
+    def write(self, text: str) -> None:
+        """Machine output on stdout."""
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def console(self) -> Console:
+        """A Rich console on stdout, made now so it sees the environment (NO_COLOR, COLUMNS).
+
+        A closed pipe is left to the command's error handling (quiet, exit 0, as for CSV):
+        Rich's own handler would exit 1.
+        """
+        from rich.console import Console
+
+        class _Stdout(Console):
+            def on_broken_pipe(self) -> None:
+                self.quiet = True
+                raise BrokenPipeError
+
+        return _Stdout(
+            file=self.stdout,
+            highlight=False,
+            no_color=True if not self.color else None,
+            width=self.width,
+        )
+
+    def error_console(self) -> Console:
+        """A Rich console on stderr (the progress bar)."""
+        from rich.console import Console
+
+        return Console(file=self.stderr, no_color=True if not self.color else None)
+
+    def check_stdin(self, paths: list[str | None]) -> None:
+        """At most one input is ``-``, and it is not a terminal nobody types into."""
+        from .errors import UsageError
+
+        if sum(path == "-" for path in paths) > 1:
+            raise UsageError("only one input can be standard input (-)")
+        if "-" in paths and self.stdin_is_tty:
+            raise UsageError(
+                "standard input is a terminal, not data: pipe data in "
+                "(… | xent compute - y.csv) or give a file"
+            )
+
+
+class Progress:
+    """A Rich progress bar on stderr, shown only on a terminal, after a second of work."""
+
+    def __init__(self, total: int, terminal: Terminal, quiet: bool) -> None:
+        self.delay = float(os.environ.get("XENT_PROGRESS_DELAY", "1.0"))  # tests set 0
+        self.total = total
+        self.terminal = terminal
+        self.enabled = terminal.stderr_is_tty and not quiet
+        self.started = time.monotonic()
+        self.done = 0
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> Progress | None:
+        return self if self.enabled else None
+
+    def __call__(self, rows: int) -> None:
+        self.done += rows
+        if self.bar is None and time.monotonic() - self.started >= self.delay:
+            from rich.progress import BarColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(
+                TextColumn("xent"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeRemainingColumn(),
+                console=self.terminal.error_console(),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("rows", total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
