@@ -12,7 +12,7 @@ runner = CliRunner()
 COMMANDS = ["compute", "softmax", "sigmoid", "explain"]
 
 
-def test_every_command_leads_with_examples_that_run() -> None:
+def test_every_command_leads_with_examples() -> None:
     group = typer.main.get_command(app)
     for name in COMMANDS:
         result = runner.invoke(app, [name, "--help"])

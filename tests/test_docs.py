@@ -1,0 +1,503 @@
+"""The documentation, run: every command line of README.md and of each command's help.
+
+As sqlite-utils' test_docs.py runs its documentation, every command in the README's code
+blocks runs here as a real shell pipeline (``bash -o pipefail -c``) from the repository root,
+with this environment's ``bin`` first on PATH. Where the README shows what a command prints,
+the output must be exactly that; the numbers it shows are also checked against independent
+formulas (plain ``math``), so a README that agrees with a wrong tool still fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import doctest
+import math
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+SAMPLES = ROOT / "samples"
+BIN = Path(sys.executable).parent
+COMMANDS = ["compute", "softmax", "sigmoid", "explain"]
+TERMINAL_COLUMNS = 80  # the README's tables are drawn for an 80-column terminal
+RELATIVE = 1e-14  # README numbers against the formulas (the project promises 1e-12)
+
+# README command lines that no test runs, each with the reason. A test checks that every
+# entry is still a command of the README, so nothing here silently stops naming one.
+NOT_RUN = {
+    # The quick start's test line: .ci/run runs exactly this (a fresh .venv, the '.[test]'
+    # install, then the whole suite, which includes this file).
+    (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]'"
+        " && .venv/bin/python -m pytest"
+    ): "the whole test suite from a fresh virtual environment: what .ci/run runs",
+    "python benchmarks/run.py": "writes ~1.6 GB of seeded data and times for minutes",
+}
+# The quick start's lines begin by making a fresh .venv and installing into it, as .ci/run
+# does: those steps are cut off here, and the xent call of the first line runs with this
+# environment's xent.
+VENV_SETUP = re.compile(r"^python3 -m venv \.venv && \.venv/bin/pip install -q -e \S+ && ")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One command line of README.md and what the README shows it printing."""
+
+    line: int  # 1-based line of README.md
+    command: str  # as the README writes it, without a trailing comment
+    stdout: tuple[str, ...] | None = None  # None: the README shows no output
+    stderr: tuple[str, ...] = ()
+    terminal: bool = False  # shown as on a terminal: run with -f table, 80 columns
+
+    @property
+    def run(self) -> str:
+        command = VENV_SETUP.sub("", self.command).replace(".venv/bin/", "")
+        return f"{command} -f table" if self.terminal else command
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    first: int  # README line of the block's first content line
+    lines: tuple[str, ...]
+    before: tuple[tuple[int, str], ...]  # the prose between the previous block and this one
+
+
+def strip_comment(text: str) -> str:
+    """The command without a trailing ``# comment`` (a ``#`` inside quotes is kept)."""
+    quote = ""
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#" and (i == 0 or text[i - 1].isspace()):
+            return text[:i].rstrip()
+    return text.rstrip()
+
+
+def readme_blocks(lines: list[str]) -> list[Block]:
+    blocks: list[Block] = []
+    prose: list[tuple[int, str]] = []
+    i = 0
+    while i < len(lines):
+        opening = re.fullmatch(r"```(\w*)\s*", lines[i])
+        if not opening:
+            prose.append((i + 1, lines[i]))
+            i += 1
+            continue
+        end = lines.index("```", i + 1)
+        blocks.append(Block(opening[1], i + 2, tuple(lines[i + 1 : end]), tuple(prose)))
+        prose = []
+        i = end + 1
+    # the prose after the last block, for its inline commands
+    blocks.append(Block("(end of file)", len(lines) + 1, (), tuple(prose)))
+    return blocks
+
+
+def last_paragraph(prose: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+    """The lines of the paragraph directly above a block."""
+    lines = list(prose)
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    start = len(lines)
+    while start and lines[start - 1][1].strip():
+        start -= 1
+    return tuple(lines[start:])
+
+
+def inline_commands(prose: tuple[tuple[int, str], ...]) -> list[tuple[int, str]]:
+    """Inline code that is a command line: `xent …` with arguments, or `python …`."""
+    found = []
+    for number, text in prose:
+        for span in re.findall(r"`([^`]+)`", text):
+            if span.startswith("python ") or (
+                span.startswith("xent ") and span.split()[1:] and span not in BARE_NAMES
+            ):
+                found.append((number, span))
+    return found
+
+
+BARE_NAMES = {f"xent {name}" for name in COMMANDS}  # a command's name in prose, not a line
+
+
+def parse_readme() -> tuple[list[Example], dict[int, str], list[Block]]:
+    """The README's examples, the role of each code line they cover, and its code blocks."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    blocks = readme_blocks(lines)
+    examples: list[Example] = []
+    roles: dict[int, str] = {}  # README line → "command", "output" or "comment"
+    prose_examples: dict[int, str] = {}
+    for block in blocks:
+        inline = inline_commands(block.before)
+        prose_examples.update(inline)
+        numbered = list(enumerate(block.lines, start=block.first))
+        if block.language == "python":
+            continue  # run by doctest below
+        if any(text.startswith("$ ") for _, text in numbered):
+            # a session: each "$ " line a command, the lines after it what it prints
+            shown: list[tuple[int, str]] = []
+            for number, text in reversed(numbered):
+                if text.startswith("$ "):
+                    output = tuple(t for _, t in reversed(shown)) or None
+                    examples.append(Example(number, strip_comment(text[2:]), output))
+                    roles |= {n: "output" for n, _ in shown} | {number: "command"}
+                    shown = []
+                else:
+                    shown.append((number, text))
+        elif block.language in ("sh", "bash"):
+            for number, text in numbered:
+                if strip_comment(text):
+                    examples.append(Example(number, strip_comment(text)))
+                roles[number] = "command" if strip_comment(text) else "comment"
+        elif block.language == "" and (above := inline_commands(last_paragraph(block.before))):
+            # a plain block after "On a terminal, `xent …` prints:": that command's table,
+            # its leading "xent: …" lines on stderr
+            number, command = above[-1]
+            del prose_examples[number]
+            stderr = tuple(t for t in block.lines if t.startswith("xent: "))
+            stdout = tuple(block.lines[len(stderr) :])
+            examples.append(Example(number, command, stdout, stderr, terminal=True))
+            roles |= {n: "output" for n, _ in numbered}
+    examples += [Example(number, command) for number, command in prose_examples.items()]
+    return sorted(examples, key=lambda e: e.line), roles, blocks
+
+
+EXAMPLES, ROLES, BLOCKS = parse_readme()
+RUN = [e for e in EXAMPLES if e.command not in NOT_RUN]
+
+
+def environment() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FORCE_")}
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        COLUMNS=str(TERMINAL_COLUMNS),
+        NO_COLOR="1",
+        TERM="dumb",
+        LC_NUMERIC="C",  # sort -g reads "0.5" as a number in every locale
+    )
+    return env
+
+
+def shell(command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        capture_output=True,
+        cwd=ROOT,
+        env=environment(),
+        encoding="utf-8",
+        timeout=120,
+        check=False,
+    )
+
+
+def run_all(commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return list(pool.map(shell, commands))
+
+
+@pytest.fixture(scope="module")
+def readme_runs() -> dict[int, subprocess.CompletedProcess[str]]:
+    return dict(zip([e.line for e in RUN], run_all([e.run for e in RUN]), strict=True))
+
+
+@pytest.fixture(scope="module")
+def help_runs() -> dict[str, list[tuple[str, subprocess.CompletedProcess[str]]]]:
+    texts = run_all([f"xent {name} --help" for name in COMMANDS])
+    examples: dict[str, list[str]] = {}
+    for name, done in zip(COMMANDS, texts, strict=True):
+        assert done.returncode == 0, done.stderr
+        examples[name] = help_examples(done.stdout)
+    flat = [line for name in COMMANDS for line in examples[name]]
+    results = iter(run_all(flat))
+    return {name: [(line, next(results)) for line in examples[name]] for name in COMMANDS}
+
+
+def help_examples(text: str) -> list[str]:
+    """The indented lines under "Examples:", up to the first blank line."""
+    lines = []
+    for line in text.split("Examples:", 1)[1].splitlines()[1:]:
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return lines
+
+
+# ---- the README's command lines ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("example", RUN, ids=lambda e: f"README.md:{e.line}")
+def test_readme_example(
+    example: Example, readme_runs: dict[int, subprocess.CompletedProcess[str]]
+) -> None:
+    done = readme_runs[example.line]
+    where = f"README.md:{example.line}: {example.run}"
+    assert done.returncode == 0, f"{where}\n{done.stderr}"
+    if example.terminal:
+        # Rich pads each line to the width; a README keeps no trailing spaces
+        assert "\x1b" not in done.stdout, where
+        assert [line.rstrip() for line in done.stdout.splitlines()] == list(example.stdout or ())
+        assert done.stderr.splitlines() == list(example.stderr), where
+        return
+    assert done.stderr == "", where  # in a pipe the reason line is not printed
+    if example.stdout is not None:
+        assert done.stdout == "".join(f"{line}\n" for line in example.stdout), where
+
+
+def test_readme_examples_were_found() -> None:
+    commands = [e.command for e in EXAMPLES]
+    assert len(RUN) >= 25, commands
+    assert "xent compute samples/logits.csv samples/classes.csv -r mean" in commands
+    assert sum(e.terminal for e in EXAMPLES) == 2  # the compute and the softmax tables
+    assert any("| jq" in c for c in commands)
+    assert any(c.startswith("loss=$(") for c in commands)
+
+
+def test_every_code_line_of_the_readme_is_a_command_its_output_or_a_comment() -> None:
+    """So a block the parser does not understand (a new language, a table with no command
+    before it) fails here instead of being skipped."""
+    unknown = [
+        f"README.md:{number}: {text}"
+        for block in BLOCKS
+        if block.language != "python"
+        for number, text in enumerate(block.lines, start=block.first)
+        if text.strip() and number not in ROLES
+    ]
+    assert unknown == []
+
+
+def test_every_xent_call_in_the_readme_is_run() -> None:
+    """Every README line that calls xent is an example that runs (or is named in NOT_RUN).
+
+    A broader net than the parser's, over the raw text: any line inside a fence (other than
+    Python, and the lines shown as a command's output) that calls ``xent``, and any inline
+    code span that is an ``xent`` command with arguments.
+    """
+    examples = {e.line for e in EXAMPLES}
+    call = re.compile(r"(^|[\s|;(`$])(\S*/)?xent\s")
+    fence, calls = "", []
+    for number, text in enumerate(README.read_text(encoding="utf-8").splitlines(), start=1):
+        if text.startswith("```"):
+            fence = "" if fence else text[3:].strip() or "plain"
+        elif not fence:
+            spans = re.findall(r"`(xent [^`]+)`", text)
+            calls += [(number, span) for span in spans if span not in BARE_NAMES]
+        elif fence != "python" and ROLES.get(number) != "output":
+            if call.search(strip_comment(text.removeprefix("$ "))):
+                calls.append((number, text))
+    assert len(calls) >= 25
+    assert [f"README.md:{n}: {text}" for n, text in calls if n not in examples] == []
+
+
+def test_not_run_names_only_readme_lines() -> None:
+    commands = {e.command for e in EXAMPLES}
+    assert set(NOT_RUN) <= commands, set(NOT_RUN) - commands
+    assert [e.command for e in EXAMPLES if VENV_SETUP.match(e.command)] == [
+        "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/xent compute "
+        "samples/scores.csv samples/labels.csv",
+        *(c for c in NOT_RUN if VENV_SETUP.match(c)),
+    ]
+
+
+def test_readme_python_api_block_runs() -> None:
+    text = README.read_text(encoding="utf-8")
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner()
+    report: list[str] = []
+    attempted = 0
+    for block in (b for b in BLOCKS if b.language == "python"):
+        test = parser.get_doctest("\n".join(block.lines), {}, "README.md", str(README), block.first)
+        result = runner.run(test, out=report.append)
+        attempted += result.attempted
+        assert result.failed == 0, "".join(report)
+    assert attempted == text.count("\n>>> ") >= 5
+
+
+# ---- the numbers the README shows, against independent formulas ------------------------------
+
+
+def shown(command: str) -> tuple[str, ...]:
+    """What the README shows ``command`` printing."""
+    for example in EXAMPLES:
+        if example.command == command and example.stdout is not None:
+            return example.stdout
+    raise AssertionError(f"README.md no longer shows the output of {command!r}")
+
+
+def read_rows(name: str) -> list[list[str]]:
+    with (SAMPLES / name).open(encoding="utf-8", newline="") as f:
+        rows = [row for row in csv.reader(f) if row]
+    try:
+        float(rows[0][0])
+    except ValueError:
+        return rows[1:]  # a header
+    return rows
+
+
+def matrix(name: str) -> list[list[float]]:
+    return [[float(v) for v in row] for row in read_rows(name)]
+
+
+def sparse_ce(z: list[float], c: int) -> float:
+    """logsumexp(z) − z_c = log1p(Σ_{j≠c} e^(z_j − z_c))."""
+    return math.log1p(math.fsum(math.exp(v - z[c]) for j, v in enumerate(z) if j != c))
+
+
+def softmax(z: list[float]) -> list[float]:
+    top = max(z)
+    total = math.fsum(math.exp(v - top) for v in z)
+    return [math.exp(v - top) / total for v in z]
+
+
+def close(value: str | float, expected: float) -> bool:
+    return math.isclose(float(value), expected, rel_tol=RELATIVE)
+
+
+LOGITS = matrix("logits.csv")
+CLASSES = [int(row[0]) for row in read_rows("classes.csv")]
+SCORES = matrix("scores.csv")
+NAMES = ["cat", "dog", "bird"]  # the header of samples/scores.csv, checked below
+LABELS = [NAMES.index(name) for name in (SAMPLES / "labels.csv").read_text().split()]
+
+
+def test_sample_headers_are_the_class_names() -> None:
+    with (SAMPLES / "scores.csv").open(encoding="utf-8") as f:
+        assert f.readline().strip().split(",") == NAMES
+
+
+def test_readme_mean_and_losses_of_logits_are_right() -> None:
+    losses = [sparse_ce(z, c) for z, c in zip(LOGITS, CLASSES, strict=True)]
+    mean = math.fsum(losses) / len(losses)
+    assert close(mean, 0.8393433389787792)
+    command = "xent compute samples/logits.csv samples/classes.csv"
+    (value,) = shown(f"{command} -r mean")
+    assert close(value, mean)
+    rows = [line.split(",") for line in shown(command)[1:]]
+    assert [close(row[1], loss) for row, loss in zip(rows, losses, strict=True)] == [True, True]
+    predicted = [max(range(3), key=z.__getitem__) for z in LOGITS]
+    assert [[int(row[2]), int(row[3])] for row in rows] == [
+        list(pair) for pair in zip(predicted, CLASSES, strict=True)
+    ]
+    npz = "xent compute samples/run.npz samples/run.npz --key logits --label-key labels -r mean"
+    assert close(shown(npz)[0], mean)
+    dump = shown("xent compute samples/eval_dump.csv --label-column label")
+    for line, row in zip(dump[1:], read_rows("eval_dump.csv"), strict=True):
+        z, c = [float(v) for v in row[:3]], NAMES.index(row[3])
+        assert close(line.split(",")[1], sparse_ce(z, c)), line
+        assert line.split(",")[2:] == [NAMES[max(range(3), key=z.__getitem__)], row[3]]
+
+
+def test_run_npz_holds_the_logits_and_classes_samples() -> None:
+    with np.load(SAMPLES / "run.npz", allow_pickle=False) as data:
+        assert sorted(data.files) == ["labels", "logits"]
+        assert data["logits"].dtype == np.float64
+        assert data["logits"].tolist() == LOGITS
+        assert data["labels"].tolist() == CLASSES
+
+
+def test_readme_softmax_values_are_right() -> None:
+    for line, z in zip(shown("xent softmax samples/logits.csv"), LOGITS, strict=True):
+        assert [close(v, p) for v, p in zip(line.split(","), softmax(z), strict=True)] == [True] * 3
+
+
+def table_cells(lines: tuple[str, ...]) -> list[list[str]]:
+    return [[c.strip() for c in line.split("│")[1:-1]] for line in lines if line.startswith("│")]
+
+
+def test_readme_compute_table_numbers_are_right() -> None:
+    (example,) = [e for e in EXAMPLES if e.terminal and e.command.startswith("xent compute")]
+    assert example.command == "xent compute samples/scores.csv samples/labels.csv"
+    losses = [sparse_ce(z, c) for z, c in zip(SCORES, LABELS, strict=True)]
+    cells = table_cells(example.stdout or ())
+    assert [row[1] for row in cells] == [f"{loss:.6g}" for loss in losses]
+    assert [row[4] for row in cells] == [f"{math.exp(-loss):.4g}" for loss in losses]
+    predicted = [NAMES[max(range(3), key=z.__getitem__)] for z in SCORES]
+    assert [row[2] for row in cells] == predicted
+    assert [row[5] for row in cells] == [
+        "✓" if NAMES[c] == p else "✗" for c, p in zip(LABELS, predicted, strict=True)
+    ]
+    summary = dict(
+        line.split(None, 1) for line in example.stdout or () if re.match(r"[a-z]+ {2,}\S", line)
+    )
+    mean = math.fsum(losses) / len(losses)
+    assert summary["mean"] == f"{mean:.10g} nats"
+    assert summary["sum"] == f"{math.fsum(losses):.10g} nats"
+    assert summary["perplexity"] == f"{math.exp(mean):.6g}"
+    right = sum(NAMES[c] == p for c, p in zip(LABELS, predicted, strict=True))
+    assert summary["accuracy"] == f"{right / len(LABELS):.2%} ({right} of {len(LABELS)})"
+
+
+def test_readme_softmax_table_numbers_are_right() -> None:
+    (example,) = [e for e in EXAMPLES if e.terminal and e.command.startswith("xent softmax")]
+    assert example.command == "xent softmax samples/scores.csv"
+    cells = table_cells(example.stdout or ())
+    assert len(cells) == len(SCORES)
+    for row, z in zip(cells, SCORES, strict=True):
+        p = softmax(z)
+        assert [cell.split()[0] for cell in row[1:4]] == [f"{v:.4g}" for v in p]
+        assert row[4] == NAMES[p.index(max(p))]
+
+
+def test_readme_compare_numbers_are_right() -> None:
+    probs = matrix("unnormalised_probs.csv")
+    labels = [int(row[0]) for row in read_rows("unnormalised_labels.csv")]
+    assert (probs, labels) == ([[0.7, 0.2, 0.1], [0.0, 0.5, 0.3]], [0, 1])
+    assert math.isclose(math.fsum(probs[1]), 0.8)  # "the second row sums to 0.8"
+    exact = math.fsum(-math.log(p[c]) for p, c in zip(probs, labels, strict=True)) / 2
+
+    def keras_row(p: list[float], c: int) -> float:  # clipped to [1e-7, 1 − 1e-7], renormalised
+        q = [min(max(v, 1e-7), 1 - 1e-7) for v in p]
+        return math.log(math.fsum(q)) - math.log(q[c])
+
+    keras = math.fsum(keras_row(p, c) for p, c in zip(probs, labels, strict=True)) / 2
+    command = (
+        "xent compute samples/unnormalised_probs.csv samples/unnormalised_labels.csv"
+        " --outputs probs --compare"
+    )
+    table = {row["framework"]: row for row in csv.DictReader(shown(command))}
+    expected = {"exact": exact, "xent": exact, "torch": exact, "sklearn": exact}
+    expected |= {"keras": keras, "tf": keras}
+    assert set(table) == set(expected)
+    for name, value in expected.items():
+        assert close(table[name]["mean"], value), name
+        difference = float(table[name]["relative_difference"])
+        assert math.isclose(difference, (exact - value) / exact, rel_tol=1e-12, abs_tol=1e-16)
+
+
+def test_readme_python_api_numbers_are_right() -> None:
+    text = README.read_text(encoding="utf-8")
+    z, smoothing = [2.0, 1.0, 0.1], 0.1
+    target = [(1 - smoothing) * (k == 0) + smoothing / 3 for k in range(3)]
+    top = max(z)
+    lse = top + math.log(math.fsum(math.exp(v - top) for v in z))
+    value = text.split("label_smoothing=0.1)\n", 1)[1].split("\n", 1)[0]
+    assert close(value, math.fsum(t * (lse - v) for t, v in zip(target, z, strict=True)))
+    value = text.split("cross_entropy([[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]], [1, 2])\n")[1]
+    assert close(value.split("\n", 1)[0], 0.8393433389787792)
+    # Numerics: "scores [−100, 100, −100, −100], class 1 → 4.1517e-87, not 0"
+    assert "class 1 → 4.1517e-87, not 0" in text
+    assert f"{sparse_ce([-100.0, 100.0, -100.0, -100.0], 1):.5g}" == "4.1517e-87"
+
+
+# ---- the examples of each command's --help ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_examples_run(
+    name: str, help_runs: dict[str, list[tuple[str, subprocess.CompletedProcess[str]]]]
+) -> None:
+    examples = help_runs[name]
+    assert len(examples) >= 2
+    for line, done in examples:
+        assert line.startswith("xent "), line
+        assert done.returncode == 0, f"{line}\n{done.stderr}"
+        assert done.stdout, line
+        assert done.stderr == "", line
