@@ -13,8 +13,9 @@ from xent_cli import readers
 from xent_cli.cli import app
 from xent_cli.compute import compute
 from xent_cli.inputs import load
-from xent_cli.options import Outputs, Settings
+from xent_cli.options import Outputs
 from xent_cli.readers import arrays as stream
+from xent_cli.settings import Settings
 
 from . import reference as ref
 

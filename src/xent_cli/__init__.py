@@ -54,7 +54,8 @@ def _settings(options: dict[str, Any]) -> Any:
     """Keyword arguments → the engine's :class:`~xent_cli.options.Settings` (names checked)."""
     from enum import Enum
 
-    from .options import Base, Like, Outputs, Settings, Targets, Task, choice
+    from .options import Base, Like, Outputs, Targets, Task, choice
+    from .settings import Settings
 
     for name in ("class_weights", "pos_weight"):
         value = options.get(name)

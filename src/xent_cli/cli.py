@@ -27,10 +27,10 @@ from .options import (
     Outcomes,
     Outputs,
     Reduction,
-    Settings,
     Targets,
     Task,
 )
+from .settings import Settings
 from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:

@@ -12,7 +12,8 @@ import numpy as np
 from .compute import compute
 from .conventions import FRAMEWORKS, KERAS_EPSILON, not_applicable, sklearn_epsilon
 from .inputs import Inputs
-from .options import Like, Settings
+from .options import Like
+from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -18,10 +18,11 @@ from .conventions import Convention, binary_neglog, class_neglog, not_applicable
 from .detection import Decision, Labels, Summary, decide, tolerance_for
 from .errors import InputError, UsageError, XentError
 from .inputs import Inputs
-from .options import Like, Settings
+from .options import Like
 from .parallel import Progress, bounds, run_blocks
 from .readers import NpyStream, check_not_all_masked, check_values
 from .result import Result
+from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -14,8 +14,8 @@ import numpy as np
 
 from .detection import Labels
 from .errors import InputError, UsageError
-from .options import Settings
 from .readers import NpyStream, Positions, Source, open_npy, parse_number, read
+from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt

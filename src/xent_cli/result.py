@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .options import Base, Settings
+from .options import Base
+from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -1,0 +1,64 @@
+"""The choices of one run of ``xent compute`` (and of the Python API), checked together."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .errors import UsageError
+from .options import DEFAULT_EPSILON, Base, Like, Outputs, Targets, Task
+
+
+@dataclass
+class Settings:
+    """What the user chose for one run; ``auto`` leaves it to detection."""
+
+    outputs: Outputs = Outputs.auto
+    targets: Targets = Targets.auto
+    task: Task = Task.auto
+    loss: str | None = None
+    epsilon: float = DEFAULT_EPSILON
+    key: str | None = None
+    label_key: str | None = None
+    label_column: str | None = None
+    label_smoothing: float = 0.0
+    class_weights: tuple[float, ...] | None = None
+    ignore_index: int | None = None
+    pos_weight: tuple[float, ...] | None = None
+    base: Base = Base.e
+    focal_gamma: float | None = None
+    focal_alpha: float | None = None
+    like: Like | None = None
+
+    @property
+    def plain(self) -> bool:
+        """No option that changes the kernel: the table's fast kernels apply."""
+        return (
+            self.label_smoothing == 0
+            and self.class_weights is None
+            and self.pos_weight is None
+            and self.focal_gamma is None
+            and self.like is None
+        )
+
+    def check(self) -> None:
+        """Option values that are out of range are usage errors (exit 2)."""
+        if not 0.0 <= self.epsilon < 0.5:
+            raise UsageError(f"--epsilon must be in [0, 0.5), not {self.epsilon}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise UsageError(f"--label-smoothing must be in [0, 1), not {self.label_smoothing}")
+        for name, values in (
+            ("--class-weights", self.class_weights),
+            ("--pos-weight", self.pos_weight),
+        ):
+            if values is not None and not all(math.isfinite(v) and v >= 0 for v in values):
+                raise UsageError(f"{name} must be finite and ≥ 0")
+        if self.focal_gamma is not None and not (
+            math.isfinite(self.focal_gamma) and self.focal_gamma >= 0
+        ):
+            raise UsageError(f"--focal-gamma must be ≥ 0, not {self.focal_gamma}")
+        if self.focal_alpha is not None:
+            if self.focal_gamma is None:
+                raise UsageError("--focal-alpha needs --focal-gamma")
+            if not 0.0 <= self.focal_alpha <= 1.0:
+                raise UsageError(f"--focal-alpha must be in [0, 1], not {self.focal_alpha}")
