@@ -1,6 +1,6 @@
 """One writer for every machine format, and the one dispatcher all output goes through.
 
-Every command's output is a :class:`Report`: a Rich view for a person, a :class:`Table` of
+Every command's output is a :class:`Report`: a Rich view for a person, a :class:`Frame` of
 named columns for CSV/TSV (and JSONL), and a JSON document. :func:`emit` picks the format;
 :func:`delimited` writes every CSV/TSV line, quoting as RFC 4180 requires; JSON never holds
 ``NaN``/``Infinity`` (such values are ``null``, and the report says so). Floats are written
@@ -13,6 +13,8 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
 
 from .options import Format
 
@@ -78,38 +80,34 @@ class Floats(Column):
     """
 
     name: str
-    cells: Any  # a 1-D float array or a list of floats
-
-    def _floats(self) -> list[float]:
-        cells = self.cells.tolist() if hasattr(self.cells, "tolist") else self.cells
-        return [float(cell) for cell in cells]
+    cells: Any  # a 1-D float array or a sequence of floats
 
     def texts(self, delimiter: str) -> list[str]:
-        return list(map(repr, self._floats()))
+        return list(map(repr, np.asarray(self.cells, dtype=np.float64).tolist()))
 
     def values(self) -> list[Any]:
-        floats = self._floats()
-        if all(map(math.isfinite, floats)):
-            return floats
-        return [json_number(value) for value in floats]
+        floats = np.asarray(self.cells, dtype=np.float64)
+        if np.isfinite(floats).all():
+            return list(floats.tolist())
+        return [json_number(value) for value in floats.tolist()]
 
 
 @dataclass
 class Integers(Column):
-    """Whole numbers (row indices, counts, 0/1 labels)."""
+    """Whole numbers (row indices, counts, 0/1 labels).
+
+    >>> Integers("row", range(3)).texts(",")
+    ['0', '1', '2']
+    """
 
     name: str
-    cells: Any  # a 1-D integer array, a range or a list of ints
-
-    def _ints(self) -> list[int]:
-        cells = self.cells.tolist() if hasattr(self.cells, "tolist") else self.cells
-        return [int(cell) for cell in cells]
-
-    def texts(self, delimiter: str) -> list[str]:
-        return list(map(str, self._ints()))
+    cells: Any  # a 1-D integer array or a sequence of ints
 
     def values(self) -> list[Any]:
-        return self._ints()
+        return list(np.asarray(self.cells, dtype=np.int64).tolist())
+
+    def texts(self, delimiter: str) -> list[str]:
+        return list(map(str, self.values()))
 
 
 @dataclass
@@ -131,8 +129,7 @@ class Categories(Column):
     names: Sequence[str] | None  # the name of each index; None: indices are shown as numbers
 
     def _codes(self) -> list[int]:
-        codes = self.codes.tolist() if hasattr(self.codes, "tolist") else self.codes
-        return [int(code) for code in codes]
+        return list(np.asarray(self.codes, dtype=np.int64).tolist())
 
     def _lookup(self, shown: list[Any], codes: list[int], missing: Any) -> list[Any]:
         top = max(codes, default=-1)
@@ -181,7 +178,7 @@ def _text(cell: Any, delimiter: str) -> str:
 
 
 @dataclass
-class Table:
+class Frame:
     """Named columns of equal length; ``header``: whether CSV/TSV starts with their names."""
 
     columns: list[Column] = field(default_factory=list)
@@ -198,14 +195,14 @@ class Table:
         return [list(row) for row in zip(*(c.values() for c in self.columns), strict=True)]
 
 
-def delimited(table: Table, delimiter: str) -> str:
+def delimited(table: Frame, delimiter: str) -> str:
     """The table as CSV/TSV text, a line a row, every field quoted as RFC 4180 requires.
 
-    >>> print(delimited(Table([Values("class", ["a,b", 'a"b'])]), ","), end="")
+    >>> print(delimited(Frame([Values("class", ["a,b", 'a"b'])]), ","), end="")
     class
     "a,b"
     "a""b"
-    >>> delimited(Table([Values("x", [""])], header=False), ",")  # a lone empty field
+    >>> delimited(Frame([Values("x", [""])], header=False), ",")  # a lone empty field
     '""\\n'
     """
     if not table.columns:
@@ -227,7 +224,7 @@ class Report(Protocol):
         """Print the view for a person (Rich tables and pictures)."""
         ...
 
-    def table(self) -> Table:
+    def table(self) -> Frame:
         """The columns of the CSV/TSV output."""
         ...
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from xent_cli.options import Format
-from xent_cli.writer import Table, Values, json_number
+from xent_cli.writer import Frame, Values, json_number
 
 from . import human
 
@@ -74,9 +74,9 @@ class ComparisonReport:
     def show(self, console: Console) -> None:
         console.print(comparison_table(self.rows))
 
-    def table(self) -> Table:
+    def table(self) -> Frame:
         rows = self.rows
-        return Table(
+        return Frame(
             [
                 Values("framework", [row.framework for row in rows]),
                 Values("call", [row.call for row in rows]),

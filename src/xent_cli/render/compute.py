@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from rich.markup import escape
 
 from xent_cli.options import Format, Reduction
-from xent_cli.writer import Categories, Column, Floats, Integers, Table, Values, json_number
+from xent_cli.writer import Categories, Column, Floats, Frame, Integers, Values, json_number
 
 from . import HEAD_ROWS, TAIL_ROWS, human, shown_rows
 
@@ -32,25 +33,25 @@ def _label_column(name: str, result: Result, values: Any) -> Column:
     return Categories(name, values, result.class_names)
 
 
-def rows_columns(result: Result, rows: list[int] | None = None) -> Table:
+def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
     """``row,loss[,predicted,target]`` for every row, or for ``rows`` in that order."""
     order = np.arange(result.rows) if rows is None else np.asarray(rows, dtype=np.int64)
     columns: list[Column] = [Integers("row", order), Floats("loss", result.losses[order])]
     if result.predicted is not None and result.target is not None:
         columns.append(_label_column("predicted", result, np.asarray(result.predicted)[order]))
         columns.append(_label_column("target", result, np.asarray(result.target)[order]))
-    return Table(columns)
+    return Frame(columns)
 
 
-def confusion_columns(result: Result) -> Table:
+def confusion_columns(result: Result) -> Frame:
     """The confusion counts: a ``target`` column of class names, then a column per
     predicted class; no columns for targets that are not hard single labels."""
     found = result.confusion()
     if found is None:
-        return Table([])
+        return Frame([])
     names, matrix = found
     counts: list[Column] = [Integers(name, matrix[:, j]) for j, name in enumerate(names)]
-    return Table([Values("target", names), *counts])
+    return Frame([Values("target", names), *counts])
 
 
 def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
@@ -109,13 +110,13 @@ def _target_text(result: Result, row: int) -> str:
     value = result.target[row]
     if isinstance(value, (float, np.floating)):
         return human(float(value), 4)
-    return str(int(value)) if result.binary else result.class_label(int(value))
+    return str(int(value)) if result.binary else escape(result.class_label(int(value)))
 
 
 def _predicted_text(result: Result, row: int) -> str:
     assert result.predicted is not None
     value = int(result.predicted[row])
-    return str(value) if result.binary else result.class_label(value)
+    return str(value) if result.binary else escape(result.class_label(value))
 
 
 def rows_table(result: Result) -> Any:
@@ -243,13 +244,13 @@ def confusion_table(result: Result) -> Any:
     table = Table(title="confusion counts", title_justify="left", header_style="bold")
     table.add_column("target ↓ predicted →", style="bold")
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     for i, name in enumerate(names):
         cells = [
             (f"[green]{count:,}[/]" if i == j else (f"[red]{count:,}[/]" if count else "[dim]0[/]"))
             for j, count in enumerate(matrix[i].tolist())
         ]
-        table.add_row(name, *cells)
+        table.add_row(escape(name), *cells)
     return table
 
 
@@ -286,12 +287,12 @@ class ComputeReport:
             console.print()
             console.print(confusion_table(result))
 
-    def table(self) -> Table:
+    def table(self) -> Frame:
         if self.show_confusion:
             return confusion_columns(self.result)
         if self.reduction is not Reduction.none:
             value = self.result.mean if self.reduction is Reduction.mean else self.result.total
-            return Table([Floats(self.reduction.value, [value])], header=False)
+            return Frame([Floats(self.reduction.value, [value])], header=False)
         return rows_columns(self.result, self._rows())
 
     def document(self) -> dict[str, Any]:

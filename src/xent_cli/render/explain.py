@@ -18,7 +18,7 @@ from xent_cli.explain import (
     table_object,
 )
 from xent_cli.options import Format
-from xent_cli.writer import Table, Values
+from xent_cli.writer import Frame, Values
 
 from . import human
 
@@ -175,9 +175,9 @@ class ExplainReport:
             row_object(row, None if chosen is None else row.name == chosen) for row in LOSS_ROWS
         ]
 
-    def table(self) -> Table:
+    def table(self) -> Frame:
         records = self.records()
-        return Table([Values(name, [record[name] for record in records]) for name in records[0]])
+        return Frame([Values(name, [record[name] for record in records]) for name in records[0]])
 
     def document(self) -> dict[str, Any]:
         if isinstance(self.subject, Choice):

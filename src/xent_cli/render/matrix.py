@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from rich.markup import escape
 
 from xent_cli.options import Format
-from xent_cli.writer import Categories, Floats, Table
+from xent_cli.writer import Categories, Floats, Frame
 
 from . import HEAD_ROWS, TAIL_ROWS, human, shown_rows
 
@@ -91,7 +92,7 @@ def probability_table(
     for position, column in enumerate(columns):
         if position and column != columns[position - 1] + 1:
             table.add_column("…", justify="center", no_wrap=True)
-        table.add_column(names[column], justify="left", no_wrap=True)
+        table.add_column(escape(names[column]), justify="left", no_wrap=True)
     if winners is not None:
         table.add_column("argmax", justify="left", style="bold", no_wrap=True)
     if len(columns) < k:
@@ -118,7 +119,7 @@ def probability_table(
                 text = f"[bold green]{text}[/]"
             cells.append(text)
         if winners is not None:
-            cells.append(names[int(winners[row])])
+            cells.append(escape(names[int(winners[row])]))
         table.add_row(*cells)
     return table
 
@@ -139,7 +140,7 @@ def argmax_table(classes: list[str], probabilities: npt.NDArray[np.float64], *, 
             continue
         value = float(probabilities[row])
         shown = human(value, 6) if log else f"{human(value, 4):>9} {bar_markup(value)}"
-        table.add_row(str(row), classes[row], shown)
+        table.add_row(str(row), escape(classes[row]), shown)
     return table
 
 
@@ -163,10 +164,10 @@ class MatrixReport:
             )
         )
 
-    def table(self) -> Table:
+    def table(self) -> Frame:
         values = self.matrix.values
         columns = [Floats(name, values[:, k]) for k, name in enumerate(self.matrix.names)]
-        return Table(list(columns), header=self.matrix.header is not None)
+        return Frame(list(columns), header=self.matrix.header is not None)
 
     def document(self) -> list[list[Any]]:
         return self.table().rows()
@@ -200,8 +201,8 @@ class ArgmaxReport:
         picked = matrix.values[np.arange(len(classes)), winners]
         console.print(argmax_table(classes, picked, log=self.log))
 
-    def table(self) -> Table:
-        return Table([self._column()], header=False)
+    def table(self) -> Frame:
+        return Frame([self._column()], header=False)
 
     def document(self) -> list[Any]:
         return self._column().values()
