@@ -8,6 +8,7 @@ runs the row's kernel over row blocks on both cores, into a :class:`~result.Resu
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +136,7 @@ def row_losses(
         combined = losses.combine_binary(
             neg_log_p,
             neg_log_not_p,
-            decision.targets,  # type: ignore[arg-type]
+            np.asarray(decision.targets, dtype=np.float64),
             smoothing=settings.label_smoothing,
             pos_weight=1.0 if pos_weight is None else pos_weight,
             class_weights=class_weights,
@@ -345,10 +346,10 @@ def computed_blocks(
     return run_blocks(in_memory, bounds(*predictions.shape), progress)
 
 
-def _joined(parts: list[FloatArray | None] | list[npt.NDArray[np.generic] | None]) -> Any:
-    if any(part is None for part in parts):
-        return None
-    return np.concatenate(parts)  # type: ignore[arg-type]
+def _joined(parts: Sequence[npt.NDArray[Any] | None]) -> Any:
+    """The blocks' arrays end to end, or ``None`` where the blocks computed none."""
+    present = [part for part in parts if part is not None]
+    return np.concatenate(present) if len(present) == len(parts) else None
 
 
 def compute(

@@ -131,24 +131,18 @@ def walk(
                 Step(f"p clipped to [{epsilon:g}, 1 − {epsilon:g}]", _floats(p)),
                 Step("−[y·log p + (1−y)·log(1−p)]", _floats(per_column)),
             ]
-        loss = float(np.mean(per_column))
+        loss = float(row.kernel(z[np.newaxis], y[np.newaxis], epsilon)[0])  # the row's own kernel
         if z.size > 1:
             steps.append(Step("loss = mean over the columns", [loss]))
         return Example(steps, loss)
     steps, log_p = _class_steps(z, row.from_scores, epsilon)
     if row.sparse:
         c = int(np.asarray(target).reshape(-1)[0])
-        if row.from_scores:
-            loss = float(losses.sparse_softmax_ce_with_logits(z[np.newaxis], [c])[0])
-        else:
-            loss = float(losses.sparse_categorical_ce(z[np.newaxis], [c], epsilon)[0])
+        loss = float(row.kernel(z[np.newaxis], np.array([c]), epsilon)[0])
         steps.append(Step(f"loss = −log p_c, with c = {c}", [loss]))
         return Example(steps, loss)
     y = np.asarray(target, dtype=np.float64).reshape(z.shape)
-    if row.from_scores:
-        loss = float(losses.softmax_ce_with_logits(z[np.newaxis], y[np.newaxis])[0])
-    else:
-        loss = float(losses.categorical_ce(z[np.newaxis], y[np.newaxis], epsilon)[0])
+    loss = float(row.kernel(z[np.newaxis], y[np.newaxis], epsilon)[0])
     weighted = np.zeros_like(log_p)
     np.multiply(y, log_p, out=weighted, where=y != 0)
     steps.append(Step("y · log p", _floats(weighted)))
