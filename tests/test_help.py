@@ -61,9 +61,19 @@ def test_completion_is_offered() -> None:
 
 
 def test_no_color_flag(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("NO_COLOR", raising=False)  # restored after the flag sets it
+    monkeypatch.delenv("NO_COLOR", raising=False)
     result = runner.invoke(
         app, ["softmax", "-", "-f", "table", "--no-color"], input="1,2\n", env={"FORCE_COLOR": ""}
     )
     assert result.exit_code == 0
     assert "\x1b[" not in result.stdout
+
+
+def test_loss_choices_are_the_decision_tables_rows() -> None:
+    """One vocabulary: --loss offers exactly the table's rows, in the table's order."""
+    from xent_cli.decision_table import LOSS_NAMES
+
+    result = runner.invoke(app, ["compute", "p.csv", "y.csv", "--loss", "nope"])
+    assert result.exit_code == 2
+    offered = result.stderr.split("is not one of ")[1].split(" (see")[0]
+    assert offered == ", ".join(f"'{name}'" for name in LOSS_NAMES)
