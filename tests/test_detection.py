@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from xent_cli.decision_table import LOSS_NAMES, LOSS_ROWS, loss_row
-from xent_cli.detection import Decision, Labels, decide, sum_tolerance
+from xent_cli.detection import Decision, decide, sum_tolerance
 from xent_cli.errors import InputError, UsageError
+from xent_cli.inputs import Labels
 from xent_cli.options import Outputs, Targets, Task
 
 CHOICES = {"outputs": Outputs, "targets": Targets, "task": Task}

@@ -305,3 +305,38 @@ def test_shell_completion(words: str, cword: str, expected: list[str]) -> None:
     done = run(env={"_XENT_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": cword})
     assert done.returncode == 0
     assert done.stdout.decode().split() == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "loaded"),
+    [
+        (["--version"], set()),
+        (["--help"], set()),
+        (["compute", "--help"], set()),
+        (["softmax", "samples/logits.csv"], {"numpy"}),
+        (["compute", "samples/logits.csv", "samples/classes.csv"], {"numpy"}),
+    ],
+)
+def test_start_up_loads_only_what_the_command_needs(args: list[str], loaded: set[str]) -> None:
+    """Start-up budget (DESIGN §6): no numpy for help or the version; no rich, polars or dask
+    for a small input written to a pipe. The console script's own entry runs, and the
+    modules loaded are listed as it leaves."""
+    code = f"""
+import os, sys
+heavy = ("numpy", "rich", "polars", "dask")
+leave = os._exit
+def listed(code=0):
+    loaded = sorted({{m.split(".")[0] for m in sys.modules if m.startswith(heavy)}})
+    sys.stderr.write(repr(loaded) + "\\n")
+    sys.stderr.flush()
+    leave(code)
+os._exit = listed
+sys.argv = ["xent", *{args!r}]
+from xent_cli.entry import main
+main()
+listed()
+"""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == repr(sorted(loaded))

@@ -186,3 +186,21 @@ def test_class_names_that_look_like_rich_markup_are_shown_as_written(tmp_path: P
     args = ["compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"), "-f", "table"]
     computed = runner.invoke(app, [*args, "--confusion"]).stdout
     assert computed.count("[red]y") >= 4  # predicted, target, confusion row and column
+
+
+def test_regression_a_huge_ignored_label_does_not_build_a_huge_lookup(tmp_path: Path) -> None:
+    """An ignored label of 10⁸ made the writer build a list of 10⁸ texts (3.8 GB)."""
+    (tmp_path / "z.csv").write_text("1,2,3\n2,1,0\n0,0,1\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n100000000\n2\n", encoding="utf-8")
+    inputs = [str(tmp_path / "z.csv"), str(tmp_path / "y.csv"), "--ignore-index", "100000000"]
+    done = subprocess.run(
+        ["prlimit", "--as=1500000000", sys.executable, "-m", "xent_cli", "compute", *inputs],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = parsed(done.stdout, ",")
+    assert [row[3] for row in rows[1:]] == ["1", "100000000", "2"]
+    assert rows[2][1] == "0.0"  # an ignored row gives 0
+    assert ref.relative_error(float(rows[1][1]), ref.sparse_softmax_ce([1, 2, 3], 1)) <= 1e-12

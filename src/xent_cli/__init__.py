@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
     from .detection import Decision
 
-from .options import DEFAULT_EPSILON
-
 __version__ = "0.1.0"
 __all__ = ["__version__", "choose_loss", "cross_entropy", "sigmoid", "softmax"]
 
@@ -63,6 +61,12 @@ def _settings(options: dict[str, Any]) -> Any:
             options[name] = tuple(
                 float(v) for v in (value if hasattr(value, "__iter__") else [value])
             )
+    if options.get("epsilon") is None:
+        options.pop("epsilon", None)  # xent's default
+    if options.get("like") == "xent":
+        options["like"] = None  # xent's own number: the default
+    if isinstance(options.get("base"), (int, float)):
+        options["base"] = f"{options['base']:g}"  # 2, 10 and 2.0 name bases as "2" and "10" do
     kinds: dict[str, type[Enum]] = {
         "outputs": Outputs,
         "targets": Targets,
@@ -85,7 +89,7 @@ def cross_entropy(
     outputs: str = "auto",
     targets: str = "auto",
     task: str = "auto",
-    epsilon: float = DEFAULT_EPSILON,
+    epsilon: float | None = None,
     label_smoothing: float = 0.0,
     class_weights: Any = None,
     ignore_index: int | None = None,
@@ -105,7 +109,8 @@ def cross_entropy(
     row count (or by Σ w_y with class weights, as PyTorch does). The options take the names
     of ``xent compute``'s (:mod:`xent_cli.options`): ``reduction`` none/mean/sum, ``outputs``
     auto/scores/probs, ``targets`` auto/hard/soft, ``task`` auto/binary/multiclass/multilabel,
-    ``base`` e/2/10, ``like`` keras/tf/torch/sklearn.
+    ``base`` e/2/10, ``like`` keras/tf/torch/sklearn; ``epsilon`` clips probabilities to
+    [ε, 1 − ε] (``None``: xent's default, 1e-7; 0: exact).
 
     Raises :class:`xent_cli.errors.XentError` for inputs that do not fit.
 
@@ -179,17 +184,9 @@ def softmax(scores: Any, *, temperature: float = 1.0, log: bool = False) -> npt.
     >>> softmax([1000.0, 0.0], log=True).tolist()
     [0.0, -1000.0]
     """
-    import math
+    from .transform import scaled_softmax
 
-    from . import losses
-    from .errors import UsageError
-
-    if not (temperature > 0 and math.isfinite(temperature)):
-        raise UsageError(f"temperature must be a positive number, not {temperature}")
-    import numpy as np
-
-    z = np.asarray(scores, dtype=np.float64) / temperature
-    return losses.log_softmax(z) if log else losses.softmax(z)
+    return scaled_softmax(scores, temperature=temperature, log=log, option="temperature")
 
 
 def sigmoid(scores: Any) -> npt.NDArray[np.float64]:

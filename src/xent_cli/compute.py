@@ -16,9 +16,9 @@ import numpy as np
 
 from . import losses
 from .conventions import Convention, binary_neglog, class_neglog, not_applicable, sklearn_epsilon
-from .detection import Decision, Labels, Summary, decide, tolerance_for
+from .detection import Decision, Summary, decide, tolerance_for
 from .errors import InputError, UsageError, XentError
-from .inputs import Inputs
+from .inputs import Inputs, Labels
 from .options import Like
 from .parallel import Progress, bounds, run_blocks
 from .readers import NpyStream, check_not_all_masked, check_values

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 Convention = Like | None  # None: xent's own
-FRAMEWORKS: tuple[Like, ...] = tuple(Like)
+FRAMEWORKS: tuple[Like, ...] = (Like.keras, Like.tf, Like.torch, Like.sklearn)  # --compare's
 KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), fixed in its clipping
 TORCH_LOG_FLOOR = -100.0
 

@@ -6,13 +6,14 @@ targets in the form its kernel takes, the one-line reason and any warnings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .decision_table import LossRow, loss_row, pick_row
 from .errors import InputError, UsageError
+from .inputs import Labels
 from .options import Outputs, Targets, Task
 from .readers.base import Where
 
@@ -40,21 +41,6 @@ def sum_tolerance(n_classes: int, dtype: np.dtype[np.generic]) -> float:
         return 1e-6
     eps = float(np.finfo(cast("np.dtype[np.floating[Any]]", dtype)).eps)
     return max(1e-6, n_classes * eps)
-
-
-@dataclass
-class Labels:
-    """Targets as read: class indices (one per row) or an (n, m) matrix of numbers."""
-
-    indices: IntArray | None = None
-    matrix: FloatArray | None = None
-    named: bool = False  # indices came from class names
-    where: Where = field(default=lambda row, column: f"row {row + 1}")
-    dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
-
-    @property
-    def n_columns(self) -> int:
-        return 1 if self.matrix is None else int(self.matrix.shape[1])
 
 
 @dataclass

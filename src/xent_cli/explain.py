@@ -6,14 +6,13 @@ kernels when the explanation is built, never typed in.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import losses
-from .decision_table import LOSS_ROWS, LossRow, pick_row
+from .decision_table import LossRow, pick_row
 from .options import DEFAULT_EPSILON, Outcomes, Outputs, Targets
 
 if TYPE_CHECKING:
@@ -105,7 +104,9 @@ def walk(
 ) -> Example:
     """The steps of ``row``'s loss for one row of outputs and its target.
 
-    >>> example = walk(LOSS_ROWS[4], np.array([1.0, -3.0, 10.0]), np.array([0.1, 0.02, 0.88]))
+    >>> from xent_cli.decision_table import loss_row
+    >>> row = loss_row("softmax-ce-with-logits")
+    >>> example = walk(row, np.array([1.0, -3.0, 10.0]), np.array([0.1, 0.02, 0.88]))
     >>> [step.label for step in example.steps][:3]
     ['scores z', 'softmax p = e^z / Σ e^z', 'log p = z − logsumexp(z)']
     >>> round(example.loss, 8)
@@ -278,7 +279,7 @@ def _why(
     else:
         reasons.append(
             "The predictions are already probabilities, so only the log is taken, after "
-            f"clipping to [ε, 1−ε] (ε = {DEFAULT_EPSILON:g})."
+            f"clipping to [ε, 1−ε] (ε = {str(DEFAULT_EPSILON).replace('e-0', 'e-')})."
         )
     if row.per_column:
         reasons.append(
@@ -392,87 +393,3 @@ def explain_decision(
         first_row=walk(row, predictions[0], first_target, epsilon),
         pitfalls=pitfalls(row, decision.multilabel),
     )
-
-
-def row_object(row: LossRow, match: bool | None = None) -> dict[str, Any]:
-    """A table row as JSON (also the columns of the CSV form)."""
-    obj: dict[str, Any] = {
-        "loss": row.name,
-        "outcomes": row.outcomes,
-        "predictions": row.predictions,
-        "targets": row.targets,
-        "formula": row.formula,
-        "tensorflow": row.tensorflow,
-        "keras": row.keras,
-        "pytorch": row.pytorch,
-    }
-    if match is not None:
-        obj["match"] = match
-    return obj
-
-
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def example_object(example: Example) -> dict[str, Any]:
-    """A worked example as JSON; ±∞ (a masked class, log 0) becomes null, and a note says so.
-
-    >>> example_object(Example([Step("log p", [0.0, -math.inf])], 0.0))["notes"]
-    ['infinite values (log 0) are written as null: JSON has no Infinity']
-    """
-    obj: dict[str, Any] = {
-        "steps": [
-            {"step": step.label, "values": [_finite(v) for v in step.values]}
-            for step in example.steps
-        ],
-        "loss": _finite(example.loss),
-    }
-    values = [v for step in example.steps for v in step.values] + [example.loss]
-    if not all(math.isfinite(v) for v in values):
-        obj["notes"] = ["infinite values (log 0) are written as null: JSON has no Infinity"]
-    return obj
-
-
-def choice_object(choice: Choice) -> dict[str, Any]:
-    """``explain -f json`` with options: ``loss`` is the chosen row's name."""
-    return {
-        "loss": choice.row.name,
-        "outcomes": choice.outcomes.value,
-        "outputs": choice.outputs.value,
-        "targets": choice.targets.value,
-        "multilabel": choice.multilabel,
-        "assumed": choice.assumed,
-        "formula": choice.row.formula,
-        "row": row_object(choice.row),
-        "why": choice.why,
-        "pitfalls": choice.pitfalls,
-        "example": example_object(choice.example),
-    }
-
-
-def data_object(explanation: DataExplanation) -> dict[str, Any]:
-    """``explain PRED LABELS -f json``: the detection's decisions and the first row."""
-    decision = explanation.decision
-    return {
-        "loss": decision.loss,
-        "reason": decision.reason,
-        "outputs": "scores" if decision.row.from_scores else "probabilities",
-        "targets": "hard" if decision.hard else "soft",
-        "multilabel": decision.multilabel,
-        "decisions": [
-            {"question": q.question, "answer": q.answer, "override": q.override}
-            for q in explanation.questions
-        ],
-        "first_row": example_object(explanation.first_row),
-        "pitfalls": explanation.pitfalls,
-    }
-
-
-def table_object() -> dict[str, Any]:
-    """``explain -f json`` with no options: the whole table and the glossary."""
-    return {
-        "loss": None,
-        "table": [row_object(row) for row in LOSS_ROWS],
-        "glossary": dict(GLOSSARY),
-    }

@@ -7,20 +7,35 @@ left on disk as a stream. Nothing here decides the loss or computes one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from .detection import Labels
 from .errors import InputError, UsageError
-from .readers import NpyStream, Positions, Source, open_npy, parse_number, read
+from .readers import NpyStream, Positions, Source, Where, open_npy, parse_number, read
 from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Labels:
+    """Targets as read: class indices (one per row) or an (n, m) matrix of numbers."""
+
+    indices: IntArray | None = None
+    matrix: FloatArray | None = None
+    named: bool = False  # indices came from class names
+    where: Where = field(default=lambda row, column: f"row {row + 1}")
+    dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
+
+    @property
+    def n_columns(self) -> int:
+        return 1 if self.matrix is None else int(self.matrix.shape[1])
 
 
 @dataclass
@@ -123,8 +138,6 @@ def load(
     With ``stream``, a large ``.npy`` of predictions is left on disk for :func:`compute`
     to read in blocks (bounded memory).
     """
-    if predictions == "-" and labels == "-":
-        raise UsageError("only one input can be standard input (-)")
     streamed = None
     if stream and predictions != "-" and settings.label_column is None and labels is not None:
         streamed = open_npy(predictions, predictions)

@@ -91,19 +91,20 @@ class Like(str, Enum):
     """A framework whose number ``--like`` reports (``None``: xent's own)."""
 
     keras = "keras"
-    tf = "tf"
     torch = "torch"
+    tf = "tf"
     sklearn = "sklearn"
 
 
 def choice(kind: type[Enum], value: object, option: str) -> Enum:
-    """``value`` as a member of ``kind``; a name it does not have is a usage error.
+    """``value`` as a member of ``kind``, in any case (as the CLI takes it); a name it does not
+    have is a usage error.
 
-    >>> choice(Reduction, "mean", "reduction") is Reduction.mean
-    True
+    >>> choice(Reduction, "mean", "reduction") is Reduction.mean, choice(Outputs, "SCORES", "")
+    (True, <Outputs.scores: 'scores'>)
     """
     try:
-        return kind(value)
+        return kind(value.lower() if isinstance(value, str) else value)
     except ValueError:
         names = ", ".join(str(member.value) for member in kind)
         raise UsageError(f"{option} must be one of {names}, not {value!r}") from None

@@ -15,6 +15,7 @@ from .readers import Source, check_not_all_masked, read
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    ArrayLike = npt.ArrayLike
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
 
@@ -40,6 +41,26 @@ def read_scores(path: str, stdin: BinaryIO | None, key: str | None) -> tuple[Flo
     return source.numbers(allow_minus_inf=True), source
 
 
+def check_temperature(temperature: float, option: str) -> None:
+    """T of a softmax of z/T is a positive number; else a usage error naming ``option``."""
+    if not (temperature > 0 and math.isfinite(temperature)):
+        raise UsageError(f"{option} must be a positive number, not {temperature}")
+
+
+def scaled_softmax(
+    values: ArrayLike, *, temperature: float = 1.0, log: bool = False, option: str = "--temperature"
+) -> FloatArray:
+    """Row-wise softmax (or log-softmax) of z/T; T must be a positive number.
+
+    >>> scaled_softmax([[0.0, 2.0]], temperature=2.0, log=True).round(6).tolist()
+    [[-1.313262, -0.313262]]
+    """
+    check_temperature(temperature, option)
+    z = np.asarray(values, dtype=np.float64)
+    scaled = z / temperature if temperature != 1.0 else z
+    return losses.log_softmax(scaled) if log else losses.softmax(scaled)
+
+
 def softmax_matrix(
     path: str,
     stdin: BinaryIO | None,
@@ -49,12 +70,10 @@ def softmax_matrix(
     log: bool = False,
 ) -> Matrix:
     """Row-wise softmax (or log-softmax) of z/T, with the argmax of each row."""
-    if not (temperature > 0 and math.isfinite(temperature)):
-        raise UsageError(f"--temperature must be a positive number, not {temperature}")
+    check_temperature(temperature, "--temperature")  # before reading: a usage error first
     values, source = read_scores(path, stdin, key)
     check_not_all_masked(values, source.where)
-    scaled = values / temperature if temperature != 1.0 else values
-    result = losses.log_softmax(scaled) if log else losses.softmax(scaled)
+    result = scaled_softmax(values, temperature=temperature, log=log)
     winners: IntArray = np.argmax(values, axis=1).astype(np.int64)
     return Matrix(result, source.header, winners)
 

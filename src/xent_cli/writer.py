@@ -122,6 +122,8 @@ class Categories(Column):
     (['c', '"a,b"', '-100'], ['c', 'a,b', '-100'])
     >>> Categories("target", [2, 0], None).values()
     [2, 0]
+    >>> Categories("target", [0, 100_000_000], ["a"]).texts(",")  # an ignored label
+    ['a', '100000000']
     """
 
     name: str
@@ -132,11 +134,16 @@ class Categories(Column):
         return list(np.asarray(self.codes, dtype=np.int64).tolist())
 
     def _lookup(self, shown: list[Any], codes: list[int], missing: Any) -> list[Any]:
+        """Each code's entry of ``shown``, or ``missing(code)`` outside it. The codes of
+        classes without names are added to ``shown`` once each while there are few (not an
+        ignored label of 10⁸: memory stays bounded by the rows)."""
         top = max(codes, default=-1)
-        table = shown + [missing(k) for k in range(len(shown), top + 1)]
-        if min(codes, default=0) >= 0:
-            return list(map(table.__getitem__, codes))
-        return [table[k] if k >= 0 else missing(k) for k in codes]
+        if len(shown) <= top <= len(codes) + len(shown):
+            shown = shown + [missing(k) for k in range(len(shown), top + 1)]
+        if min(codes, default=0) >= 0 and top < len(shown):
+            return list(map(shown.__getitem__, codes))
+        count = len(shown)
+        return [shown[k] if 0 <= k < count else missing(k) for k in codes]
 
     def texts(self, delimiter: str) -> list[str]:
         names = [quote(name, delimiter) for name in self.names or ()]

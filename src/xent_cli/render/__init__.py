@@ -5,7 +5,7 @@
 - :mod:`.compare`: ``xent compute --compare``;
 - :mod:`.explain`: ``xent explain``.
 
-Each report builds its Rich view and its machine :class:`~xent_cli.writer.Table` and JSON;
+Each report builds its Rich view, its columns (a :class:`~xent_cli.writer.Frame`) and JSON;
 :func:`xent_cli.writer.emit` chooses among them. Shared here: how numbers and long listings
 are shown to a person.
 """
@@ -42,3 +42,14 @@ def human(value: float, digits: int = 6) -> str:
     if math.isnan(value):
         return "NaN"
     return f"{value:.{digits}g}"
+
+
+def plain(text: str) -> str:
+    """Text a Rich table shows as written: ``[bold]`` in a class name is not markup.
+
+    >>> plain("[bold]cat")
+    '\\\\[bold]cat'
+    """
+    from rich.markup import escape  # rich is imported only when a table is drawn
+
+    return escape(text)

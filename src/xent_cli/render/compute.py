@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.markup import escape
 
 from xent_cli.options import Format, Reduction
 from xent_cli.writer import Categories, Column, Floats, Frame, Integers, Values, json_number
 
-from . import HEAD_ROWS, TAIL_ROWS, human, shown_rows
+from . import HEAD_ROWS, TAIL_ROWS, human, plain, shown_rows
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -82,7 +81,7 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
             "pos_weight": list(settings.pos_weight) if settings.pos_weight else None,
             "focal_gamma": settings.focal_gamma,
             "focal_alpha": settings.focal_alpha,
-            "like": None if settings.like == "xent" else settings.like,
+            "like": None if settings.like is None else settings.like.value,
         }
         chosen = {name: value for name, value in options.items() if value is not None}
         if chosen:
@@ -91,7 +90,7 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
     obj["outputs"] = "scores" if decision.row.from_scores else "probabilities"
     obj["targets"] = "hard" if decision.hard else "soft"
     obj["multilabel"] = decision.multilabel
-    if reduction == "none":
+    if reduction is Reduction.none:
         obj["losses"] = [json_number(v) for v in result.losses.tolist()]
         if result.predicted is not None and result.target is not None:
             obj["predicted"] = _label_column("", result, result.predicted).values()
@@ -110,13 +109,13 @@ def _target_text(result: Result, row: int) -> str:
     value = result.target[row]
     if isinstance(value, (float, np.floating)):
         return human(float(value), 4)
-    return str(int(value)) if result.binary else escape(result.class_label(int(value)))
+    return str(int(value)) if result.binary else plain(result.class_label(int(value)))
 
 
 def _predicted_text(result: Result, row: int) -> str:
     assert result.predicted is not None
     value = int(result.predicted[row])
-    return str(value) if result.binary else escape(result.class_label(value))
+    return str(value) if result.binary else plain(result.class_label(value))
 
 
 def rows_table(result: Result) -> Any:
@@ -244,13 +243,13 @@ def confusion_table(result: Result) -> Any:
     table = Table(title="confusion counts", title_justify="left", header_style="bold")
     table.add_column("target ↓ predicted →", style="bold")
     for name in names:
-        table.add_column(escape(name), justify="right")
+        table.add_column(plain(name), justify="right")
     for i, name in enumerate(names):
         cells = [
             (f"[green]{count:,}[/]" if i == j else (f"[red]{count:,}[/]" if count else "[dim]0[/]"))
             for j, count in enumerate(matrix[i].tolist())
         ]
-        table.add_row(escape(name), *cells)
+        table.add_row(plain(name), *cells)
     return table
 
 

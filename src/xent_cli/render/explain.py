@@ -3,22 +3,14 @@ for a script."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from xent_cli.decision_table import LOSS_ROWS
-from xent_cli.explain import (
-    GLOSSARY,
-    Choice,
-    DataExplanation,
-    Example,
-    choice_object,
-    data_object,
-    row_object,
-    table_object,
-)
+from xent_cli.decision_table import LOSS_ROWS, LossRow
+from xent_cli.explain import GLOSSARY, Choice, DataExplanation, Example
 from xent_cli.options import Format
-from xent_cli.writer import Frame, Values
+from xent_cli.writer import Frame, Values, json_number
 
 from . import human
 
@@ -143,6 +135,87 @@ def print_data(console: Console, explanation: DataExplanation) -> None:
     console.print("\n[bold]The first row, step by step[/]")
     console.print(example_grid(explanation.first_row))
     _bullets(console, "What goes wrong with the tempting alternatives", explanation.pitfalls)
+
+
+def row_object(row: LossRow, match: bool | None = None) -> dict[str, Any]:
+    """A table row as JSON (also the columns of the CSV form)."""
+    obj: dict[str, Any] = {
+        "loss": row.name,
+        "outcomes": row.outcomes,
+        "predictions": row.predictions,
+        "targets": row.targets,
+        "formula": row.formula,
+        "tensorflow": row.tensorflow,
+        "keras": row.keras,
+        "pytorch": row.pytorch,
+    }
+    if match is not None:
+        obj["match"] = match
+    return obj
+
+
+def example_object(example: Example) -> dict[str, Any]:
+    """A worked example as JSON; ±∞ (a masked class, log 0) becomes null, and a note says so.
+
+    >>> from xent_cli.explain import Step
+    >>> example_object(Example([Step("log p", [0.0, -math.inf])], 0.0))["notes"]
+    ['infinite values (log 0) are written as null: JSON has no Infinity']
+    """
+    obj: dict[str, Any] = {
+        "steps": [
+            {"step": step.label, "values": [json_number(v) for v in step.values]}
+            for step in example.steps
+        ],
+        "loss": json_number(example.loss),
+    }
+    values = [v for step in example.steps for v in step.values] + [example.loss]
+    if not all(math.isfinite(v) for v in values):
+        obj["notes"] = ["infinite values (log 0) are written as null: JSON has no Infinity"]
+    return obj
+
+
+def choice_object(choice: Choice) -> dict[str, Any]:
+    """``explain -f json`` with options: ``loss`` is the chosen row's name."""
+    return {
+        "loss": choice.row.name,
+        "outcomes": choice.outcomes.value,
+        "outputs": choice.outputs.value,
+        "targets": choice.targets.value,
+        "multilabel": choice.multilabel,
+        "assumed": choice.assumed,
+        "formula": choice.row.formula,
+        "row": row_object(choice.row),
+        "why": choice.why,
+        "pitfalls": choice.pitfalls,
+        "example": example_object(choice.example),
+    }
+
+
+def data_object(explanation: DataExplanation) -> dict[str, Any]:
+    """``explain PRED LABELS -f json``: the detection's decisions and the first row."""
+    decision = explanation.decision
+    return {
+        "loss": decision.loss,
+        "reason": decision.reason,
+        "outputs": "scores" if decision.row.from_scores else "probabilities",
+        "targets": "hard" if decision.hard else "soft",
+        "multilabel": decision.multilabel,
+        "decisions": [
+            {"question": q.question, "answer": q.answer, "override": q.override}
+            for q in explanation.questions
+        ],
+        "first_row": example_object(explanation.first_row),
+        "pitfalls": explanation.pitfalls,
+    }
+
+
+def table_object() -> dict[str, Any]:
+    """``explain -f json`` with no options: the whole table and the glossary."""
+    return {
+        "loss": None,
+        "table": [row_object(row) for row in LOSS_ROWS],
+        "glossary": dict(GLOSSARY),
+    }
 
 
 @dataclass

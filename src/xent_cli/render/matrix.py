@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from rich.markup import escape
 
 from xent_cli.options import Format
 from xent_cli.writer import Categories, Floats, Frame
 
-from . import HEAD_ROWS, TAIL_ROWS, human, shown_rows
+from . import HEAD_ROWS, TAIL_ROWS, human, plain, shown_rows
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -92,7 +91,7 @@ def probability_table(
     for position, column in enumerate(columns):
         if position and column != columns[position - 1] + 1:
             table.add_column("…", justify="center", no_wrap=True)
-        table.add_column(escape(names[column]), justify="left", no_wrap=True)
+        table.add_column(plain(names[column]), justify="left", no_wrap=True)
     if winners is not None:
         table.add_column("argmax", justify="left", style="bold", no_wrap=True)
     if len(columns) < k:
@@ -119,7 +118,7 @@ def probability_table(
                 text = f"[bold green]{text}[/]"
             cells.append(text)
         if winners is not None:
-            cells.append(escape(names[int(winners[row])]))
+            cells.append(plain(names[int(winners[row])]))
         table.add_row(*cells)
     return table
 
@@ -140,7 +139,7 @@ def argmax_table(classes: list[str], probabilities: npt.NDArray[np.float64], *, 
             continue
         value = float(probabilities[row])
         shown = human(value, 6) if log else f"{human(value, 4):>9} {bar_markup(value)}"
-        table.add_row(str(row), escape(classes[row]), shown)
+        table.add_row(str(row), plain(classes[row]), shown)
     return table
 
 
