@@ -204,3 +204,68 @@ def test_regression_a_huge_ignored_label_does_not_build_a_huge_lookup(tmp_path: 
     assert [row[3] for row in rows[1:]] == ["1", "100000000", "2"]
     assert rows[2][1] == "0.0"  # an ignored row gives 0
     assert ref.relative_error(float(rows[1][1]), ref.sparse_softmax_ce([1, 2, 3], 1)) <= 1e-12
+
+
+def xent(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xent_cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_regression_a_quote_inside_an_unquoted_field_is_a_character(tmp_path: Path) -> None:
+    """An inch mark (``13"``) is not a quoted field: it must not join the next lines."""
+    (tmp_path / "z.csv").write_text('13",15",17"\n0.5,1.5,0.1\n2.2,1.3,1.7\n', encoding="utf-8")
+    (tmp_path / "y.csv").write_text('15"\n17"\n', encoding="utf-8")
+    done = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
+    assert done.returncode == 0, done.stderr
+    rows = parsed(done.stdout, ",")
+    assert [row[3] for row in rows[1:]] == ['15"', '17"']
+    assert ref.relative_error(float(rows[2][1]), ref.sparse_softmax_ce([2.2, 1.3, 1.7], 2)) < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("header", "fmt"),
+    [('"a,b","c,d",e', "tsv"), ("a\tb\tc\td,x,y", "csv")],
+)
+def test_names_holding_the_other_delimiter_pipe_through(
+    tmp_path: Path, header: str, fmt: str
+) -> None:
+    """On stdin the delimiter is sniffed: the names' commas (in TSV) or tabs (in CSV) must
+    not decide it; the next line does."""
+    (tmp_path / "z.csv").write_text(header + "\n0.5,1.5,0.1\n2.2,1.3,1.7\n", encoding="utf-8")
+    names = parsed(header + "\n", ",")[0]
+    (tmp_path / "y.csv").write_text(f'"{names[1]}"\n{names[2]}\n', encoding="utf-8")
+    matrix = xent("softmax", str(tmp_path / "z.csv"), "-f", fmt)
+    assert matrix.returncode == 0, matrix.stderr
+    done = xent("compute", "-", str(tmp_path / "y.csv"), stdin=matrix.stdout)
+    assert done.returncode == 0, done.stderr
+    assert [row[3] for row in parsed(done.stdout, ",")[1:]] == [names[1], names[2]]
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [('x\n"unterminated\n1\n', "<stdin>:2:1"), ('"a\n', "<stdin>:1:1")],
+)
+def test_a_quote_never_closed_is_named_where_it_opens(text: str, where: str) -> None:
+    done = xent("softmax", "-", stdin=text)
+    assert done.returncode == 65
+    assert done.stdout == ""
+    assert (
+        done.stderr
+        == f'xent: {where}: a quoted field starts on this line and is never closed (no closing ")\n'
+    )
+
+
+def test_positions_after_records_that_span_lines(tmp_path: Path) -> None:
+    (tmp_path / "z.csv").write_text('a,"multi\nline"\n1,2\n3,4\n', encoding="utf-8")
+    (tmp_path / "y.csv").write_text('"multi\nline"\n', encoding="utf-8")
+    short = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
+    assert short.stderr.startswith(f"xent: {tmp_path / 'y.csv'}:3:1: labels end after 1 row")
+    (tmp_path / "y.csv").write_text("zzz\n", encoding="utf-8")
+    unknown = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
+    assert unknown.stderr.endswith("the classes are: a, 'multi\\nline'\n")
+    assert unknown.stderr.count("\n") == 1  # one line

@@ -117,7 +117,8 @@ def labels_from(
     for row, name in enumerate(names):
         position = lookup.get(name)
         if position is None:
-            shown = ", ".join(class_names[:12]) + (", …" if len(class_names) > 12 else "")
+            listed = [n if n.isprintable() and n == n.strip() else repr(n) for n in class_names]
+            shown = ", ".join(listed[:12]) + (", …" if len(listed) > 12 else "")
             raise InputError(
                 where(row, None), f"unknown class name {name!r}; the classes are: {shown}"
             )

@@ -59,17 +59,26 @@ def _split_line(line: str, delimiter: str | None) -> list[str]:
     ['a', 'b']
     >>> _split_line('"a,b", c ," d","x\ny"', ",")
     ['a,b', 'c', ' d', 'x\ny']
+    >>> _split_line('13",15"', ",")  # a quote inside a field does not quote it
+    ['13"', '15"']
     """
     if delimiter is None:
         return line.split()
     if '"' in line:
-        return _split_quoted(line, delimiter)
+        return _scan(line, delimiter)[0]
     return [cell.strip() for cell in line.split(delimiter)]
 
 
-def _split_quoted(line: str, delimiter: str) -> list[str]:
-    """Cells of a record with quoted fields (RFC 4180): ``""`` is a quote, and what stands
-    between the quotes is kept as it is; blanks around a field are not part of it."""
+def _scan(line: str, delimiter: str) -> tuple[list[str], bool]:
+    """The cells of a record with quoted fields (RFC 4180), and whether it stops inside one.
+
+    A field is quoted when its first non-blank character is ``"``; then ``""`` is a quote
+    and what stands between the quotes is kept as it is, delimiters and line breaks too.
+    A record that stops inside a quoted field goes on with the next line.
+
+    >>> _scan('"a""b", c', ","), _scan('x,"two', ",")
+    ((['a"b', 'c'], False), (['x', 'two'], True))
+    """
     cells: list[str] = []
     position, length = 0, len(line)
     while True:
@@ -81,10 +90,10 @@ def _split_quoted(line: str, delimiter: str) -> list[str]:
             cursor = start + 1
             while True:
                 close = line.find('"', cursor)
-                if close < 0:  # not closed: the rest of the record
+                if close < 0:  # not closed: the record goes on
                     pieces.append(line[cursor:])
-                    cursor = length
-                    break
+                    cells.append("".join(pieces))
+                    return cells, True
                 pieces.append(line[cursor:close])
                 if line.startswith('"', close + 1):
                     pieces.append('"')
@@ -98,18 +107,36 @@ def _split_quoted(line: str, delimiter: str) -> list[str]:
             end = line.find(delimiter, position)
             cells.append(line[position : length if end < 0 else end].strip())
         if end < 0:
-            return cells
+            return cells, False
         position = end + 1
 
 
-def _sniff_delimiter(name: str, first_line: str) -> str | None:
-    """',' or tab by extension, else by what the first line holds; ``None`` is whitespace."""
+def _open_quote(record: str, delimiter: str | None) -> bool:
+    """Whether ``record`` stops inside a quoted field, so its next line belongs to it."""
+    return delimiter is not None and '"' in record and _scan(record, delimiter)[1]
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+
+
+def _sniff_delimiter(name: str, first_line: str, second_line: str | None = None) -> str | None:
+    r"""',' or tab by extension, else by what the first line holds outside quoted text (and,
+    where it holds both, by which of them the next line holds as often); ``None`` is
+    whitespace.
+
+    >>> _sniff_delimiter("-", "a,b\tc,d\te", "0.2\t0.3\t0.5"), _sniff_delimiter("-", "1 2")
+    ('\t', None)
+    """
     suffix = Path(name).suffix.lower()
-    tabs, commas = first_line.count("\t"), first_line.count(",")
+    tabs, commas = _delimiters(first_line)
     if suffix in {".tsv", ".tab"} and (tabs or not commas):
         return "\t"
     if suffix == ".csv" and (commas or not tabs):
         return ","
+    if tabs and commas and second_line is not None:
+        next_tabs, next_commas = _delimiters(second_line)
+        if (next_tabs == tabs) != (next_commas == commas):
+            return "\t" if next_tabs == tabs else ","
     if tabs > commas:
         return "\t"
     if commas:
@@ -117,6 +144,12 @@ def _sniff_delimiter(name: str, first_line: str) -> str | None:
     if len(first_line.split()) > 1:
         return None
     return ","
+
+
+def _delimiters(line: str) -> tuple[int, int]:
+    """Tabs and commas outside quoted text."""
+    bare = _QUOTED.sub("", line) if '"' in line else line
+    return bare.count("\t"), bare.count(",")
 
 
 @dataclass
@@ -140,6 +173,7 @@ class TextSource:
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
     _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
     _row_count: int | None = field(default=None, repr=False)
+    _last_line: int = field(default=1, repr=False)  # the last line of the last record
 
     @property
     def data(self) -> bytes:
@@ -163,12 +197,15 @@ class TextSource:
             while index < len(physical):
                 line = physical[index].rstrip("\r")
                 number = index + 1
-                while line.count('"') % 2 and index + 1 < len(physical):  # a quoted line break
+                while _open_quote(line, self.delimiter):  # a line break inside quotes
+                    if index + 1 >= len(physical):
+                        raise _unclosed(self.name, number)
                     index += 1
                     line += "\n" + physical[index].rstrip("\r")
                 if line.strip():
                     lines.append(line)
                     numbers.append(number)
+                    self._last_line = index + 1
                 index += 1
             self._split = (lines, numbers)
         return self._split
@@ -223,8 +260,8 @@ class TextSource:
 
     def where_end(self) -> str:
         """The position just past the last data line (for 'missing rows' errors)."""
-        last = self.line_numbers[-1] if self.line_numbers else 1
-        return f"{self.name}:{last + 1}:1"
+        self._lines()
+        return f"{self.name}:{self._last_line + 1}:1"
 
     def _check_widths(self) -> None:
         for row in range(self.n_rows):
@@ -400,17 +437,17 @@ def _line_text(name: str, data: bytes, start: int, end: int) -> str:
 
 
 def _first_record(
-    name: str, data: bytes, start: int, line: int
+    name: str, data: bytes, start: int, line: int, delimiter: str | None
 ) -> tuple[str, int, int, int] | None:
     """The first non-blank record at byte ``start`` or after: (text, its first line number,
     the byte where it ends, its last line number). A record is a line, or several where a
-    quoted field holds a line break.
+    quoted field holds a line break (with ``delimiter`` None: always one line).
 
     ``line`` is the number of the line at ``start``; only the record's lines are decoded.
 
-    >>> _first_record("x", b"\\n  \\na,b\\r\\n1,2", 0, 1)
+    >>> _first_record("x", b"\\n  \\na,b\\r\\n1,2", 0, 1, ",")
     ('a,b', 3, 8, 3)
-    >>> _first_record("x", b'"a\\nb",c\\n1,2', 0, 1)
+    >>> _first_record("x", b'"a\\nb",c\\n1,2', 0, 1, ",")
     ('"a\\nb",c', 1, 7, 2)
     """
     position = start
@@ -421,7 +458,9 @@ def _first_record(
             text = _line_text(name, data, position, end)
             if text.strip():
                 last = line
-                while text.count('"') % 2 and end < len(data):
+                while _open_quote(text, delimiter):
+                    if end >= len(data):
+                        raise _unclosed(name, line)
                     following = data.find(b"\n", end + 1)
                     following = len(data) if following < 0 else following
                     text += "\n" + _line_text(name, data, end + 1, following)
@@ -429,6 +468,12 @@ def _first_record(
                 return text, line, end, last
         position, line = end + 1, line + 1
     return None
+
+
+def _unclosed(name: str, line: int) -> InputError:
+    return InputError(
+        f"{name}:{line}:1", 'a quoted field starts on this line and is never closed (no closing ")'
+    )
 
 
 def parse_text(
@@ -456,13 +501,16 @@ def parse_text(
         raise InputError(
             f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
         )
-    first = _first_record(name, data, 0, 1)
+    first = _first_record(name, data, 0, 1, None)
     if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
-    line, _, end, last = first
-    delimiter = _sniff_delimiter(name, line)
+    line, number, end, last = first
+    second = _first_record(name, data, end + 1, number + 1, None)
+    delimiter = _sniff_delimiter(name, line, None if second is None else second[0])
+    if _open_quote(line, delimiter):  # a header whose quoted names hold line breaks
+        line, number, end, last = _first_record(name, data, 0, 1, delimiter) or first
     cells = _split_line(line, delimiter)
-    following = _first_record(name, data, end + 1, last + 1)
+    following = _first_record(name, data, end + 1, last + 1, delimiter)
     header: list[str] | None = None
     if not all(_is_number(cell) for cell in cells):
         known = set(class_names or ())
