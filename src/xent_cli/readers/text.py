@@ -366,23 +366,26 @@ class TextSource:
         small = self.n_bytes < (FAST_BYTES_LOADED if loaded else FAST_BYTES)
         if self.delimiter is None or small or os.environ.get("XENT_NO_FAST"):
             return None
-        if self.header is not None and any("\n" in name for name in self.header):
-            return None  # polars skips records, not lines: a header of several lines misleads
         try:
             import polars as pl
         except ImportError:
             return None
+        source = self.path if self.path is not None else io.BytesIO(self.head)
+        options: dict[str, Any] = {
+            "has_header": False,
+            "separator": self.delimiter,
+            "quote_char": '"',
+            "infer_schema": False,
+            "schema_overrides": [pl.Float64] * len(chosen),
+            "truncate_ragged_lines": False,
+        }
         try:
-            frame = pl.read_csv(
-                self.path if self.path is not None else io.BytesIO(self.head),
-                has_header=False,
-                skip_rows=self.first_line - 1,
-                separator=self.delimiter,
-                quote_char='"',
-                infer_schema=False,
-                schema_overrides=[pl.Float64] * len(chosen),
-                truncate_ragged_lines=False,
-            )
+            try:  # the header's lines skipped as lines: quotes in it must not mislead polars
+                frame = pl.read_csv(source, skip_lines=self.first_line - 1, **options)
+            except TypeError:  # a polars without skip_lines: its skip_rows follows quotes
+                if self.header is not None and any('"' in n or "\n" in n for n in self.header):
+                    return None
+                frame = pl.read_csv(source, skip_rows=self.first_line - 1, **options)
             if frame.width != len(chosen) or frame.null_count().sum_horizontal().item():
                 return None
             values: FloatArray = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
