@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     LossName = str
 else:
     LossName = Literal[LOSS_NAMES]  # the choices of --loss: the decision table's rows
-
-T = TypeVar("T")
 
 
 def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
@@ -82,7 +80,7 @@ def command(body: Callable[..., None]) -> Callable[..., None]:
             terminal.stderr.write("\n")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except BrokenPipeError:
-            _quiet_closed_pipe()
+            _quiet_closed_pipe(terminal.stdout)
             raise typer.Exit(int(ExitCode.OK)) from None
         except OSError as error:
             if params.get("debug") or not is_write_failure(error):
@@ -93,11 +91,11 @@ def command(body: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
-def _quiet_closed_pipe() -> None:
+def _quiet_closed_pipe(stdout: IO[str]) -> None:
     """stdout's reader went away (``| head``): stop quietly, and let exit not flush into it."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, stdout.fileno())
     except (OSError, ValueError):
         pass
 
