@@ -269,3 +269,61 @@ def test_positions_after_records_that_span_lines(tmp_path: Path) -> None:
     unknown = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
     assert unknown.stderr.endswith("the classes are: a, 'multi\\nline'\n")
     assert unknown.stderr.count("\n") == 1  # one line
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=True),
+            st.integers(-200, 5),
+            st.sampled_from([*AWKWARD, "é∞", "%s", 'q"']),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_jsonl_lines_are_json_dumps_of_each_record(cells: list[tuple[float, int, str]]) -> None:
+    """The column-at-a-time JSONL writer gives json.dumps's bytes for every row."""
+    names = sorted({text for _, _, text in cells})
+    frame = Frame(
+        [
+            Floats("loss", [c[0] for c in cells]),
+            Integers("row %s", [c[1] for c in cells]),
+            Categories("target", [c[1] for c in cells], names),
+            Categories('"name"', [names.index(c[2]) for c in cells], names),
+        ]
+    )
+    expected = [json.dumps(record, ensure_ascii=False) for record in frame.records()]
+    assert frame.json_lines() == expected
+    assert all(r["loss"] is None or math.isfinite(r["loss"]) for r in map(json.loads, expected))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compute", "samples/scores.csv", "samples/labels.csv"],
+        ["compute", "samples/tags_logits.csv", "samples/tags_labels.csv", "--top", "3"],
+        ["softmax", "samples/scores.csv"],
+        ["softmax", "samples/scores.csv", "--argmax"],
+        ["explain"],
+    ],
+)
+def test_output_written_in_chunks_is_the_output_written_whole(
+    monkeypatch: pytest.MonkeyPatch, fmt: str, args: list[str]
+) -> None:
+    """Large outputs are formatted a chunk of rows at a time: the bytes must not depend on
+    where the chunks end (one row, two rows, all rows)."""
+    from xent_cli import writer
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    outputs = []
+    for rows in (1, 2, 1 << 16):
+        monkeypatch.setattr(writer, "CHUNK_ROWS", rows)
+        result = runner.invoke(app, [*args, "-f", fmt])
+        assert result.exit_code == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    if fmt == "csv":
+        assert len(parsed(outputs[0], ",")) == len(outputs[0].splitlines())  # one line a row

@@ -10,8 +10,8 @@ as ``repr`` of the float64: exact round-trips.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -20,10 +20,12 @@ from .options import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typing_extensions import Self
 
     from .terminal import Terminal
 
 DELIMITERS = {Format.csv: ",", Format.tsv: "\t"}
+CHUNK_ROWS = 1 << 16  # rows formatted at a time: memory for text is bounded by a chunk
 
 
 def quote(text: str, delimiter: str) -> str:
@@ -56,10 +58,19 @@ def json_number(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+@dataclass
 class Column:
     """A named column of a machine table: its cells as delimited text and as JSON values."""
 
     name: str
+    cells: Any  # a 1-D array, a range or a sequence
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def part(self, start: int, stop: int) -> Self:
+        """The rows ``start:stop`` of this column."""
+        return replace(self, cells=self.cells[start:stop])
 
     def texts(self, delimiter: str) -> list[str]:
         """Each cell as it stands in a CSV/TSV line (quoted where it must be)."""
@@ -68,6 +79,12 @@ class Column:
     def values(self) -> list[Any]:
         """Each cell as a JSON value."""
         raise NotImplementedError
+
+    def json_texts(self) -> list[str]:
+        """Each cell as JSON text (``json.dumps`` of :meth:`values`, made faster below)."""
+        import json
+
+        return [json.dumps(value, ensure_ascii=False) for value in self.values()]
 
 
 @dataclass
@@ -79,9 +96,6 @@ class Floats(Column):
     (['0.1', 'inf'], [0.1, None])
     """
 
-    name: str
-    cells: Any  # a 1-D float array or a sequence of floats
-
     def texts(self, delimiter: str) -> list[str]:
         return list(map(repr, np.asarray(self.cells, dtype=np.float64).tolist()))
 
@@ -90,6 +104,13 @@ class Floats(Column):
         if np.isfinite(floats).all():
             return list(floats.tolist())
         return [json_number(value) for value in floats.tolist()]
+
+    def json_texts(self) -> list[str]:
+        floats = np.asarray(self.cells, dtype=np.float64)
+        texts = list(map(repr, floats.tolist()))
+        for index in np.flatnonzero(~np.isfinite(floats)).tolist():
+            texts[index] = "null"
+        return texts
 
 
 @dataclass
@@ -100,14 +121,14 @@ class Integers(Column):
     ['0', '1', '2']
     """
 
-    name: str
-    cells: Any  # a 1-D integer array or a sequence of ints
-
     def values(self) -> list[Any]:
         return list(np.asarray(self.cells, dtype=np.int64).tolist())
 
     def texts(self, delimiter: str) -> list[str]:
         return list(map(str, self.values()))
+
+    def json_texts(self) -> list[str]:
+        return self.texts(",")
 
 
 @dataclass
@@ -126,33 +147,39 @@ class Categories(Column):
     ['a', '100000000']
     """
 
-    name: str
-    codes: Any  # a 1-D integer array or a list of ints
     names: Sequence[str] | None  # the name of each index; None: indices are shown as numbers
 
-    def _codes(self) -> list[int]:
-        return list(np.asarray(self.codes, dtype=np.int64).tolist())
-
-    def _lookup(self, shown: list[Any], codes: list[int], missing: Any) -> list[Any]:
+    def _lookup(self, shown: list[Any], missing: Callable[[int], Any]) -> list[Any]:
         """Each code's entry of ``shown``, or ``missing(code)`` outside it. The codes of
         classes without names are added to ``shown`` once each while there are few (not an
         ignored label of 10⁸: memory stays bounded by the rows)."""
-        top = max(codes, default=-1)
+        array = np.asarray(self.cells, dtype=np.int64)
+        codes = array.tolist()
+        top, bottom = int(array.max(initial=-1)), int(array.min(initial=0))
         if len(shown) <= top <= len(codes) + len(shown):
             shown = shown + [missing(k) for k in range(len(shown), top + 1)]
-        if min(codes, default=0) >= 0 and top < len(shown):
+        if bottom >= 0 and top < len(shown):
             return list(map(shown.__getitem__, codes))
         count = len(shown)
         return [shown[k] if 0 <= k < count else missing(k) for k in codes]
 
     def texts(self, delimiter: str) -> list[str]:
-        names = [quote(name, delimiter) for name in self.names or ()]
-        return self._lookup(names, self._codes(), str)
+        return self._lookup([quote(name, delimiter) for name in self.names or ()], str)
 
     def values(self) -> list[Any]:
         if self.names is None:
-            return self._codes()
-        return self._lookup(list(self.names), self._codes(), str)
+            return list(np.asarray(self.cells, dtype=np.int64).tolist())
+        return self._lookup(list(self.names), str)
+
+    def json_texts(self) -> list[str]:
+        if self.names is None:
+            return self.texts(",")
+        import json
+
+        return self._lookup(
+            [json.dumps(name, ensure_ascii=False) for name in self.names],
+            lambda k: json.dumps(str(k)),
+        )
 
 
 @dataclass
@@ -163,9 +190,6 @@ class Values(Column):
     >>> Values("x", [1.5, None, True, "a,b", 3]).texts(",")
     ['1.5', '', 'true', '"a,b"', '3']
     """
-
-    name: str
-    cells: Sequence[Any]
 
     def texts(self, delimiter: str) -> list[str]:
         return [_text(cell, delimiter) for cell in self.cells]
@@ -191,11 +215,35 @@ class Frame:
     columns: list[Column] = field(default_factory=list)
     header: bool = True
 
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def parts(self) -> Iterator[Frame]:
+        """The frame in chunks of :data:`CHUNK_ROWS` rows (headers stay with the whole)."""
+        for start in range(0, self.n_rows, CHUNK_ROWS):
+            stop = start + CHUNK_ROWS
+            yield Frame([column.part(start, stop) for column in self.columns], self.header)
+
     def records(self) -> Iterator[dict[str, Any]]:
         """One JSON object a row, keyed by the column names."""
         names = [column.name for column in self.columns]
         for row in zip(*(column.values() for column in self.columns), strict=True):
             yield dict(zip(names, row, strict=True))
+
+    def json_lines(self) -> list[str]:
+        """:meth:`records` as JSON text, a line each (``json.dumps``'s spacing), made a
+        column at a time: each name and class name is encoded once.
+
+        >>> Frame([Integers("row", [0]), Categories("target", [0], ['a"b'])]).json_lines()
+        ['{"row": 0, "target": "a\\\\"b"}']
+        """
+        import json
+
+        keys = [json.dumps(c.name, ensure_ascii=False).replace("%", "%%") for c in self.columns]
+        template = "{" + ", ".join(f"{key}: %s" for key in keys) + "}"
+        texts = [column.json_texts() for column in self.columns]
+        return [template % row for row in zip(*texts, strict=True)]
 
     def rows(self) -> list[list[Any]]:
         """One JSON list a row."""
@@ -212,16 +260,27 @@ def delimited(table: Frame, delimiter: str) -> str:
     >>> delimited(Frame([Values("x", [""])], header=False), ",")  # a lone empty field
     '""\\n'
     """
+    return "".join(delimited_chunks(table, delimiter))
+
+
+def delimited_chunks(table: Frame, delimiter: str) -> Iterator[str]:
+    """:func:`delimited` a chunk of rows at a time (the header with the first)."""
     if not table.columns:
-        return ""
-    names = [quote(column.name, delimiter) for column in table.columns]
-    texts = [column.texts(delimiter) for column in table.columns]
-    if len(texts) == 1:  # a lone empty field is quoted, or its line would be blank
-        lines = [text or '""' for text in (names if table.header else []) + texts[0]]
-    else:
-        lines = [delimiter.join(names)] if table.header else []
-        lines.extend(map(delimiter.join, zip(*texts, strict=True)))
-    return "\n".join(lines) + "\n"
+        return
+    if table.header:
+        yield _line([quote(column.name, delimiter) for column in table.columns], delimiter)
+    for part in table.parts():
+        texts = [column.texts(delimiter) for column in part.columns]
+        if len(texts) == 1:  # a lone empty field is quoted, or its line would be blank
+            lines = [text or '""' for text in texts[0]]
+        else:
+            lines = list(map(delimiter.join, zip(*texts, strict=True)))
+        del texts  # the columns' texts go before the chunk's text is made
+        yield "\n".join(lines) + "\n"
+
+
+def _line(fields: list[str], delimiter: str) -> str:
+    return (delimiter.join(fields) if len(fields) > 1 else fields[0] or '""') + "\n"
 
 
 class Report(Protocol):
@@ -239,8 +298,8 @@ class Report(Protocol):
         """The JSON output."""
         ...
 
-    def records(self) -> Iterable[Any]:
-        """The JSONL output, a value a line."""
+    def records(self) -> Frame | Iterable[Any]:
+        """The JSONL output: a value a line, or a :class:`Frame`, an object a row."""
         ...
 
     def messages(self, fmt: Format) -> list[str]:
@@ -250,16 +309,33 @@ class Report(Protocol):
 
 def text(report: Report, fmt: Format) -> str:
     """``report`` in a machine format (``csv``, ``tsv``, ``json``, ``jsonl``)."""
+    return "".join(chunks(report, fmt))
+
+
+def chunks(report: Report, fmt: Format) -> Iterator[str]:
+    """:func:`text` in pieces of about :data:`CHUNK_ROWS` rows, so that a large output is
+    never whole in memory and a closed pipe stops the work early."""
     if fmt in DELIMITERS:
-        return delimited(report.table(), DELIMITERS[fmt])
+        yield from delimited_chunks(report.table(), DELIMITERS[fmt])
+        return
     import json  # only JSON output needs it: keeps start-up short
 
     if fmt is Format.json:
-        return json.dumps(report.document(), ensure_ascii=False, allow_nan=False) + "\n"
-    return "".join(
-        json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
-        for record in report.records()
-    )
+        yield json.dumps(report.document(), ensure_ascii=False, allow_nan=False) + "\n"
+        return
+    records = report.records()
+    if isinstance(records, Frame):
+        for part in records.parts():
+            yield "\n".join(part.json_lines()) + "\n"
+        return
+    batch: list[str] = []
+    for record in records:
+        batch.append(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        if len(batch) == CHUNK_ROWS:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
 
 
 def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False) -> None:
@@ -272,4 +348,5 @@ def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False
     if chosen is Format.table:
         report.show(terminal.console())
         return
-    terminal.write(text(report, chosen))
+    for chunk in chunks(report, chosen):
+        terminal.write(chunk)

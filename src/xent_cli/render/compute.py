@@ -305,10 +305,10 @@ class ComputeReport:
             )
         return obj
 
-    def records(self) -> list[Any]:
+    def records(self) -> Frame | list[Any]:
         if self.reduction is not Reduction.none:
             return [self.document()]
-        return list(rows_columns(self.result, self._rows()).records())
+        return rows_columns(self.result, self._rows())
 
     def messages(self, fmt: Format) -> list[str]:
         lines = [f"warning: {warning}" for warning in self.result.warnings]
