@@ -30,7 +30,6 @@ from .options import (
     Targets,
     Task,
 )
-from .settings import Settings
 from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:
@@ -375,6 +374,7 @@ def compute(
     terminal: Terminal = ctx.obj
     terminal.check_stdin([predictions, labels])
     from .inputs import load
+    from .settings import Settings
 
     settings = Settings(
         outputs=outputs,
@@ -565,6 +565,7 @@ def explain(
         terminal.check_stdin([predictions, labels])
         from .compute import compute as compute_result
         from .inputs import load
+        from .settings import Settings
 
         task = Task.multilabel if multilabel else Task.auto
         if outcomes is not None and not multilabel:

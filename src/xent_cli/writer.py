@@ -9,18 +9,43 @@ as ``repr`` of the float64: exact round-trips.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .options import Format
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # Report is a protocol for the type checker: no start-up cost
+    from typing import Protocol
+
     from rich.console import Console
     from typing_extensions import Self
+
+    class Report(Protocol):
+        """One command's output, ready for every format."""
+
+        def show(self, console: Console) -> None:
+            """Print the view for a person (Rich tables and pictures)."""
+            ...
+
+        def table(self) -> Frame:
+            """The columns of the CSV/TSV output."""
+            ...
+
+        def document(self) -> Any:
+            """The JSON output."""
+            ...
+
+        def records(self) -> Frame | Iterable[Any]:
+            """The JSONL output: a value a line, or a :class:`Frame`, an object a row."""
+            ...
+
+        def messages(self, fmt: Format) -> list[str]:
+            """Lines for stderr (warnings) that go with the output in ``fmt``."""
+            ...
 
     from .terminal import Terminal
 
@@ -58,19 +83,25 @@ def json_number(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-@dataclass
 class Column:
-    """A named column of a machine table: its cells as delimited text and as JSON values."""
+    """A named column of a machine table: its cells as delimited text and as JSON values.
 
-    name: str
-    cells: Any  # a 1-D array, a range or a sequence
+    (Plain classes, not dataclasses: every command that writes imports this module, and
+    each dataclass costs start-up time.)
+    """
+
+    def __init__(self, name: str, cells: Any) -> None:
+        self.name = name
+        self.cells = cells  # a 1-D array, a range or a sequence
 
     def __len__(self) -> int:
         return len(self.cells)
 
     def part(self, start: int, stop: int) -> Self:
         """The rows ``start:stop`` of this column."""
-        return replace(self, cells=self.cells[start:stop])
+        other = copy.copy(self)
+        other.cells = self.cells[start:stop]
+        return other
 
     def texts(self, delimiter: str) -> list[str]:
         """Each cell as it stands in a CSV/TSV line (quoted where it must be)."""
@@ -87,7 +118,6 @@ class Column:
         return [json.dumps(value, ensure_ascii=False) for value in self.values()]
 
 
-@dataclass
 class Floats(Column):
     """float64 values: exact ``repr`` text (``inf`` stays ``inf``); ``null`` in JSON when
     not finite. Made a whole column at a time (about 0.3 µs a cell).
@@ -113,7 +143,6 @@ class Floats(Column):
         return texts
 
 
-@dataclass
 class Integers(Column):
     """Whole numbers (row indices, counts, 0/1 labels).
 
@@ -131,7 +160,6 @@ class Integers(Column):
         return self.texts(",")
 
 
-@dataclass
 class Categories(Column):
     """Class indices shown by name: each name is quoted once, then looked up per row.
 
@@ -147,7 +175,9 @@ class Categories(Column):
     ['a', '100000000']
     """
 
-    names: Sequence[str] | None  # the name of each index; None: indices are shown as numbers
+    def __init__(self, name: str, cells: Any, names: Sequence[str] | None) -> None:
+        super().__init__(name, cells)
+        self.names = names  # the name of each index; None: indices are shown as numbers
 
     def _lookup(self, shown: list[Any], missing: Callable[[int], Any]) -> list[Any]:
         """Each code's entry of ``shown``, or ``missing(code)`` outside it. The codes of
@@ -182,7 +212,6 @@ class Categories(Column):
         )
 
 
-@dataclass
 class Values(Column):
     """Any JSON-able values, for short tables: numbers (floats exact), text (quoted where
     needed), booleans (``true``/``false``) and ``None`` (an empty field, ``null``).
@@ -208,12 +237,12 @@ def _text(cell: Any, delimiter: str) -> str:
     return quote(str(cell), delimiter)
 
 
-@dataclass
 class Frame:
     """Named columns of equal length; ``header``: whether CSV/TSV starts with their names."""
 
-    columns: list[Column] = field(default_factory=list)
-    header: bool = True
+    def __init__(self, columns: list[Column], header: bool = True) -> None:
+        self.columns = columns
+        self.header = header
 
     @property
     def n_rows(self) -> int:
@@ -281,30 +310,6 @@ def delimited_chunks(table: Frame, delimiter: str) -> Iterator[str]:
 
 def _line(fields: list[str], delimiter: str) -> str:
     return (delimiter.join(fields) if len(fields) > 1 else fields[0] or '""') + "\n"
-
-
-class Report(Protocol):
-    """One command's output, ready for every format."""
-
-    def show(self, console: Console) -> None:
-        """Print the view for a person (Rich tables and pictures)."""
-        ...
-
-    def table(self) -> Frame:
-        """The columns of the CSV/TSV output."""
-        ...
-
-    def document(self) -> Any:
-        """The JSON output."""
-        ...
-
-    def records(self) -> Frame | Iterable[Any]:
-        """The JSONL output: a value a line, or a :class:`Frame`, an object a row."""
-        ...
-
-    def messages(self, fmt: Format) -> list[str]:
-        """Lines for stderr (warnings) that go with the output in ``fmt``."""
-        ...
 
 
 def text(report: Report, fmt: Format) -> str:

@@ -116,7 +116,7 @@ def _open_quote(record: str, delimiter: str | None) -> bool:
     return delimiter is not None and '"' in record and _scan(record, delimiter)[1]
 
 
-_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+QUOTED = r'"(?:[^"]|"")*"'  # a quoted field's text (compiled when a line holds a quote)
 
 
 def _sniff_delimiter(name: str, first_line: str, second_line: str | None = None) -> str | None:
@@ -148,7 +148,7 @@ def _sniff_delimiter(name: str, first_line: str, second_line: str | None = None)
 
 def _delimiters(line: str) -> tuple[int, int]:
     """Tabs and commas outside quoted text."""
-    bare = _QUOTED.sub("", line) if '"' in line else line
+    bare = re.sub(QUOTED, "", line) if '"' in line else line
     return bare.count("\t"), bare.count(",")
 
 
