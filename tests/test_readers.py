@@ -278,12 +278,14 @@ def test_fast_and_numpy_readers_agree(rows: list[list[str]], header: bool) -> No
         assert fast == slow
 
 
-def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
-    import polars  # noqa: F401  (the test extra installs it: this test must not be skipped)
+@pytest.fixture
+def polars_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The fast reader for every size; each read appends whether polars gave the numbers."""
+    import polars  # noqa: F401  (the test extra installs it: these tests must not be skipped)
 
     monkeypatch.setattr(readers.text, "FAST_BYTES", 0)
     monkeypatch.setattr(readers.text, "FAST_BYTES_LOADED", 0)
-    calls = []
+    calls: list[bool] = []
     original = readers.TextSource._polars
 
     def spy(self: readers.TextSource, chosen: list[int]) -> object:
@@ -292,6 +294,11 @@ def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.Mon
         return result
 
     monkeypatch.setattr(readers.TextSource, "_polars", spy)
+    return calls
+
+
+def test_fast_reader_is_used_and_exact(polars_used: list[bool]) -> None:
+    calls = polars_used
     values = np.random.default_rng(0).normal(size=(50, 4))
     text = "\n".join(",".join(repr(float(v)) for v in row) for row in values) + "\n"
     source = readers.parse_text("f.csv", ("w,x,y,z\n" + text).encode())
@@ -302,24 +309,10 @@ def test_fast_reader_is_used_and_exact(tmp_path: object, monkeypatch: pytest.Mon
 @pytest.mark.parametrize(
     "header", ['"a\nb",c,d\n', '13",15",17"\n', '"a,b",c,d\n', 'x,"y\n\nz",w\n']
 )
-def test_fast_reader_skips_the_header_by_lines(
-    monkeypatch: pytest.MonkeyPatch, header: str
-) -> None:
+def test_fast_reader_skips_the_header_by_lines(polars_used: list[bool], header: str) -> None:
     """polars' skip_rows follows quotes: a header of quoted line breaks (or inch marks)
     would skip a data row silently; the header is skipped as lines, and every row read."""
-    import polars  # noqa: F401  (the test extra installs it: this test must not be skipped)
-
-    monkeypatch.setattr(readers.text, "FAST_BYTES", 0)
-    monkeypatch.setattr(readers.text, "FAST_BYTES_LOADED", 0)
-    used = []
-    original = readers.TextSource._polars
-
-    def spy(self: readers.TextSource, chosen: list[int]) -> object:
-        result = original(self, chosen)
-        used.append(result is not None)
-        return result
-
-    monkeypatch.setattr(readers.TextSource, "_polars", spy)
+    used = polars_used
     source = readers.parse_text("f.csv", (header + "0.5,1.5,0.1\n2.2,1.3,1.7\n").encode())
     assert source.numbers(allow_minus_inf=True).tolist() == [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
     assert used == [True]
