@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import mpmath as mp
@@ -147,6 +148,26 @@ def test_ignore_index(tmp_path: Path) -> None:
         ["cat", "-100"],
         ["cat", "bird"],
     ]
+
+
+@pytest.mark.parametrize("ignored_label", [-100, 0])
+def test_regression_accuracy_with_ignore_index_said_2_of_28(
+    tmp_path: Path, ignored_label: int
+) -> None:
+    # issue 11: 28 rows, 7 ignored, 2 of the 21 counted rows right; the table said
+    # "9.52% (2 of 28)". Counted by hand: rows 0-1 score class 1 highest and are labelled 1,
+    # rows 2-20 score class 0 highest and are labelled 2, rows 21-27 carry the ignored label
+    # (class 0 with --ignore-index 0, which an ignored row "predicts": it must not count).
+    scores = [[0.0, 5.0, 0.0]] * 2 + [[5.0, 0.0, 0.0]] * 26
+    labels = [1.0] * 2 + [2.0] * 19 + [float(ignored_label)] * 7
+    z, c = write(tmp_path, "z.csv", scores), write(tmp_path, "c.csv", labels)
+    args = (z, c, "--ignore-index", str(ignored_label))
+    data = run_json(*args)
+    assert data["accuracy"] == 2 / 21
+    assert data["ignored"] == 7
+    code, table, err = xent("compute", *args, "-f", "table")
+    assert code == 0, err
+    assert re.search(r"accuracy +9\.52% \(2 of 21\)", table), table
 
 
 def test_ignore_index_with_weights(tmp_path: Path) -> None:

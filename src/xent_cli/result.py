@@ -66,14 +66,27 @@ class Result:
         return np.asarray(self.predicted == self.target)
 
     @property
-    def accuracy(self) -> float | None:
-        """The share of hard-target rows whose predicted class is the target (ignored rows out)."""
+    def counted_rows(self) -> int:
+        """The rows the mean and the accuracy count: all but those ``--ignore-index`` left out."""
+        return self.rows - self.ignored_count
+
+    @property
+    def correct_count(self) -> int | None:
+        """How many counted rows have the target as their predicted class (hard targets)."""
         correct = self.correct
         if correct is None:
             return None
         if self.ignored is not None:
             correct = correct[~self.ignored]
-        return float(correct.mean())
+        return int(correct.sum())
+
+    @property
+    def accuracy(self) -> float | None:
+        """The share of counted rows whose predicted class is the target (NaN for none)."""
+        correct = self.correct_count
+        if correct is None:
+            return None
+        return correct / self.counted_rows if self.counted_rows else math.nan
 
     @property
     def perplexity(self) -> float:

@@ -67,7 +67,7 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
     if reduction != "none":
         obj["value"] = obj[reduction]
     if result.accuracy is not None:
-        obj["accuracy"] = result.accuracy
+        obj["accuracy"] = json_number(result.accuracy)
     obj["perplexity"] = json_number(result.perplexity)
     obj["unit"] = result.unit
     if result.ignored is not None:
@@ -173,11 +173,8 @@ def summary_table(result: Result) -> Any:
             "ignored", f"{result.ignored_count:,} rows (--ignore-index), left out of the mean"
         )
     if result.accuracy is not None:
-        correct = result.correct
-        assert correct is not None
-        grid.add_row(
-            "accuracy", f"{result.accuracy:.2%} ({int(correct.sum()):,} of {result.rows:,})"
-        )
+        shown = f"({result.correct_count:,} of {result.counted_rows:,})"
+        grid.add_row("accuracy", f"{result.accuracy:.2%} {shown}")
     grid.add_row("perplexity", human(result.perplexity, 6))
     return grid
 
