@@ -361,7 +361,7 @@ ERRORS = [
         r"y\.csv:2:1: labels end after 1 row, but .*z\.csv has 2 rows",
     ),
     (
-        {"z.csv": "1,2\n", "y.csv": "0\n1\n"},
+        {"z.csv": "1,2\n", "y.csv": "1\n0\n"},
         ["z.csv", "y.csv"],
         65,
         r"y\.csv:2:1: 2 rows of labels",

@@ -177,6 +177,7 @@ def _decide(
         targets=settings.targets,
         task=settings.task,
         loss=settings.loss,
+        notes=inputs.notes,
     )
 
 

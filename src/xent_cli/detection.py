@@ -6,7 +6,8 @@ targets in the form its kernel takes, the one-line reason and any warnings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -54,6 +55,7 @@ class Decision:
     outputs_reason: str
     targets_reason: str
     warnings: list[str]
+    notes: tuple[str, ...] = ()  # what reading the files decided (pandas' index, headers)
 
     @property
     def loss(self) -> str:
@@ -65,8 +67,10 @@ class Decision:
 
     @property
     def reason(self) -> str:
-        """One line, e.g. ``3 classes · scores (…) · hard targets (…) → sparse-…``."""
-        return f"{self.outcomes} · {self.outputs_reason} · {self.targets_reason} → {self.loss}"
+        """One line, e.g. ``3 classes · scores (…) · hard targets (…) → sparse-…``, after
+        what reading the files decided, if anything."""
+        said = [*self.notes, self.outcomes, self.outputs_reason, self.targets_reason]
+        return f"{' · '.join(said)} → {self.loss}"
 
 
 def _rows_sum_to_one(matrix: FloatArray, tolerance: float) -> npt.NDArray[np.bool_]:
@@ -337,6 +341,7 @@ def decide(
     targets: Targets = Targets.auto,
     task: Task = Task.auto,
     loss: str | None = None,
+    notes: Sequence[str] = (),
 ) -> Decision:
     """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
 
@@ -363,12 +368,14 @@ def decide(
         outputs, chosen, summary, kind, pred_where
     )
     if kind is Task.binary or kind is Task.multilabel:
-        return _decide_per_column(
+        decision = _decide_per_column(
             k, labels, from_scores, targets, outputs_reason, warnings, multi=kind is Task.multilabel
         )
-    return _decide_multiclass(
-        k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
-    )
+    else:
+        decision = _decide_multiclass(
+            k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
+        )
+    return replace(decision, notes=tuple(notes)) if notes else decision
 
 
 def _decide_per_column(

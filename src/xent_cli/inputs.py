@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from .errors import InputError, UsageError
-from .readers import NpyStream, Positions, Source, Where, open_npy, parse_number, read
+from .readers import (
+    NpyStream,
+    Positions,
+    Source,
+    TextSource,
+    Where,
+    open_npy,
+    parse_number,
+    read,
+)
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -52,6 +61,7 @@ class Inputs:
     class_names: list[str] | None
     pred_columns: list[int] | None = None
     stream: NpyStream | None = None
+    notes: list[str] = field(default_factory=list)  # what reading decided, for the reason line
 
     @property
     def n_rows(self) -> int:
@@ -82,25 +92,20 @@ def _column_index(spec: str, source: Source) -> int:
     return index % width
 
 
-def labels_from(
-    source: Source,
-    column: int | None,
-    class_names: list[str] | None,
-    columns: list[int] | None = None,
-) -> Labels:
-    """Labels from ``column`` of ``source`` (class names or numbers), or all its columns."""
+def labels_from(source: Source, columns: list[int] | None, class_names: list[str] | None) -> Labels:
+    """Labels from ``columns`` of ``source`` (default all): one column of class names or
+    numbers, or a matrix of several."""
+    chosen = list(range(source.n_columns)) if columns is None else columns
 
-    def where(row: int, col: int | None = None) -> str:
-        if column is not None:
-            return source.where(row, column)
-        if col is not None and columns is not None:
-            col = columns[col]
-        return source.where(row, col)
+    def where(row: int, column: int | None = None) -> str:
+        if len(chosen) == 1:
+            return source.where(row, chosen[0])
+        return source.where(row, None if column is None else chosen[column])
 
-    if column is None and source.n_columns > 1:
-        matrix = source.numbers(allow_minus_inf=False)
+    if len(chosen) > 1:
+        matrix = source.numbers(chosen if columns is not None else None, allow_minus_inf=False)
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
-    index = 0 if column is None else column
+    index = chosen[0]
     if source.is_numeric(index):
         matrix = source.numbers([index], allow_minus_inf=False)
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
@@ -126,6 +131,91 @@ def labels_from(
     return Labels(indices=indices, named=True, where=where, dtype=source.dtype)
 
 
+PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header cell pandas writes over its index
+
+
+def pandas_index(source: Source) -> bool:
+    """Whether the first column is the index ``DataFrame.to_csv()`` writes: an unnamed
+    header cell over the rows 0, 1, …, N−1 (DESIGN §2)."""
+    header = source.header
+    if header is None or source.n_columns < 2 or header[0] not in PANDAS_INDEX_NAMES:
+        return False
+    try:
+        first = source.numbers([0], allow_minus_inf=False)[:, 0]
+    except InputError:
+        return False  # not a column of numbers: reading the file says what is wrong
+    return bool(np.array_equal(first, np.arange(first.shape[0])))
+
+
+@dataclass
+class _Table:
+    """One input as read: its source, the columns that hold data, and what was decided."""
+
+    source: Source
+    columns: list[int]
+    notes: list[str]
+
+    @classmethod
+    def of(cls, source: Source, *, less: tuple[int, ...] = ()) -> _Table:
+        """All the columns of ``source`` but pandas' index and ``less``."""
+        dropped = {0} if pandas_index(source) else set()
+        notes = [f"{source.name}: column 1 is pandas' index (0…N−1), dropped"] if dropped else []
+        kept = [c for c in range(source.n_columns) if c not in dropped and c not in less]
+        return cls(source, kept, notes)
+
+    @property
+    def n_rows(self) -> int:
+        return self.source.n_rows
+
+    @property
+    def chosen(self) -> list[int] | None:
+        """The columns to read, or ``None`` for all of them (the reader's fastest path)."""
+        return None if len(self.columns) == self.source.n_columns else self.columns
+
+    def numbers(self) -> FloatArray:
+        """The predictions: the chosen columns as float64 (−∞ allowed)."""
+        return self.source.numbers(self.chosen, allow_minus_inf=True)
+
+
+def _line_up(predictions: _Table, labels: _Table, n: int) -> tuple[_Table, _Table] | None:
+    """Read the two files again where pandas' headers make the row counts differ by one
+    (DESIGN §2), or ``None`` when they already line up or nothing pandas writes explains it.
+
+    ``n`` is the rows of predictions as read: a pandas header ``0,1,…,K−1`` taken as one
+    (it may have been a row of data), and a label file whose first line is ``0`` (an
+    unnamed Series' header, or a label) read as data.
+    """
+    m = labels.n_rows
+    if m == n:
+        return None
+    label_header = (
+        isinstance(labels.source, TextSource)
+        and labels.source.header is None
+        and labels.source.first_row == ["0"]
+        and m > 1
+    )
+    integer_header = isinstance(predictions.source, TextSource) and (
+        predictions.source.integer_header
+    )
+    if label_header and m - 1 == n:
+        assert isinstance(labels.source, TextSource)
+        source = labels.source.reread(header=True)
+        note = f"{source.name}: first line 0 is a header (pandas' unnamed Series)"
+        return predictions, _with_note(source, note)
+    if integer_header and m == n + 1:
+        assert isinstance(predictions.source, TextSource)
+        source = predictions.source.reread(header=False)
+        note = f"{source.name}: first row 0,1,… is data (it has as many rows as the labels)"
+        return _with_note(source, note), labels
+    return None
+
+
+def _with_note(source: Source, note: str) -> _Table:
+    table = _Table.of(source)
+    table.notes.insert(0, note)
+    return table
+
+
 def load(
     predictions: str,
     labels: str | None,
@@ -136,41 +226,59 @@ def load(
 ) -> Inputs:
     """Read both inputs and check that they line up row for row.
 
-    With ``stream``, a large ``.npy`` of predictions is left on disk for :func:`compute`
-    to read in blocks (bounded memory).
+    Files as pandas writes them read right (DESIGN §2): its index column is dropped, and
+    its headers (``0,1,…,K−1`` over predictions, ``0`` over a Series of labels) are told
+    from data by the row counts. With ``stream``, a large ``.npy`` of predictions is left
+    on disk for :func:`compute` to read in blocks (bounded memory).
     """
     streamed = None
     if stream and predictions != "-" and settings.label_column is None and labels is not None:
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
         assert labels is not None
-        label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=[])
-        label_set = labels_from(label_source, None, None)
-        _check_counts(streamed.n_rows, label_source, streamed.name)
+        label_table = _Table.of(read(labels, stdin=stdin, key=settings.label_key, class_names=[]))
+        label_set = labels_from(label_table.source, label_table.chosen, None)
+        _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
-        return Inputs(placeholder, label_set, streamed, None, stream=streamed)
+        return Inputs(
+            placeholder, label_set, streamed, None, stream=streamed, notes=label_table.notes
+        )
     pred_source = read(predictions, stdin=stdin, key=settings.key)
     if settings.label_column is not None:
         if labels is not None:
             raise UsageError("give either LABELS or --label-column, not both")
         label_index = _column_index(settings.label_column, pred_source)
-        columns = [c for c in range(pred_source.n_columns) if c != label_index]
-        if not columns:
+        table = _Table.of(pred_source, less=(label_index,))
+        if not table.columns:
             raise UsageError(f"{pred_source.name} has no prediction columns besides the labels")
-        values = pred_source.numbers(columns, allow_minus_inf=True)
-        header = pred_source.header
-        class_names = [header[c] for c in columns] if header is not None else None
-        label_set = labels_from(pred_source, label_index, class_names)
-        return Inputs(values, label_set, pred_source, class_names, columns)
+        values = table.numbers()
+        class_names = _class_names(pred_source, table.columns)
+        label_set = labels_from(pred_source, [label_index], class_names)
+        return Inputs(values, label_set, pred_source, class_names, table.columns, notes=table.notes)
     if labels is None:
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
-    values = pred_source.numbers(allow_minus_inf=True)
-    # a header names classes only when there are K ≥ 2 of them
-    class_names = pred_source.header if values.shape[1] > 1 else None
-    label_source = read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
-    label_set = labels_from(label_source, None, class_names)
-    _check_counts(values.shape[0], label_source, pred_source.name)
-    return Inputs(values, label_set, pred_source, class_names)
+    table = _Table.of(pred_source)
+    values = table.numbers()
+    class_names = _class_names(table.source, table.columns)
+    label_table = _Table.of(
+        read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
+    )
+    lined_up = _line_up(table, label_table, int(values.shape[0]))
+    if lined_up is not None:
+        table, label_table = lined_up
+        values = table.numbers()
+        class_names = _class_names(table.source, table.columns)
+    label_set = labels_from(label_table.source, label_table.chosen, class_names)
+    _check_counts(values.shape[0], label_table.source, table.source.name)
+    notes = table.notes + label_table.notes
+    return Inputs(values, label_set, table.source, class_names, table.chosen, notes=notes)
+
+
+def _class_names(source: Source, columns: list[int]) -> list[str] | None:
+    """The header's names of the prediction columns: class names when there are K ≥ 2."""
+    if source.header is None or len(columns) < 2:
+        return None
+    return [source.header[c] for c in columns]
 
 
 def _check_counts(n: int, label_source: Source, predictions_name: str) -> None:

@@ -65,7 +65,7 @@ class ArraySource:
             raise InputError(self.where(0), f"holds {matrix.dtype} values, not numbers")
         if columns is not None:
             matrix = matrix[:, list(columns)]
-        values = np.asarray(matrix, dtype=np.float64)
+        values = np.ascontiguousarray(matrix, dtype=np.float64)  # kernels reduce rows in C order
         check_values(values, self.where, allow_minus_inf=allow_minus_inf)
         return values
 

@@ -170,10 +170,15 @@ class TextSource:
     path: str | None = None  # a regular file np.loadtxt may read itself (fastest)
     dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
     size: int = -1  # bytes in the whole input (-1: ``len(head)``)
+    integer_header: bool = False  # the header is pandas' 0,1,…,K−1: could be a row of data
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
     _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
     _row_count: int | None = field(default=None, repr=False)
     _last_line: int = field(default=1, repr=False)  # the last line of the last record
+
+    def reread(self, *, header: bool) -> TextSource:
+        """The same text read with its first row as a header (``True``) or as data."""
+        return parse_text(self.name, self.head, path=self.path, size=self.size, header=header)
 
     @property
     def data(self) -> bytes:
@@ -486,12 +491,16 @@ def parse_text(
     class_names: Sequence[str] | None = None,
     path: str | None = None,
     size: int = -1,
+    header: bool | None = None,
 ) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
     A header is the first row when one of its cells is not a number; in a one-column
     file of class names, when the first row is not one of ``class_names``.  Passing
     ``class_names`` (even empty) marks a labels file, whose single row is data, not a header.
+    In predictions, a first row of exactly ``0,1,…,K−1`` (pandas' names for unnamed
+    columns) is a header too, marked ``integer_header`` (the row counts may yet say it is
+    data). ``header`` True or False decides instead of the rules.
     ``path`` names a regular file holding ``data``, which ``np.loadtxt`` reads fastest;
     with ``size`` larger than ``len(data)``, ``data`` is just its start.
 
@@ -514,17 +523,31 @@ def parse_text(
         line, number, end, last = _first_record(name, data, 0, 1, delimiter) or first
     cells = _split_line(line, delimiter)
     following = _first_record(name, data, end + 1, last + 1, delimiter)
-    header: list[str] | None = None
-    if not all(_is_number(cell) for cell in cells):
-        known = set(class_names or ())
-        lone_row = class_names is not None and following is None  # labels: a lone row is data
-        if not (len(cells) == 1 and cells[0] in known) and not lone_row:
-            header = cells
+    integers = header is None and [str(k) for k in range(len(cells))] == cells
     if header is None:
+        header = False
+        if not all(_is_number(cell) for cell in cells):
+            known = set(class_names or ())
+            lone_row = class_names is not None and following is None  # labels: lone row is data
+            header = not (len(cells) == 1 and cells[0] in known) and not lone_row
+        elif integers and class_names is None and following is not None:
+            header = True  # pandas' 0,1,…,K−1
+        else:
+            integers = False
+    if not header:
         return TextSource(name, data, 1, delimiter, None, len(cells), cells, path, size=size)
     if following is None:
         raise InputError(f"{name}:{last + 1}:1", "there is a header but no data rows")
     first_row = _split_line(following[0], delimiter)
     return TextSource(
-        name, data, last + 1, delimiter, header, len(header), first_row, path, size=size
+        name,
+        data,
+        last + 1,
+        delimiter,
+        cells,
+        len(cells),
+        first_row,
+        path,
+        size=size,
+        integer_header=integers,
     )

@@ -1,0 +1,146 @@
+"""Files as pandas writes them give scikit-learn's number (DESIGN §2, v2).
+
+Real model outputs: a logistic regression on scikit-learn's digits (10 classes) and
+breast-cancer (2 classes) data, saved the ordinary ways (``DataFrame.to_csv`` with and
+without its index, with named columns; ``Series.to_csv`` likewise; ``np.savetxt``), each
+pair read by ``xent compute -r mean --like sklearn`` and checked against
+``sklearn.metrics.log_loss`` on the arrays themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+from typer.testing import CliRunner
+
+from xent_cli.cli import app
+
+runner = CliRunner()
+PREDICTIONS = ["index", "no_index", "named"]
+LABELS = ["index", "no_index", "named", "numpy"]
+
+
+def model_outputs(data: Any) -> tuple[np.ndarray, np.ndarray]:
+    x, y = data(return_X_y=True)
+    x = StandardScaler().fit_transform(x)
+    train = np.arange(len(y)) % 3 != 0
+    model = LogisticRegression(max_iter=5000).fit(x[train], y[train])
+    return model.predict_proba(x[~train]), y[~train]
+
+
+@pytest.fixture(scope="module", params=["digits", "breast_cancer"])
+def outputs(request: pytest.FixtureRequest) -> tuple[np.ndarray, np.ndarray]:
+    data = {"digits": load_digits, "breast_cancer": load_breast_cancer}[request.param]
+    return model_outputs(data)
+
+
+def write_predictions(path: Path, proba: np.ndarray, how: str) -> None:
+    frame = pd.DataFrame(proba)
+    if how == "index":
+        frame.to_csv(path)  # header ",0,1,…", an index column 0…N−1
+    elif how == "no_index":
+        frame.to_csv(path, index=False)  # header "0,1,…"
+    else:
+        frame.columns = [f"class {k}" for k in range(proba.shape[1])]
+        frame.to_csv(path, index=False)
+
+
+def write_labels(path: Path, y: np.ndarray, how: str) -> None:
+    if how == "index":
+        pd.Series(y).to_csv(path)  # header ",0", an index column
+    elif how == "no_index":
+        pd.Series(y).to_csv(path, index=False)  # header "0": one line more than the rows
+    elif how == "named":
+        pd.Series(y, name="label").to_csv(path, index=False)
+    else:
+        np.savetxt(path, y, fmt="%d")
+
+
+@pytest.mark.parametrize("labels_how", LABELS)
+@pytest.mark.parametrize("predictions_how", PREDICTIONS)
+def test_pandas_files_give_sklearns_log_loss(
+    tmp_path: Path,
+    outputs: tuple[np.ndarray, np.ndarray],
+    predictions_how: str,
+    labels_how: str,
+) -> None:
+    proba, y = outputs
+    write_predictions(tmp_path / "p.csv", proba, predictions_how)
+    write_labels(tmp_path / "y.csv", y, labels_how)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--like", "sklearn"])
+    assert result.exit_code == 0, result.stderr
+    true = log_loss(y, proba)
+    assert abs(float(result.stdout) - true) <= 1e-10 * true
+
+
+def test_regression_pandas_index_became_an_eleventh_class(tmp_path: Path) -> None:
+    """``DataFrame(proba).to_csv()`` with ``Series(y).to_csv()`` gave 245.02 (true 0.1478):
+    the index was an 11th class and the probabilities were taken for scores."""
+    proba, y = model_outputs(load_digits)
+    write_predictions(tmp_path / "p.csv", proba, "index")
+    write_labels(tmp_path / "y.csv", y, "index")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-f", "json", "-r", "mean"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["loss"] == "sparse-categorical-ce"
+    assert "p.csv: column 1 is pandas' index (0…N−1), dropped" in summary["reason"]
+    assert "y.csv: column 1 is pandas' index (0…N−1), dropped" in summary["reason"]
+    assert abs(summary["mean"] - log_loss(y, proba)) <= 1e-6  # xent's default ε of 1e-7
+
+
+def test_regression_integer_header_was_read_as_a_row_of_data(tmp_path: Path) -> None:
+    """``to_csv(index=False)``: the header 0,1,…,9 was a row of data, so the file was taken
+    for scores (1.5254 instead of 0.1478)."""
+    proba, y = model_outputs(load_digits)
+    write_predictions(tmp_path / "p.csv", proba, "no_index")
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--like", "sklearn"])
+    assert result.exit_code == 0, result.stderr
+    assert abs(float(result.stdout) - log_loss(y, proba)) <= 1e-10 * log_loss(y, proba)
+
+
+@pytest.mark.parametrize(
+    ("predictions", "labels", "reason", "expected"),
+    [
+        # a first row 0,1 that is data: the labels have as many rows as the file has lines
+        ("0,1\n0.3,0.7\n", "1\n1\n", "p.csv: first row 0,1,… is data", [0.0, -np.log(0.7)]),
+        # pandas' header over both files: the labels' first line 0 is a header
+        (
+            "0,1\n0.2,0.8\n0.6,0.4\n",
+            "0\n1\n0\n",
+            "y.csv: first line 0 is a header",
+            [-np.log(0.8), -np.log(0.6)],
+        ),
+    ],
+)
+def test_row_counts_tell_a_header_from_data(
+    tmp_path: Path, predictions: str, labels: str, reason: str, expected: list[float]
+) -> None:
+    (tmp_path / "p.csv").write_text(predictions, encoding="utf-8")
+    (tmp_path / "y.csv").write_text(labels, encoding="utf-8")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-f", "json"]
+    result = runner.invoke(app, [*args, "--epsilon", "0"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert reason in summary["reason"]
+    np.testing.assert_allclose(summary["losses"], expected, rtol=1e-15, atol=0)
+
+
+def test_a_label_file_one_line_longer_without_a_header_is_still_an_error(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("0.2,0.8\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    result = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")])
+    assert result.exit_code == 65
+    assert "2 rows of labels, but" in result.stderr
