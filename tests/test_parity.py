@@ -177,6 +177,33 @@ def test_ignore_index_with_weights(tmp_path: Path) -> None:
     assert data["mean"] == pytest.approx(1.05983106084446, rel=1e-13)
 
 
+def test_regression_zero_class_weights_leaked_a_numpy_warning(tmp_path: Path) -> None:
+    # issue 11: --class-weights 0,0,0 printed numpy's "RuntimeWarning: invalid value
+    # encountered in scalar divide". DESIGN §3 "Nothing left to average": each row's loss is
+    # w_y·ℓ = 0, the sum 0, and the mean PyTorch's Σ w_y·ℓ / Σ w_y = 0/0, NaN in IEEE 754
+    # (torch.nn.CrossEntropyLoss(weight=torch.zeros(3)) gives nan): one warning line, exit 0.
+    z = write(tmp_path, "z.csv", [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]])
+    c = write(tmp_path, "c.csv", [1.0, 2.0])
+    args = ("compute", z, c, "--class-weights", "0,0,0")
+    code, out, err = xent(*args, "-f", "json")  # numpy's warnings are errors in the tests
+    assert code == 0, err
+    data = json.loads(out)
+    assert (data["losses"], data["sum"], data["mean"], data["perplexity"]) == (
+        [0.0, 0.0],
+        0.0,
+        None,
+        None,
+    )
+    assert any("NaN" in note and "null" in note for note in data["notes"])
+    (line,) = err.splitlines()
+    assert line.startswith("xent: warning: nothing left to average")
+    assert xent(*args, "-r", "mean")[1:] == ("nan\n", err)
+    code, table, _ = xent(*args, "-f", "table")
+    assert code == 0
+    assert re.search(r"mean +NaN nats", table)
+    assert re.search(r"perplexity +NaN", table)  # exp(NaN), not ∞
+
+
 def test_everything_ignored_is_an_error(tmp_path: Path) -> None:
     z = write(tmp_path, "z.csv", [[0.5, 1.5], [3.0, 0.0]])
     c = write(tmp_path, "c.csv", [-1.0, -1.0])

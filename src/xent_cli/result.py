@@ -19,6 +19,11 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float64]
 
+NOTHING_TO_AVERAGE = (
+    "nothing left to average: every counted row's target has class weight 0, so the mean "
+    "(Σ w·ℓ / Σ w = 0/0) is NaN, as PyTorch's is"
+)
+
 
 @dataclass
 class Result:
@@ -36,6 +41,10 @@ class Result:
     base: Base = Base.e
     settings: Settings | None = None
 
+    def __post_init__(self) -> None:
+        if self.denominators is not None and not self.denominators.any():
+            self.warnings.append(NOTHING_TO_AVERAGE)
+
     @property
     def rows(self) -> int:
         return int(self.losses.shape[0])
@@ -46,10 +55,12 @@ class Result:
 
     @property
     def mean(self) -> float:
-        """Σ losses / Σ divisors: the plain mean, or PyTorch's Σ w·ℓ / Σ w with weights."""
+        """Σ losses / Σ divisors: the plain mean, or PyTorch's Σ w·ℓ / Σ w with weights (NaN
+        when the divisors sum to 0: nothing left to average)."""
         if self.denominators is None:
             return float(self.losses.mean())
-        return float(self.losses.sum() / self.denominators.sum())
+        divisor = float(self.denominators.sum())
+        return float(self.losses.sum()) / divisor if divisor else math.nan
 
     @property
     def total(self) -> float:
@@ -92,7 +103,7 @@ class Result:
     def perplexity(self) -> float:
         """exp of the mean loss in nats (= base^mean in the chosen unit); ``inf`` on overflow."""
         mean = self.mean * self.base.log_e
-        return math.exp(mean) if mean < 709.0 else math.inf
+        return math.exp(mean) if mean < 709.0 or math.isnan(mean) else math.inf
 
     def class_label(self, index: int) -> str:
         """A class's name from the predictions' header, else its index."""

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from xent_cli.result import Result
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
+NAN_NOTE = "the mean and the perplexity are NaN (nothing left to average), written as null"
 
 
 def _label_column(name: str, result: Result, values: Any) -> Column:
@@ -97,6 +98,8 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
             obj["target"] = _label_column("", result, result.target).values()
     if not np.isfinite(result.losses).all():
         notes.append(NULL_NOTE)
+    if math.isnan(result.mean):
+        notes.append(NAN_NOTE)
     if result.warnings:
         notes.extend(result.warnings)
     if notes:
