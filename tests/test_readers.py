@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import pickle
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -316,3 +321,60 @@ def test_fast_reader_skips_the_header_by_lines(polars_used: list[bool], header: 
     source = readers.parse_text("f.csv", (header + "0.5,1.5,0.1\n2.2,1.3,1.7\n").encode())
     assert source.numbers(allow_minus_inf=True).tolist() == [[0.5, 1.5, 0.1], [2.2, 1.3, 1.7]]
     assert used == [True]
+
+
+def _torch_zip() -> bytes:
+    """The layout torch.save writes (a zip of a pickle and raw storages), built without torch."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("archive/data.pkl", b"\x80\x02}q\x00.")
+        archive.writestr("archive/data/0", np.zeros(6, dtype=np.float32).tobytes())
+        archive.writestr("archive/version", b"3\n")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("key", [None, "archive/data/0"])
+def test_regression_a_pytorch_file_is_refused_not_taken_for_an_npz(
+    tmp_path: Path, key: str | None
+) -> None:
+    """A torch.save file was read as an .npz; its own advice (--key …/data/0) then ended in
+    an AttributeError traceback. It is refused, unpickled never, with the way out."""
+    path = tmp_path / "logits.pt"
+    path.write_bytes(_torch_zip())
+    with pytest.raises(InputError, match=r"is a PyTorch file .* np\.save"):
+        readers.read(str(path), key=key)
+
+
+def test_a_legacy_pytorch_pickle_says_so(tmp_path: Path) -> None:
+    (tmp_path / "model.pth").write_bytes(b"\x80\x02\x8a\x0alz\xfc\x9cF\xf9 j\xa8P\x19.")
+    with pytest.raises(InputError, match="is a PyTorch file"):
+        readers.read(str(tmp_path / "model.pth"))
+
+
+def test_a_zip_without_arrays_is_not_an_npz(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "x.npz", "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    with pytest.raises(InputError, match=r"holding no arrays \(\.npy members\)"):
+        readers.read(str(tmp_path / "x.npz"))
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"PAR1\x15\x04\x15\xa0\x01\x15\x00PAR1", "a Parquet file"),
+        (b"ARROW1\x00\x00\xff\xff\xff\xff", "an Arrow/Feather file"),
+        (gzip.compress(b"0.5,1.5\n"), "gzip-compressed"),
+        (bz2.compress(b"0.5,1.5\n"), "bzip2-compressed"),
+        (lzma.compress(b"0.5,1.5\n"), "xz-compressed"),
+        (b"\x28\xb5\x2f\xfd\x04\x00\x41\x00\x00", "zstd-compressed"),
+        (b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00", "an HDF5 file"),
+    ],
+)
+def test_files_xent_does_not_read_say_what_they_are(data: bytes, what: str) -> None:
+    with pytest.raises(InputError, match=f"x.bin: is {what}"):
+        readers.parse("x.bin", data)
+
+
+def test_text_that_starts_like_a_magic_number_is_still_text() -> None:
+    source = readers.parse("p.csv", b"PAR1,BZh\n0.5,1.5\n")
+    assert source.header == ["PAR1", "BZh"]

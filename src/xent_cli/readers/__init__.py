@@ -17,7 +17,16 @@ from typing import BinaryIO
 
 from xent_cli.errors import InputError, MissingInputError
 
-from .arrays import NPY_MAGIC, ZIP_MAGIC, ArraySource, NpyStream, open_npy, parse_npy, parse_npz
+from .arrays import (
+    NPY_MAGIC,
+    TORCH_FILE,
+    ZIP_MAGIC,
+    ArraySource,
+    NpyStream,
+    open_npy,
+    parse_npy,
+    parse_npz,
+)
 from .base import Positions, Source, Where, array_where, check_not_all_masked, check_values
 from .text import TextSource, parse_number, parse_text
 
@@ -42,6 +51,15 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
+FOREIGN = (  # formats xent does not read (yet), told by their first bytes
+    (b"PAR1", "a Parquet file, which xent does not read yet: write it with to_csv or np.save"),
+    (b"ARROW1", "an Arrow/Feather file, which xent does not read yet: write it with to_csv"),
+    (b"\x1f\x8b", "gzip-compressed, which xent does not read yet: decompress it (gunzip -k)"),
+    (b"BZh", "bzip2-compressed, which xent does not read yet: decompress it (bunzip2 -k)"),
+    (b"\xfd7zXZ\x00", "xz-compressed, which xent does not read yet: decompress it (unxz -k)"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed, which xent does not read yet: decompress it"),
+    (b"\x89HDF\r\n\x1a\n", "an HDF5 file, which xent does not read: save the array with np.save"),
+)
 
 
 def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
@@ -89,10 +107,30 @@ def parse(
     if suffix == ".npz":
         raise InputError(name, "is not a .npz file (it is not a zip archive)")
     if data.startswith(PICKLE_MAGIC):
+        if suffix in (".pt", ".pth"):
+            raise InputError(name, TORCH_FILE)
         raise InputError(
             name, "looks like a Python pickle; xent never unpickles (save with np.save)"
         )
+    for magic, what in FOREIGN:
+        if data.startswith(magic) and _binary(data[:4096]):
+            raise InputError(name, f"is {what}")
     return parse_text(name, data, class_names=class_names, path=path, size=size)
+
+
+def _binary(head: bytes) -> bool:
+    """Whether the start of a file is not text: a NUL byte, or bytes that are not UTF-8.
+
+    >>> _binary(b"PAR1,x\\n1,2\\n"), _binary(b"PAR1\\xa0\\x15\\x04\\x15\\x02abc")
+    (False, True)
+    """
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start < len(head) - 3  # not a character cut at the end of the block
+    return False
 
 
 def read(

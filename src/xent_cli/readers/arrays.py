@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 NPY_MAGIC = b"\x93NUMPY"
 ZIP_MAGIC = b"PK\x03\x04"
+TORCH_FILE = (
+    "is a PyTorch file (torch.save: a pickle, which xent never loads); save the tensor with "
+    "np.save('logits.npy', t.numpy()), or safetensors' save_file, and give that file"
+)
 
 
 @dataclass
@@ -119,6 +123,14 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
     """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
     import zipfile  # only archives need it: keeps start-up short
 
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise _unreadable(name, ".npz", exc) from None
+    if any(member.endswith(".pkl") for member in members):
+        raise InputError(name, TORCH_FILE)
+    if not any(member.endswith(".npy") for member in members):
+        raise InputError(name, "is a zip archive holding no arrays (.npy members), not a .npz")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             keys = list(archive.files)
