@@ -6,6 +6,7 @@ documentation examples, and mpmath at 60 digits from the formulas read in their 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -16,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from xent_cli.cli import app
+from xent_cli.terminal import Terminal
 
 from . import reference as ref
 
@@ -394,6 +396,62 @@ def test_compare(tmp_path: Path) -> None:
     assert csv_out.splitlines()[0] == "framework,call,mean,relative_difference,why"
     code, table, _ = xent("compute", p, c, "--outputs", "probs", "--compare", "-f", "table")
     assert "What each framework reports" in table
+
+
+def test_regression_compare_said_clips_p_for_keras_and_xent_alike(tmp_path: Path) -> None:
+    # issue 11: Keras's row and xent's both said "clips p" (and Keras's put "renormalises"
+    # first) though Keras renormalises and xent does not. The order, as read in Keras 3's
+    # keras/src/backend/tensorflow/nn.py: sparse: clip_by_value, log, then
+    # sparse_softmax_cross_entropy_with_logits (−log(q_c / Σq)); categorical: output /
+    # reduce_sum, then clip_by_value. Rows sum to 0.8 and 1.0; the second's class 0 is 0.
+    p = write(tmp_path, "p.csv", [[0.4, 0.2, 0.2], [0.0, 0.9, 0.1]])
+    c = write(tmp_path, "c.csv", [0.0, 0.0])
+    onehot = write(tmp_path, "o.csv", [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    eps = mp.mpf(1e-7)
+
+    def compared(labels: str) -> dict[str, dict[str, object]]:
+        code, out, err = xent("compute", p, labels, "--outputs", "probs", "--compare", "-f", "json")
+        assert code == 0, err
+        return {row["framework"]: row for row in json.loads(out)["compare"]}
+
+    sparse = compared(c)
+    assert sparse["keras"]["why"] == "clips p to [1e-7, 1 − 1e-7], then renormalises each row"
+    assert sparse["xent"]["why"] == "clips p to [1e-7, 1 − 1e-7]; does not renormalise"
+    keras = (mp.log(mp.mpf(0.8)) - mp.log(mp.mpf(0.4)) + mp.log(eps + 1) - mp.log(eps)) / 2
+    assert close(sparse["keras"]["mean"], keras)  # type: ignore[arg-type]
+    assert close(sparse["xent"]["mean"], (-mp.log(mp.mpf(0.4)) - mp.log(eps)) / 2)  # type: ignore[arg-type]
+    categorical = compared(onehot)
+    assert categorical["keras"]["why"] == (
+        "renormalises each row by its sum, then clips p to [1e-7, 1 − 1e-7]"
+    )
+    assert close(categorical["keras"]["mean"], (mp.log(2) - mp.log(eps)) / 2)  # type: ignore[arg-type]
+
+
+def test_regression_compare_table_wrapped_badly_at_80_columns() -> None:
+    # issue 11: at 80 columns the calls were cut mid-name across three lines.
+    terminal = Terminal(
+        stdin=None, stdout=io.StringIO(), stderr=io.StringIO(), stdout_is_tty=True, width=80
+    )
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    args = [
+        "compute",
+        str(samples / "unnormalised_probs.csv"),
+        str(samples / "unnormalised_labels.csv"),
+    ]
+    done = runner.invoke(app, [*args, "--outputs", "probs", "--compare"], obj=terminal)
+    assert done.exit_code == 0, terminal.stderr.getvalue()  # type: ignore[attr-defined]
+    lines = [line.rstrip() for line in terminal.stdout.getvalue().splitlines()]  # type: ignore[attr-defined]
+    assert max(map(len, lines)) <= 80
+    calls = [
+        "xent --epsilon 0 (float64, no clipping)",
+        "keras.losses.SparseCategoricalCrossentropy()",
+        "tf.keras.losses.sparse_categorical_crossentropy (Keras 2)",
+        "torch.nn.NLLLoss()(p.log(), c)",
+    ]
+    for call in calls:  # each call whole, on a line of its own
+        assert any(line.split(None, 1)[1:] == [call] for line in lines), call
+    keras = next(i for i, line in enumerate(lines) if line.startswith("│ keras "))
+    assert "clips p to [1e-7, 1 − 1e-7], then" in lines[keras]  # words, not letters, wrap
 
 
 def test_compare_with_scores_marks_sklearn_not_applicable(tmp_path: Path) -> None:

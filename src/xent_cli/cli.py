@@ -329,7 +329,9 @@ def compute(
         Like | None,
         typer.Option(
             help="Report the number that framework reports, with its clipping, renormalising "
-            "and reductions.",
+            "and reductions. keras is Keras 3 on its TensorFlow backend "
+            "(keras/src/backend/tensorflow/nn.py); on its JAX, NumPy and PyTorch backends the "
+            "sparse loss divides by the sum before clipping, as the categorical one does.",
             show_default=False,
             rich_help_panel="Framework options",
         ),

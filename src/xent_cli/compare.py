@@ -51,6 +51,34 @@ def relative_difference(value: float | None, exact: float | None) -> float | Non
     return abs(value - exact) / abs(exact)
 
 
+KERAS_CLIPS = "clips p to [1e-7, 1 − 1e-7]"
+RENORMALISES = "renormalises each row by its sum"
+
+
+def _outside(p: FloatArray, epsilon: float) -> bool:
+    """Whether clipping to [ε, 1 − ε] moves any of ``p``."""
+    return bool(((p < epsilon) | (p > 1 - epsilon)).any())
+
+
+def _keras_steps(p: FloatArray, decision: Decision, off: bool) -> list[str]:
+    """What Keras does to these probabilities, in its order (its TensorFlow backend's
+    ``keras/src/backend/tensorflow/nn.py``): sparse rows are clipped, then the logs go
+    through a log-softmax, which renormalises the clipped row; categorical rows are
+    divided by their sum, then clipped; binary columns are clipped alone."""
+    row = decision.row
+    if row.per_column:
+        return [KERAS_CLIPS] if _outside(p, KERAS_EPSILON) else []
+    if row.sparse:
+        if _outside(p, KERAS_EPSILON):
+            return [f"{KERAS_CLIPS}, then renormalises each row"]
+        return [RENORMALISES] if off else []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clipped = _outside(p / p.sum(axis=1, keepdims=True), KERAS_EPSILON)
+    if off and clipped:
+        return [f"{RENORMALISES}, then {KERAS_CLIPS}"]
+    return [RENORMALISES] if off else [KERAS_CLIPS] if clipped else []
+
+
 def _differences(
     convention: Like,
     decision: Decision,
@@ -66,10 +94,7 @@ def _differences(
         tolerance = 1e-12
         off = not row.per_column and bool((np.abs(p.sum(axis=1) - 1.0) > tolerance).any())
         if convention in (Like.keras, Like.tf):
-            if off:
-                notes.append("renormalises each row by its sum")
-            if ((p < KERAS_EPSILON) | (p > 1 - KERAS_EPSILON)).any():
-                notes.append("clips p to [1e-7, 1 − 1e-7]")
+            notes.extend(_keras_steps(p, decision, off))
             if row.per_column and convention is Like.tf:
                 notes.append("adds 1e-7 inside the logs: log(p + 1e-7), log(1 − p + 1e-7)")
             elif row.per_column and ((p > KERAS_EPSILON) & (p < 1e-4)).any():
@@ -83,7 +108,7 @@ def _differences(
                 )
         elif convention is Like.sklearn:
             eps = sklearn_epsilon(dtype)
-            if ((p < eps) | (p > 1 - eps)).any():
+            if _outside(p, eps):
                 notes.append(f"clips p to [{eps:.3g}, 1 − {eps:.3g}] (machine epsilon)")
             if off:
                 notes.append("warns that rows do not sum to 1; does not renormalise")
@@ -111,14 +136,16 @@ def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
     ]
     default = compute(inputs, replace(settings, like=None)).mean
     clipped = not decision.row.from_scores and settings.epsilon > 0 and default != exact
+    epsilon = f"{settings.epsilon:g}".replace("e-0", "e-")
+    why = f"clips p to [{epsilon}, 1 − {epsilon}]"
+    if not decision.row.per_column:
+        why += "; does not renormalise"
     rows.append(
         Comparison(
             "xent",
-            f"xent compute (ε = {settings.epsilon:g})",
+            f"xent compute (ε = {epsilon})",
             default,
-            f"clips p to [{settings.epsilon:g}, 1 − {settings.epsilon:g}]"
-            if clipped
-            else "same as exact",
+            why if clipped else "same as exact",
         )
     )
     for framework in FRAMEWORKS:

@@ -6,9 +6,11 @@ Each convention was read in the framework's own source:
 
 - ``xent``: clip to [ε, 1 − ε] (``--epsilon``, default 1e-7), no renormalising,
   log(1 − p) as log1p(−p).
-- ``keras`` (Keras 3, ``keras/src/backend/tensorflow/nn.py``): categorical: p / Σp, then
-  clip to [1e-7, 1 − 1e-7]; sparse: clip, then log, then a softmax over those logs (which
-  renormalises the clipped row); binary: clip, then log p and log(1 − p), no renormalising.
+- ``keras`` (Keras 3 on its TensorFlow backend, ``keras/src/backend/tensorflow/nn.py``):
+  categorical: p / Σp, then clip to [1e-7, 1 − 1e-7]; sparse: clip, then log, then a softmax
+  over those logs (which renormalises the clipped row); binary: clip, then log p and
+  log(1 − p), no renormalising. (Its JAX, NumPy and PyTorch backends take the sparse loss
+  as the categorical one: p / Σp, then clip.)
 - ``tf`` (TensorFlow 2 with Keras 2, ``tf.keras.backend``): as keras, but binary takes
   log(p + 1e-7) and log(1 − p + 1e-7) after clipping.
 - ``torch``: ``NLLLoss`` on log p (no clipping; log 0 = −∞); ``BCELoss`` clamps each log
