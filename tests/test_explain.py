@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from pathlib import Path
 
 import mpmath as mp
@@ -82,6 +83,7 @@ def test_worked_example_of_the_issue() -> None:
     example = json.loads(out)["example"]
     assert [s["step"] for s in example["steps"]] == [
         "scores z",
+        "targets y",
         "softmax p = e^z / Σ e^z",
         "log p = z − logsumexp(z)",
         "y · log p",
@@ -91,8 +93,23 @@ def test_worked_example_of_the_issue() -> None:
     true = ref.softmax_ce([1.0, -3.0, 10.0], [0.1, 0.02, 0.88])
     assert ref.relative_error(example["loss"], true) <= 1e-14
     lse = ref.logsumexp([1.0, -3.0, 10.0])
-    for value, z in zip(example["steps"][2]["values"], [1.0, -3.0, 10.0], strict=True):
+    for value, z in zip(example["steps"][3]["values"], [1.0, -3.0, 10.0], strict=True):
         assert ref.relative_error(value, mp.mpf(z) - lse) <= 1e-14
+
+
+@pytest.mark.parametrize(
+    ("outputs", "inputs"), [("scores", "scores z"), ("probs", "probabilities p")]
+)
+def test_regression_soft_worked_example_never_showed_y(outputs: str, inputs: str) -> None:
+    # issue 11: the soft-target example showed z (or p) and the loss, never the target y
+    # it used (DESIGN §4: worked examples show every input, z, p and y).
+    args = ["explain", "--outcomes", "many", "--outputs", outputs, "--targets", "soft"]
+    _, out, _ = xent(*args, "-f", "json")
+    steps = json.loads(out)["example"]["steps"]
+    assert [step["step"] for step in steps[:2]] == [inputs, "targets y"]
+    assert steps[1]["values"] == [0.1, 0.02, 0.88]  # the example's soft target
+    _, table, _ = xent(*args, "-f", "table")
+    assert re.search(r"2\. targets y +\[0\.1, 0\.02, 0\.88\]", table), table
 
 
 @pytest.mark.parametrize(

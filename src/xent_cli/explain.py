@@ -108,7 +108,7 @@ def walk(
     >>> row = loss_row("softmax-ce-with-logits")
     >>> example = walk(row, np.array([1.0, -3.0, 10.0]), np.array([0.1, 0.02, 0.88]))
     >>> [step.label for step in example.steps][:3]
-    ['scores z', 'softmax p = e^z / Σ e^z', 'log p = z − logsumexp(z)']
+    ['scores z', 'targets y', 'softmax p = e^z / Σ e^z']
     >>> round(example.loss, 8)
     1.16012566
     """
@@ -143,6 +143,7 @@ def walk(
         steps.append(Step(f"loss = −log p_c, with c = {c}", [loss]))
         return Example(steps, loss)
     y = np.asarray(target, dtype=np.float64).reshape(z.shape)
+    steps.insert(1, Step("targets y", _floats(y)))  # after the inputs, as per column
     loss = float(row.kernel(z[np.newaxis], y[np.newaxis], epsilon)[0])
     weighted = np.zeros_like(log_p)
     np.multiply(y, log_p, out=weighted, where=y != 0)
