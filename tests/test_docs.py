@@ -487,6 +487,34 @@ def test_readme_python_api_numbers_are_right() -> None:
     assert f"{sparse_ce([-100.0, 100.0, -100.0, -100.0], 1):.5g}" == "4.1517e-87"
 
 
+def test_regression_readme_focal_line_said_p_t_for_every_class(tmp_path: Path) -> None:
+    # issue 11: the README gave classes × (1 − p_t)^γ, p_t the target's probability; xent,
+    # as Keras's categorical_focal_crossentropy (keras/src/losses/losses.py:
+    # modulating_factor = ops.power(1.0 - output, gamma), times -y_true * ops.log(output)),
+    # multiplies every class term by its own (1 − pₖ)^γ. Binary keeps p_t.
+    (row,) = [line for line in README.read_text().splitlines() if "`--focal-gamma G`" in line]
+    assert "yₖ·log pₖ × (1 − pₖ)^γ" in row
+    assert "p_t = y·p + (1−y)(1−p)" in row
+    p, y, gamma = [0.2, 0.7, 0.1], [0.1, 0.02, 0.88], 2.0
+    (tmp_path / "p.csv").write_text(",".join(map(repr, p)) + "\n")
+    (tmp_path / "y.csv").write_text(",".join(map(repr, y)) + "\n")
+    done = shell(f"xent compute {tmp_path / 'p.csv'} {tmp_path / 'y.csv'} --focal-gamma 2 -r mean")
+    assert done.returncode == 0, done.stderr
+    per_class = math.fsum(-t * (1 - q) ** gamma * math.log(q) for q, t in zip(p, y, strict=True))
+    assert close(done.stdout, per_class)
+    target_only = (1 - p[2]) ** gamma * math.fsum(
+        -t * math.log(q) for q, t in zip(p, y, strict=True)
+    )
+    assert not close(done.stdout, target_only)  # the words the README had
+
+
+def test_regression_readme_called_bare_xent_without_saying_to_activate() -> None:
+    # issue 11: after the quick start's .venv install, the README's examples call `xent`.
+    quick_start = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "`. .venv/bin/activate`" in quick_start
+    assert "`.venv/bin/xent`" in quick_start
+
+
 # ---- the examples of each command's --help ------------------------------------------------
 
 
