@@ -493,3 +493,41 @@ def test_one_column_minus_infinity_is_a_score(tmp_path: Path) -> None:
     assert data["loss"] == "sigmoid-ce-with-logits"
     assert data["losses"][0] == 0.0  # σ(−∞) = 0 and the target is 0
     assert data["losses"][1] == pytest.approx(float(ref.sigmoid_ce(3.0, 1.0)), rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("scores", "args"),
+    [
+        ("0.5;1.5;0.1\n2.2;1.3;1.7\n", []),  # semicolons, sniffed (a .csv without commas)
+        ("0.5;1.5;0.1\n2.2;1.3;1.7\n", ["--delimiter", ";"]),
+        ("0.5  1.5\t0.1\n2.2 1.3   1.7\n", []),  # runs of blanks
+        ("0.5  1.5\t0.1\n2.2 1.3   1.7\n", ["-d", "space"]),
+        ("0.5|1.5|0.1\n2.2|1.3|1.7\n", ["--delimiter", "|"]),
+        ("0.5\t1.5\t0.1\n2.2\t1.3\t1.7\n", ["--delimiter", "tab"]),
+    ],
+)
+def test_delimiters(tmp_path: Path, scores: str, args: list[str]) -> None:
+    (tmp_path / "z.csv").write_text(scores, encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n2\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"), *args]
+    )
+    assert result.exit_code == 0, result.stderr
+    losses = [float(line.split(",")[1]) for line in result.stdout.splitlines()[1:]]
+    expected = [
+        ref.sparse_softmax_ce([0.5, 1.5, 0.1], 1),
+        ref.sparse_softmax_ce([2.2, 1.3, 1.7], 2),
+    ]
+    for value, true in zip(losses, expected, strict=True):
+        assert ref.relative_error(value, true) <= 1e-12
+    softmax = runner.invoke(app, ["softmax", str(tmp_path / "z.csv"), *args])
+    assert softmax.exit_code == 0, softmax.stderr
+    assert len(softmax.stdout.splitlines()[0].split(",")) == 3
+
+
+def test_a_delimiter_of_several_characters_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["softmax", "samples/logits.csv", "--delimiter", ";;"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "xent: --delimiter takes one character (or tab, space, auto), not ';;'\n"
+    )

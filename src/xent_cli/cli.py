@@ -21,6 +21,7 @@ from .decision_table import LOSS_NAMES
 from .errors import ExitCode, UsageError, XentError, is_write_failure, write_failure
 from .options import (
     DEFAULT_EPSILON,
+    DELIMITER_AUTO,
     Base,
     Format,
     Like,
@@ -30,6 +31,7 @@ from .options import (
     Targets,
     Task,
 )
+from .options import delimiter as delimiter_choice
 from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:
@@ -263,6 +265,7 @@ def compute(
             show_default=False,
         ),
     ] = None,
+    delimiter: DelimiterOption = DELIMITER_AUTO,
     label_smoothing: Annotated[
         float,
         typer.Option(
@@ -387,6 +390,7 @@ def compute(
         key=key,
         label_key=label_key,
         label_column=label_column,
+        delimiter=delimiter_choice(delimiter),
         label_smoothing=label_smoothing,
         class_weights=_numbers(class_weights, "--class-weights"),
         ignore_index=ignore_index,
@@ -420,6 +424,15 @@ def compute(
 KeyOption = Annotated[
     str | None, typer.Option(help="The array of a .npz file to read.", show_default=False)
 ]
+DelimiterOption = Annotated[
+    str,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="Of text inputs: one character, tab, space (runs of blanks), or auto: ',', "
+        "tab, ';' or blanks, from the first lines.",
+    ),
+]
 ScoresArgument = Annotated[
     str,
     typer.Argument(
@@ -447,6 +460,7 @@ def softmax(
     ] = False,
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
+    delimiter: DelimiterOption = DELIMITER_AUTO,
     no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -464,7 +478,14 @@ def softmax(
     from .render.matrix import ArgmaxReport, MatrixReport
     from .transform import softmax_matrix
 
-    matrix = softmax_matrix(scores, terminal.stdin, key=key, temperature=temperature, log=log)
+    matrix = softmax_matrix(
+        scores,
+        terminal.stdin,
+        key=key,
+        temperature=temperature,
+        log=log,
+        delimiter=delimiter_choice(delimiter),
+    )
     report = ArgmaxReport(matrix, log=log) if argmax else MatrixReport(matrix, bars=not log)
     _emit(report, fmt, terminal, quiet)
 
@@ -476,6 +497,7 @@ def sigmoid(
     scores: ScoresArgument = "-",
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
+    delimiter: DelimiterOption = DELIMITER_AUTO,
     no_color: NoColorOption = False,
     quiet: QuietOption = False,
     debug: DebugOption = False,
@@ -493,7 +515,10 @@ def sigmoid(
     from .transform import sigmoid_matrix
 
     _emit(
-        MatrixReport(sigmoid_matrix(scores, terminal.stdin, key=key), bars=True),
+        MatrixReport(
+            sigmoid_matrix(scores, terminal.stdin, key=key, delimiter=delimiter_choice(delimiter)),
+            bars=True,
+        ),
         fmt,
         terminal,
         quiet,
@@ -533,6 +558,7 @@ def explain(
     ] = False,
     fmt: FormatOption = Format.auto,
     key: KeyOption = None,
+    delimiter: DelimiterOption = DELIMITER_AUTO,
     label_key: Annotated[
         str | None, typer.Option(help="The array of a .npz LABELS file.", show_default=False)
     ] = None,
@@ -579,6 +605,7 @@ def explain(
             key=key,
             label_key=label_key,
             label_column=label_column,
+            delimiter=delimiter_choice(delimiter),
         )
         inputs = load(predictions, labels, settings, stdin=terminal.stdin)
         result = compute_result(inputs, settings)

@@ -236,14 +236,22 @@ def load(
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
         assert labels is not None
-        label_table = _Table.of(read(labels, stdin=stdin, key=settings.label_key, class_names=[]))
+        label_table = _Table.of(
+            read(
+                labels,
+                stdin=stdin,
+                key=settings.label_key,
+                delimiter=settings.delimiter,
+                class_names=[],
+            )
+        )
         label_set = labels_from(label_table.source, label_table.chosen, None)
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
         return Inputs(
             placeholder, label_set, streamed, None, stream=streamed, notes=label_table.notes
         )
-    pred_source = read(predictions, stdin=stdin, key=settings.key)
+    pred_source = read(predictions, stdin=stdin, key=settings.key, delimiter=settings.delimiter)
     if settings.label_column is not None:
         if labels is not None:
             raise UsageError("give either LABELS or --label-column, not both")
@@ -261,7 +269,13 @@ def load(
     values = table.numbers()
     class_names = _class_names(table.source, table.columns)
     label_table = _Table.of(
-        read(labels, stdin=stdin, key=settings.label_key, class_names=class_names or [])
+        read(
+            labels,
+            stdin=stdin,
+            key=settings.label_key,
+            delimiter=settings.delimiter,
+            class_names=class_names or [],
+        )
     )
     lined_up = _line_up(table, label_table, int(values.shape[0]))
     if lined_up is not None:

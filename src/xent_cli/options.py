@@ -96,6 +96,24 @@ class Like(str, Enum):
     sklearn = "sklearn"
 
 
+DELIMITER_AUTO = "auto"  # sniffed from the first lines
+DELIMITER_BLANKS = " "  # runs of spaces and tabs
+
+
+def delimiter(text: str) -> str:
+    """``--delimiter``: one character, ``tab`` (or a tab), ``space`` (or a blank: runs of
+    blanks), or ``auto``; anything else is a usage error.
+
+    >>> delimiter(";"), delimiter("tab"), delimiter("space"), delimiter("auto")
+    (';', '\\t', ' ', 'auto')
+    """
+    named = {"tab": "\t", "\\t": "\t", "space": DELIMITER_BLANKS, "auto": DELIMITER_AUTO}
+    chosen = named.get(text.lower(), text)
+    if (len(chosen) != 1 and chosen != DELIMITER_AUTO) or chosen in ('"', "\n", "\r"):
+        raise UsageError(f"--delimiter takes one character (or tab, space, auto), not {text!r}")
+    return chosen
+
+
 def choice(kind: type[Enum], value: object, option: str) -> Enum:
     """``value`` as a member of ``kind``, in any case (as the CLI takes it); a name it does not
     have is a usage error.

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import UsageError
-from .options import DEFAULT_EPSILON, Base, Like, Outputs, Targets, Task
+from .options import DEFAULT_EPSILON, DELIMITER_AUTO, Base, Like, Outputs, Targets, Task
 
 
 @dataclass
@@ -20,6 +20,7 @@ class Settings:
     epsilon: float = DEFAULT_EPSILON
     key: str | None = None
     label_key: str | None = None
+    delimiter: str = DELIMITER_AUTO  # of text inputs: one character, blanks, or sniffed
     label_column: str | None = None
     label_smoothing: float = 0.0
     class_weights: tuple[float, ...] | None = None

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import losses
 from .errors import UsageError
+from .options import DELIMITER_AUTO
 from .readers import Source, check_not_all_masked, read
 
 if TYPE_CHECKING:
@@ -35,9 +36,11 @@ class Matrix:
         return [str(k) for k in range(self.values.shape[1])]
 
 
-def read_scores(path: str, stdin: BinaryIO | None, key: str | None) -> tuple[FloatArray, Source]:
+def read_scores(
+    path: str, stdin: BinaryIO | None, key: str | None, delimiter: str = DELIMITER_AUTO
+) -> tuple[FloatArray, Source]:
     """Scores as an (N, K) float64 array; −∞ allowed (a masked class)."""
-    source = read(path, stdin=stdin, key=key)
+    source = read(path, stdin=stdin, key=key, delimiter=delimiter)
     return source.numbers(allow_minus_inf=True), source
 
 
@@ -68,17 +71,20 @@ def softmax_matrix(
     key: str | None = None,
     temperature: float = 1.0,
     log: bool = False,
+    delimiter: str = DELIMITER_AUTO,
 ) -> Matrix:
     """Row-wise softmax (or log-softmax) of z/T, with the argmax of each row."""
     check_temperature(temperature, "--temperature")  # before reading: a usage error first
-    values, source = read_scores(path, stdin, key)
+    values, source = read_scores(path, stdin, key, delimiter)
     check_not_all_masked(values, source.where)
     result = scaled_softmax(values, temperature=temperature, log=log)
     winners: IntArray = np.argmax(values, axis=1).astype(np.int64)
     return Matrix(result, source.header, winners)
 
 
-def sigmoid_matrix(path: str, stdin: BinaryIO | None, *, key: str | None = None) -> Matrix:
+def sigmoid_matrix(
+    path: str, stdin: BinaryIO | None, *, key: str | None = None, delimiter: str = DELIMITER_AUTO
+) -> Matrix:
     """Element-wise σ(z) of every score."""
-    values, source = read_scores(path, stdin, key)
+    values, source = read_scores(path, stdin, key, delimiter)
     return Matrix(losses.sigmoid(values), source.header)

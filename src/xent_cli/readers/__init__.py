@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from xent_cli.errors import InputError, MissingInputError
+from xent_cli.options import DELIMITER_AUTO
 
 from .arrays import (
     NPY_MAGIC,
@@ -89,6 +90,7 @@ def parse(
     class_names: Sequence[str] | None = None,
     path: str | None = None,
     size: int = -1,
+    delimiter: str = DELIMITER_AUTO,
 ) -> Source:
     """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text.
 
@@ -115,7 +117,9 @@ def parse(
     for magic, what in FOREIGN:
         if data.startswith(magic) and _binary(data[:4096]):
             raise InputError(name, f"is {what}")
-    return parse_text(name, data, class_names=class_names, path=path, size=size)
+    return parse_text(
+        name, data, class_names=class_names, path=path, size=size, delimiter=delimiter
+    )
 
 
 def _binary(head: bytes) -> bool:
@@ -139,16 +143,25 @@ def read(
     stdin: BinaryIO | None = None,
     key: str | None = None,
     class_names: Sequence[str] | None = None,
+    delimiter: str = DELIMITER_AUTO,
 ) -> Source:
-    """Read and parse one input (``-`` is stdin)."""
+    """Read and parse one input (``-`` is stdin); text with ``delimiter`` (or sniffed)."""
     if path != STDIN and os.path.isfile(path):
         size = os.path.getsize(path)
         if size > HEAD_BYTES:
             head = _read_head(path)
             if head.count(b"\n") >= 2:  # the header and a first row are in it
-                return parse(path, head, key=key, class_names=class_names, path=path, size=size)
+                return parse(
+                    path,
+                    head,
+                    key=key,
+                    class_names=class_names,
+                    path=path,
+                    size=size,
+                    delimiter=delimiter,
+                )
     name, data = read_bytes(path, stdin)  # small enough to parse from memory
-    return parse(name, data, key=key, class_names=class_names)
+    return parse(name, data, key=key, class_names=class_names, delimiter=delimiter)
 
 
 def _read_head(path: str) -> bytes:

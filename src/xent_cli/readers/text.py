@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from xent_cli.errors import InputError
+from xent_cli.options import DELIMITER_AUTO, DELIMITER_BLANKS
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
 
+AUTO = DELIMITER_AUTO  # the delimiter: sniffed from the first lines
+BLANKS = DELIMITER_BLANKS  # the delimiter: runs of spaces and tabs
 PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
@@ -120,36 +123,51 @@ QUOTED = r'"(?:[^"]|"")*"'  # a quoted field's text (compiled when a line holds 
 
 
 def _sniff_delimiter(name: str, first_line: str, second_line: str | None = None) -> str | None:
-    r"""',' or tab by extension, else by what the first line holds outside quoted text (and,
-    where it holds both, by which of them the next line holds as often); ``None`` is
-    whitespace.
+    r"""',' or tab by extension, else by what the first line holds outside quoted text: a
+    comma, a tab or a semicolon (where it holds several, the one the next line holds as
+    often, else the most frequent); ``None`` is runs of blanks. Decimal commas are not
+    guessed.
 
     >>> _sniff_delimiter("-", "a,b\tc,d\te", "0.2\t0.3\t0.5"), _sniff_delimiter("-", "1 2")
     ('\t', None)
+    >>> _sniff_delimiter("p.csv", "0.5;1.5"), _sniff_delimiter("-", "a;b,c;d", "1;2;3")
+    (';', ';')
     """
     suffix = Path(name).suffix.lower()
-    tabs, commas = _delimiters(first_line)
-    if suffix in {".tsv", ".tab"} and (tabs or not commas):
+    counts = _delimiters(first_line)
+    found = [d for d in DELIMITERS if counts[d]]
+    if suffix in {".tsv", ".tab"} and (counts["\t"] or not found):
         return "\t"
-    if suffix == ".csv" and (commas or not tabs):
+    if suffix == ".csv" and (counts[","] or not found):
         return ","
-    if tabs and commas and second_line is not None:
-        next_tabs, next_commas = _delimiters(second_line)
-        if (next_tabs == tabs) != (next_commas == commas):
-            return "\t" if next_tabs == tabs else ","
-    if tabs > commas:
-        return "\t"
-    if commas:
-        return ","
+    if len(found) > 1 and second_line is not None:
+        following = _delimiters(second_line)
+        steady = [d for d in found if following[d] == counts[d]]
+        if len(steady) == 1:
+            return steady[0]
+    if found == ["\t"] and _blank_runs(first_line, second_line):
+        return None
+    if found:
+        return max(found, key=lambda d: counts[d])  # ties: the first of DELIMITERS
     if len(first_line.split()) > 1:
         return None
     return ","
 
 
-def _delimiters(line: str) -> tuple[int, int]:
-    """Tabs and commas outside quoted text."""
+DELIMITERS = (",", "\t", ";")
+
+
+def _blank_runs(first_line: str, second_line: str | None) -> bool:
+    """Whether tabs are some of the blanks between fields, not the delimiter: the data
+    line (the second, or the first alone) has more fields by blanks than by tabs."""
+    probe = first_line if second_line is None else second_line
+    return len(probe.split()) != probe.count("\t") + 1
+
+
+def _delimiters(line: str) -> dict[str, int]:
+    """How often each delimiter stands outside quoted text."""
     bare = re.sub(QUOTED, "", line) if '"' in line else line
-    return bare.count("\t"), bare.count(",")
+    return {delimiter: bare.count(delimiter) for delimiter in DELIMITERS}
 
 
 @dataclass
@@ -178,7 +196,10 @@ class TextSource:
 
     def reread(self, *, header: bool) -> TextSource:
         """The same text read with its first row as a header (``True``) or as data."""
-        return parse_text(self.name, self.head, path=self.path, size=self.size, header=header)
+        delimiter = BLANKS if self.delimiter is None else self.delimiter
+        return parse_text(
+            self.name, self.head, path=self.path, size=self.size, header=header, delimiter=delimiter
+        )
 
     @property
     def data(self) -> bytes:
@@ -492,6 +513,7 @@ def parse_text(
     path: str | None = None,
     size: int = -1,
     header: bool | None = None,
+    delimiter: str = AUTO,
 ) -> TextSource:
     """Parse delimited text into a :class:`TextSource`.
 
@@ -500,7 +522,8 @@ def parse_text(
     ``class_names`` (even empty) marks a labels file, whose single row is data, not a header.
     In predictions, a first row of exactly ``0,1,…,K−1`` (pandas' names for unnamed
     columns) is a header too, marked ``integer_header`` (the row counts may yet say it is
-    data). ``header`` True or False decides instead of the rules.
+    data). ``header`` True or False decides instead of the rules; ``delimiter`` (one
+    character, or :data:`BLANKS`) instead of sniffing.
     ``path`` names a regular file holding ``data``, which ``np.loadtxt`` reads fastest;
     with ``size`` larger than ``len(data)``, ``data`` is just its start.
 
@@ -518,11 +541,14 @@ def parse_text(
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
     line, number, end, last = first
     second = _first_record(name, data, end + 1, number + 1, None)
-    delimiter = _sniff_delimiter(name, line, None if second is None else second[0])
-    if _open_quote(line, delimiter):  # a header whose quoted names hold line breaks
-        line, number, end, last = _first_record(name, data, 0, 1, delimiter) or first
-    cells = _split_line(line, delimiter)
-    following = _first_record(name, data, end + 1, last + 1, delimiter)
+    if delimiter == AUTO:
+        separator = _sniff_delimiter(name, line, None if second is None else second[0])
+    else:
+        separator = None if delimiter == BLANKS else delimiter
+    if _open_quote(line, separator):  # a header whose quoted names hold line breaks
+        line, number, end, last = _first_record(name, data, 0, 1, separator) or first
+    cells = _split_line(line, separator)
+    following = _first_record(name, data, end + 1, last + 1, separator)
     integers = header is None and [str(k) for k in range(len(cells))] == cells
     if header is None:
         header = False
@@ -535,15 +561,15 @@ def parse_text(
         else:
             integers = False
     if not header:
-        return TextSource(name, data, 1, delimiter, None, len(cells), cells, path, size=size)
+        return TextSource(name, data, 1, separator, None, len(cells), cells, path, size=size)
     if following is None:
         raise InputError(f"{name}:{last + 1}:1", "there is a header but no data rows")
-    first_row = _split_line(following[0], delimiter)
+    first_row = _split_line(following[0], separator)
     return TextSource(
         name,
         data,
         last + 1,
-        delimiter,
+        separator,
         cells,
         len(cells),
         first_row,
