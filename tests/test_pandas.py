@@ -144,3 +144,25 @@ def test_a_label_file_one_line_longer_without_a_header_is_still_an_error(tmp_pat
     result = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")])
     assert result.exit_code == 65
     assert "2 rows of labels, but" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        "True\nFalse\ntrue\n",  # bare
+        "label\nTRUE\nfalse\nTrue\n",  # with a header
+        pd.Series([True, False, True]).to_csv(index=False),  # pandas: header 0, True/False
+    ],
+)
+def test_true_and_false_are_binary_labels(tmp_path: Path, labels: str) -> None:
+    """DESIGN §2 (v2): with one prediction column, labels true/false (any case) are 1/0."""
+    (tmp_path / "p.csv").write_text("0.9\n0.2\n0.7\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text(labels, encoding="utf-8")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-f", "json"]
+    result = runner.invoke(app, [*args, "--epsilon", "0"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["loss"] == "binary-ce"
+    assert summary["target"] == [1, 0, 1]
+    expected = [-np.log(0.9), -np.log(1 - 0.2), -np.log(0.7)]
+    np.testing.assert_allclose(summary["losses"], expected, rtol=1e-15, atol=0)

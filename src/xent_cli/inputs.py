@@ -110,6 +110,10 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
         matrix = source.numbers([index], allow_minus_inf=False)
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
     names = source.strings(index)
+    booleans = [BOOLEANS.get(name.lower()) for name in names]
+    if not class_names and None not in booleans:  # true/false: a binary target
+        matrix = np.asarray(booleans, dtype=np.float64).reshape(-1, 1)
+        return Labels(matrix=matrix, where=where, dtype=source.dtype)
     if not class_names:
         first = next(row for row, name in enumerate(names) if parse_number(name) is None)
         raise InputError(
@@ -131,6 +135,7 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
     return Labels(indices=indices, named=True, where=where, dtype=source.dtype)
 
 
+BOOLEANS = {"true": 1.0, "false": 0.0}  # binary labels as pandas and JSON write them
 PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header cell pandas writes over its index
 
 

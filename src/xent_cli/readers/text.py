@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 AUTO = DELIMITER_AUTO  # the delimiter: sniffed from the first lines
 BLANKS = DELIMITER_BLANKS  # the delimiter: runs of spaces and tabs
+BOOLEANS = frozenset({"true", "false"})
 PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
@@ -552,7 +553,10 @@ def parse_text(
     integers = header is None and [str(k) for k in range(len(cells))] == cells
     if header is None:
         header = False
-        if not all(_is_number(cell) for cell in cells):
+        values = (
+            cells if class_names is None else [c for c in cells if c.lower() not in BOOLEANS]
+        )  # in labels, true and false are values
+        if not all(_is_number(cell) for cell in values):
             known = set(class_names or ())
             lone_row = class_names is not None and following is None  # labels: lone row is data
             header = not (len(cells) == 1 and cells[0] in known) and not lone_row
