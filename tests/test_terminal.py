@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 from pathlib import Path
 
@@ -83,3 +84,59 @@ def test_no_color_is_a_field_of_the_terminal_not_the_environment(
         assert runner.invoke(app, args, obj=terminal).exit_code == 0
         assert ("\x1b[3" in out.getvalue()) is escapes  # a colour (bold alone may stay)
     assert "NO_COLOR" not in os.environ
+
+
+REASON = (
+    "xent: 3 classes · scores (values outside [0,1]) · hard targets (integer labels) → "
+    "sparse-softmax-ce-with-logits\n"
+)
+
+
+@pytest.mark.parametrize("stdout_tty", [True, False])
+@pytest.mark.parametrize("stderr_tty", [True, False])
+@pytest.mark.parametrize("quiet", [False, True])
+def test_regression_reason_line_was_hidden_whenever_stdout_was_piped(
+    stdout_tty: bool, stderr_tty: bool, quiet: bool
+) -> None:
+    # issue 11, DESIGN §2 (v2): the reason line, the only clue to a misread file, was printed
+    # only in table mode. It goes to stderr whenever stderr is a terminal, whatever stdout
+    # is (a table or CSV), and never with -q.
+    out, err = io.StringIO(), io.StringIO()
+    terminal = Terminal(
+        stdin=None,
+        stdout=out,
+        stderr=err,
+        stdout_is_tty=stdout_tty,
+        stderr_is_tty=stderr_tty,
+        width=100,
+    )
+    args = ["compute", str(SAMPLES / "logits.csv"), str(SAMPLES / "classes.csv")]
+    result = runner.invoke(app, [*args, *(["-q"] if quiet else [])], obj=terminal)
+    assert result.exit_code == 0, err.getvalue()
+    assert err.getvalue() == (REASON if stderr_tty and not quiet else "")
+    assert ("┃ row ┃" in out.getvalue()) is stdout_tty  # the output itself is unchanged
+    assert out.getvalue().startswith("row,loss") is not stdout_tty
+
+
+def test_the_reason_line_comes_after_the_warnings(tmp_path: Path) -> None:
+    z, c = tmp_path / "z.csv", tmp_path / "c.csv"
+    z.write_text("0.5,1.5,0.1\n2.2,1.3,1.7\n")
+    c.write_text("1\n2\n")
+    out, err = io.StringIO(), io.StringIO()
+    terminal = Terminal(stdin=None, stdout=out, stderr=err, stderr_is_tty=True)
+    args = ["compute", str(z), str(c), "--class-weights", "0,0,0", "-r", "mean"]
+    assert runner.invoke(app, args, obj=terminal).exit_code == 0
+    warning, reason = err.getvalue().splitlines(keepends=True)
+    assert warning.startswith("xent: warning: nothing left to average")
+    assert reason == REASON
+    assert out.getvalue() == "nan\n"
+
+
+@pytest.mark.parametrize("stderr_tty", [True, False])
+def test_explain_prints_no_reason_line_it_is_in_its_own_output(stderr_tty: bool) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    terminal = Terminal(stdin=None, stdout=out, stderr=err, stderr_is_tty=stderr_tty)
+    args = ["explain", str(SAMPLES / "logits.csv"), str(SAMPLES / "classes.csv"), "-f", "json"]
+    assert runner.invoke(app, args, obj=terminal).exit_code == 0
+    assert err.getvalue() == ""
+    assert json.loads(out.getvalue())["reason"] == REASON.removeprefix("xent: ").rstrip()

@@ -43,8 +43,9 @@ if TYPE_CHECKING:  # Report is a protocol for the type checker: no start-up cost
             """The JSONL output: a value a line, or a :class:`Frame`, an object a row."""
             ...
 
-        def messages(self, fmt: Format) -> list[str]:
-            """Lines for stderr (warnings) that go with the output in ``fmt``."""
+        def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
+            """Lines for stderr that go with the output in ``fmt``: warnings, and lines
+            only for a person reading a terminal's stderr (``stderr_is_tty``)."""
             ...
 
     from .terminal import Terminal
@@ -348,7 +349,7 @@ def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False
     on a terminal or the machine format on stdout."""
     chosen = terminal.format_for(fmt)
     if not quiet:
-        for message in report.messages(chosen):
+        for message in report.messages(chosen, stderr_is_tty=terminal.stderr_is_tty):
             terminal.say(message)
     if chosen is Format.table:
         report.show(terminal.console())

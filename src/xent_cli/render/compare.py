@@ -97,5 +97,5 @@ class ComparisonReport:
     def records(self) -> list[dict[str, Any]]:
         return comparison_objects(self.rows)
 
-    def messages(self, fmt: Format) -> list[str]:
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         return []

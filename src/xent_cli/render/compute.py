@@ -310,8 +310,10 @@ class ComputeReport:
             return [self.document()]
         return rows_columns(self.result, self._rows())
 
-    def messages(self, fmt: Format) -> list[str]:
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
+        """The warnings; and the reason line on a terminal's stderr, whatever stdout is
+        (DESIGN §2), not in a log file or a pipe."""
         lines = [f"warning: {warning}" for warning in self.result.warnings]
-        if fmt is Format.table:
+        if stderr_is_tty:
             lines.append(self.result.decision.reason)
         return lines

@@ -259,5 +259,5 @@ class ExplainReport:
             return data_object(self.subject)
         return table_object()
 
-    def messages(self, fmt: Format) -> list[str]:
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         return []

@@ -174,7 +174,7 @@ class MatrixReport:
     def records(self) -> list[list[Any]]:
         return self.table().rows()
 
-    def messages(self, fmt: Format) -> list[str]:
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         if fmt in (Format.json, Format.jsonl) and not bool(np.isfinite(self.matrix.values).all()):
             return ["warning: −∞ values are written as null (JSON has no Infinity)"]
         return []
@@ -209,5 +209,5 @@ class ArgmaxReport:
     def records(self) -> list[Any]:
         return self._column().values()
 
-    def messages(self, fmt: Format) -> list[str]:
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         return []
