@@ -89,7 +89,7 @@ def _differences(
     """The conventions of ``convention`` that change the number on these very inputs."""
     row = decision.row
     notes: list[str] = []
-    if not row.from_scores:
+    if not row.from_scores and not decision.log_probs:  # log-probabilities: used as given
         p = predictions
         tolerance = 1e-12
         off = not row.per_column and bool((np.abs(p.sum(axis=1) - 1.0) > tolerance).any())
@@ -149,12 +149,7 @@ def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
         )
     )
     for framework in FRAMEWORKS:
-        reason = not_applicable(
-            framework,
-            from_scores=decision.row.from_scores,
-            hard=decision.hard,
-            multilabel=decision.multilabel,
-        )
+        reason = not_applicable(framework, decision)
         if reason is not None:
             rows.append(Comparison(framework.value, decision.row.call(framework), None, reason))
             continue

@@ -76,7 +76,8 @@ def _target_probability(
         if plain_losses is None:
             plain_losses = losses.sparse_softmax_ce_with_logits(predictions, indices)
         return np.exp(-plain_losses)
-    return np.take_along_axis(predictions, np.asarray(indices).reshape(-1, 1), axis=1)[:, 0]
+    picked = np.take_along_axis(predictions, np.asarray(indices).reshape(-1, 1), axis=1)[:, 0]
+    return np.exp(picked) if decision.log_probs else picked
 
 
 def _ignore(labels: Labels, index: int | None) -> tuple[Labels, npt.NDArray[np.bool_] | None]:
@@ -120,7 +121,7 @@ def row_losses(
     (or −log p and −log(1 − p) per column) that folds every option in.
     """
     row = decision.row
-    if settings.plain and convention is None:
+    if settings.plain and convention is None and not decision.log_probs:
         return row.kernel(predictions, decision.targets, settings.epsilon), None
     k = predictions.shape[1]
     class_weights = _weights(settings.class_weights, k, "--class-weights")
@@ -149,6 +150,8 @@ def row_losses(
         )
     if row.from_scores:
         neglog = losses.class_neglog_from_scores(predictions)
+    elif decision.log_probs:  # −log pₖ as given: no clipping (PyTorch's NLLLoss)
+        neglog = np.negative(predictions)
     else:
         neglog = class_neglog(predictions, convention, settings.epsilon, dtype, sparse=row.sparse)
     combined = losses.combine_classes(
@@ -369,15 +372,10 @@ def compute(
         first_pass = _stream_pass(inputs, settings, detail, progress)
     decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
     warnings = list(decision.warnings)
-    if settings.like is Like.sklearn:
-        reason = not_applicable(
-            Like.sklearn,
-            from_scores=decision.row.from_scores,
-            hard=decision.hard,
-            multilabel=decision.multilabel,
-        )
+    if settings.like is not None:
+        reason = not_applicable(settings.like, decision)
         if reason is not None:
-            raise UsageError(f"--like sklearn: {reason}")
+            raise UsageError(f"--like {settings.like.value}: {reason}")
     blocks = first_pass.blocks_for(decision) if first_pass is not None else None
     if blocks is None:
         blocks = computed_blocks(inputs, decision, settings, detail, progress)

@@ -32,6 +32,8 @@ from .options import Like
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from .detection import Decision
+
     FloatArray = npt.NDArray[np.float64]
 
 Convention = Like | None  # None: xent's own
@@ -112,16 +114,18 @@ def binary_neglog(
     return neg_log(q), neg_log(1.0 - q)
 
 
-def not_applicable(
-    convention: Convention, *, from_scores: bool, hard: bool, multilabel: bool
-) -> str | None:
-    """Why ``convention`` has no equivalent for these inputs, or ``None`` when it has one."""
+def not_applicable(convention: Convention, decision: Decision) -> str | None:
+    """Why ``convention`` has no equivalent for the decided loss, or ``None`` when it has one."""
+    if decision.log_probs and convention in (Like.keras, Like.tf):
+        return "Keras's cross-entropies take probabilities or scores, not log-probabilities"
     if convention is not Like.sklearn:
         return None
-    if from_scores:
+    if decision.log_probs:
+        return "scikit-learn's log_loss takes probabilities, not log-probabilities"
+    if decision.row.from_scores:
         return "scikit-learn's log_loss takes probabilities, not scores"
-    if not hard:
+    if not decision.hard:
         return "scikit-learn's log_loss takes class labels, not soft targets"
-    if multilabel:
+    if decision.multilabel:
         return "scikit-learn's log_loss has no multi-label form"
     return None

@@ -56,6 +56,7 @@ class Decision:
     targets_reason: str
     warnings: list[str]
     notes: tuple[str, ...] = ()  # what reading the files decided (pandas' index, headers)
+    log_probs: bool = False  # the predictions are log-probabilities (a probability row)
 
     @property
     def loss(self) -> str:
@@ -218,6 +219,9 @@ class Summary:
     first_outside: tuple[int, int, float] | None = None  # row, column, value outside [0,1]
     first_off_sum: tuple[int, float] | None = None  # a row whose sum is not 1, and the sum
     off_sum_rows: int = 0
+    highest: float = -np.inf  # the largest value
+    first_off_logsumexp: tuple[int, float] | None = None  # where all are ≤ 0: a row's lse ≠ 0
+    off_logsumexp_rows: int = 0
 
     @classmethod
     def of(cls, predictions: FloatArray, tolerance: float, row_offset: int = 0) -> Summary:
@@ -231,8 +235,18 @@ class Summary:
             return summary
         lowest, highest = float(predictions.min()), float(predictions.max())
         summary.any_minus_inf = lowest == -np.inf
+        summary.highest = highest
         if lowest < 0 or highest > 1:
             summary.first_outside = _first_outside(predictions, row_offset)
+            if highest <= 0 and summary.n_columns > 1:  # log-probabilities, maybe
+                from .losses import logsumexp
+
+                off = np.abs(logsumexp(predictions)) > tolerance
+                if off.any():
+                    row = int(np.argmax(off))
+                    total = float(logsumexp(predictions[row]))
+                    summary.first_off_logsumexp = (row + row_offset, total)
+                    summary.off_logsumexp_rows = int(np.count_nonzero(off))
             return summary
         from .losses import row_sum
 
@@ -252,6 +266,19 @@ class Summary:
             self.first_outside or later.first_outside,
             self.first_off_sum or later.first_off_sum,
             self.off_sum_rows + later.off_sum_rows,
+            max(self.highest, later.highest),
+            self.first_off_logsumexp or later.first_off_logsumexp,
+            self.off_logsumexp_rows + later.off_logsumexp_rows,
+        )
+
+    @property
+    def log_probabilities(self) -> bool:
+        """Every value ≤ 0 and every row's logsumexp 0: log_softmax outputs (K ≥ 2)."""
+        return (
+            self.n_columns > 1
+            and self.highest <= 0
+            and self.first_outside is not None
+            and self.first_off_logsumexp is None
         )
 
 
@@ -279,21 +306,31 @@ def _resolve_outputs(
     summary: Summary,
     task: Task,
     where: Where,
-) -> tuple[bool, str, list[str]]:
-    """(from_scores, reason, warnings)."""
+) -> tuple[Outputs, str, list[str]]:
+    """(what the predictions hold: scores, probs or log-probs; the reason; warnings)."""
     if loss is not None:
         if outputs is not Outputs.auto and (outputs is Outputs.scores) != loss.from_scores:
             raise UsageError(f"--loss {loss.name} does not fit --outputs {outputs.value}")
-        outputs = Outputs.scores if loss.from_scores else Outputs.probs
+        if outputs is not Outputs.log_probs:
+            outputs = Outputs.scores if loss.from_scores else Outputs.probs
     k = summary.n_columns
+    by = "--outputs" if loss is None else "--loss"
     if outputs is Outputs.scores:
-        return True, "scores (--outputs scores)" if loss is None else "scores (--loss)", []
+        return Outputs.scores, f"scores ({by} scores)" if loss is None else "scores (--loss)", []
+    if outputs is Outputs.log_probs:
+        return (
+            Outputs.log_probs,
+            "log-probabilities (--outputs log-probs)",
+            _log_warnings(summary, task, where),
+        )
     if outputs is Outputs.probs:
         if summary.first_outside is not None:
             row, column, value = summary.first_outside
             fix = (
                 "drop --outputs probs" if loss is None else f"use --loss {_scores_twin(loss).name}"
             )
+            if summary.log_probabilities:
+                fix += "; if they are log-probabilities, --outputs log-probs"
             raise InputError(
                 where(row, column),
                 f"value {_fmt(value)} is not a probability in [0,1]; "
@@ -306,29 +343,48 @@ def _resolve_outputs(
                 f"{where(row, None)}: probabilities sum to {_fmt(total)}, "
                 f"not 1 ({summary.off_sum_rows} row(s)); they are used as given, not renormalised"
             )
-        return (
-            False,
-            "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)",
-            warnings,
-        )
+        reason = "probabilities (--outputs probs)" if loss is None else "probabilities (--loss)"
+        return Outputs.probs, reason, warnings
+    if summary.log_probabilities and task is Task.multiclass:
+        return Outputs.log_probs, "log-probabilities (every value ≤ 0, rows' logsumexp 0)", []
     if summary.any_minus_inf:
-        return True, "scores (−∞ entries)", []
+        return Outputs.scores, "scores (−∞ entries)", []
     if summary.first_outside is not None:
-        return True, "scores (values outside [0,1])", []
+        return Outputs.scores, "scores (values outside [0,1])", []
     if k == 1:
-        return False, "probabilities (one column in [0,1])", []
+        return Outputs.probs, "probabilities (one column in [0,1])", []
     if summary.first_off_sum is None:
-        return False, "probabilities (rows sum to 1)", []
+        return Outputs.probs, "probabilities (rows sum to 1)", []
     if task is Task.multilabel:
-        return False, "probabilities (values in [0,1], multi-hot labels)", []
+        return Outputs.probs, "probabilities (values in [0,1], multi-hot labels)", []
     return (
-        True,
+        Outputs.scores,
         "scores (values in [0,1] but rows do not sum to 1)",
         [
             "predictions lie in [0,1] but their rows do not sum to 1, so they are taken as "
             "scores (logits); if they are probabilities, say --outputs probs"
         ],
     )
+
+
+def _log_warnings(summary: Summary, task: Task, where: Where) -> list[str]:
+    """``--outputs log-probs``: values above 0 are an error; rows whose logsumexp is not 0
+    are used as given, with a warning."""
+    if task is not Task.multiclass:
+        raise UsageError("--outputs log-probs is for K ≥ 2 classes (a log_softmax's outputs)")
+    if summary.highest > 0:
+        raise InputError(
+            where(0, None),
+            f"log-probabilities are ≤ 0, but the predictions hold {_fmt(summary.highest)}; "
+            "if these are scores (logits), drop --outputs log-probs",
+        )
+    if summary.first_off_logsumexp is None:
+        return []
+    row, total = summary.first_off_logsumexp
+    return [
+        f"{where(row, None)}: log-probabilities' logsumexp is {_fmt(total)}, not 0 "
+        f"({summary.off_logsumexp_rows} row(s)); they are used as given, not renormalised"
+    ]
 
 
 def decide(
@@ -364,9 +420,8 @@ def decide(
         summary = Summary.of(predictions, tolerance)
     chosen = loss_row(loss) if loss is not None else None
     kind = _resolve_task(task, chosen, k, labels, tolerance)
-    from_scores, outputs_reason, warnings = _resolve_outputs(
-        outputs, chosen, summary, kind, pred_where
-    )
+    held, outputs_reason, warnings = _resolve_outputs(outputs, chosen, summary, kind, pred_where)
+    from_scores = held is Outputs.scores
     if kind is Task.binary or kind is Task.multilabel:
         decision = _decide_per_column(
             k, labels, from_scores, targets, outputs_reason, warnings, multi=kind is Task.multilabel
@@ -375,6 +430,8 @@ def decide(
         decision = _decide_multiclass(
             k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
         )
+    if held is Outputs.log_probs:
+        decision = replace(decision, log_probs=True)
     return replace(decision, notes=tuple(notes)) if notes else decision
 
 

@@ -391,6 +391,10 @@ def explain_decision(
     return DataExplanation(
         decision=decision,
         questions=questions,
-        first_row=walk(row, predictions[0], first_target, epsilon),
+        first_row=(  # log-probabilities are walked as the probabilities they are
+            walk(row, np.exp(predictions[0]), first_target, 0.0)
+            if decision.log_probs
+            else walk(row, predictions[0], first_target, epsilon)
+        ),
         pitfalls=pitfalls(row, decision.multilabel),
     )

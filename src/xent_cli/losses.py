@@ -62,6 +62,20 @@ def _log_normaliser(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
     return shifted, np.log1p(rest)
 
 
+def logsumexp(scores: ArrayLike) -> FloatArray:
+    """log Σₖ e^(zₖ) along the last axis, exact for large |z| and −∞ entries.
+
+    >>> logsumexp([1000.0, 1000.0]).item()  # 1000 + log 2
+    1000.6931471805599
+    >>> logsumexp([[np.log(0.25), np.log(0.75)]]).round(15).tolist()
+    [0.0]
+    """
+    z = _as_float(scores)
+    log_norm = _log_normaliser(z)[1]
+    total: FloatArray = np.squeeze(np.max(z, axis=-1, keepdims=True) + log_norm, axis=-1)
+    return total
+
+
 def log_softmax(scores: ArrayLike) -> FloatArray:
     """log pₖ = zₖ − logsumexp(z) along the last axis; stable for any finite z and −∞.
 

@@ -40,6 +40,7 @@ class Outputs(str, Enum):
     auto = "auto"
     scores = "scores"
     probs = "probs"
+    log_probs = "log-probs"
 
 
 class Targets(str, Enum):

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     from rich.console import Console
 
+    from xent_cli.detection import Decision
     from xent_cli.result import Result
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
@@ -31,6 +32,13 @@ def _label_column(name: str, result: Result, values: Any) -> Column:
     if result.binary:
         return Integers(name, values)
     return Categories(name, values, result.class_names)
+
+
+def outputs_name(decision: Decision) -> str:
+    """What the predictions held, as JSON says it."""
+    if decision.log_probs:
+        return "log-probabilities"
+    return "scores" if decision.row.from_scores else "probabilities"
 
 
 def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
@@ -88,7 +96,7 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
         if chosen:
             obj["options"] = chosen
     obj["reason"] = decision.reason
-    obj["outputs"] = "scores" if decision.row.from_scores else "probabilities"
+    obj["outputs"] = outputs_name(decision)
     obj["targets"] = "hard" if decision.hard else "soft"
     obj["multilabel"] = decision.multilabel
     if reduction is Reduction.none:

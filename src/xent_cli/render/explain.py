@@ -13,6 +13,7 @@ from xent_cli.options import Format
 from xent_cli.writer import Frame, Values, json_number
 
 from . import human
+from .compute import outputs_name
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -197,7 +198,7 @@ def data_object(explanation: DataExplanation) -> dict[str, Any]:
     return {
         "loss": decision.loss,
         "reason": decision.reason,
-        "outputs": "scores" if decision.row.from_scores else "probabilities",
+        "outputs": outputs_name(decision),
         "targets": "hard" if decision.hard else "soft",
         "multilabel": decision.multilabel,
         "decisions": [
