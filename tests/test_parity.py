@@ -206,12 +206,22 @@ def test_regression_zero_class_weights_leaked_a_numpy_warning(tmp_path: Path) ->
     assert re.search(r"perplexity +NaN", table)  # exp(NaN), not ∞
 
 
-def test_everything_ignored_is_an_error(tmp_path: Path) -> None:
+def test_everything_ignored_leaves_nothing_to_average(tmp_path: Path) -> None:
+    """PyTorch's test_nll_loss_all_ignored: losses 0, sum 0, mean NaN; a warning, exit 0."""
     z = write(tmp_path, "z.csv", [[0.5, 1.5], [3.0, 0.0]])
     c = write(tmp_path, "c.csv", [-1.0, -1.0])
     code, out, err = xent("compute", z, c, "--ignore-index", "-1")
-    assert (code, out) == (65, "")
-    assert "every row has the ignored label -1" in err
+    assert code == 0
+    assert [line.split(",")[1] for line in out.splitlines()[1:]] == ["0.0", "0.0"]
+    assert err.count("\n") == 1
+    assert "nothing left to average: every row has the ignored label -1" in err
+    code, out, _ = xent("compute", z, c, "--ignore-index", "-1", "-r", "mean")
+    assert (code, out) == (0, "nan\n")
+    code, out, _ = xent("compute", z, c, "--ignore-index", "-1", "-f", "json")
+    summary = json.loads(out)
+    assert (summary["mean"], summary["sum"], summary["accuracy"]) == (None, 0.0, None)
+    code, out, _ = xent("compute", z, c, "--ignore-index", "-1", "-f", "table")
+    assert "accuracy    — (0 of 0)" in out
     onehot = write(tmp_path, "o.csv", [[1.0, 0.0], [0.0, 1.0]])
     code, _, err = xent("compute", z, onehot, "--ignore-index", "-1")
     assert code == 2

@@ -17,7 +17,7 @@ import numpy as np
 from . import losses
 from .conventions import Convention, binary_neglog, class_neglog, not_applicable, sklearn_epsilon
 from .detection import Decision, Summary, decide, tolerance_for
-from .errors import InputError, UsageError, XentError
+from .errors import UsageError, XentError
 from .inputs import Inputs, Labels
 from .options import Like
 from .parallel import Progress, bounds, run_blocks
@@ -275,12 +275,6 @@ def decide_for(
         if not decision.row.sparse:
             raise UsageError(
                 f"--ignore-index applies to class-index targets, not to {decision.loss}"
-            )
-        if ignored.all():
-            raise InputError(
-                inputs.labels.where(0, 0),
-                f"every row has the ignored label {settings.ignore_index}; "
-                "there is no loss to average",
             )
     return decision, ignored
 

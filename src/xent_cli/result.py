@@ -23,6 +23,10 @@ NOTHING_TO_AVERAGE = (
     "nothing left to average: every counted row's target has class weight 0, so the mean "
     "(Σ w·ℓ / Σ w = 0/0) is NaN, as PyTorch's is"
 )
+ALL_IGNORED = (
+    "nothing left to average: every row has the ignored label {index}, so the losses and "
+    "their sum are 0 and the mean (0/0) is NaN, as PyTorch's is"
+)
 
 
 @dataclass
@@ -42,7 +46,10 @@ class Result:
     settings: Settings | None = None
 
     def __post_init__(self) -> None:
-        if self.denominators is not None and not self.denominators.any():
+        if self.ignored is not None and self.ignored.all():
+            index = self.settings.ignore_index if self.settings is not None else None
+            self.warnings.append(ALL_IGNORED.format(index=index))
+        elif self.denominators is not None and not self.denominators.any():
             self.warnings.append(NOTHING_TO_AVERAGE)
 
     @property

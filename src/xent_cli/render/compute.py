@@ -185,7 +185,8 @@ def summary_table(result: Result) -> Any:
         )
     if result.accuracy is not None:
         shown = f"({result.correct_count:,} of {result.counted_rows:,})"
-        grid.add_row("accuracy", f"{result.accuracy:.2%} {shown}")
+        share = "—" if math.isnan(result.accuracy) else f"{result.accuracy:.2%}"
+        grid.add_row("accuracy", f"{share} {shown}")
     grid.add_row("perplexity", human(result.perplexity, 6))
     return grid
 
