@@ -531,6 +531,8 @@ def test_regression_readme_focal_line_said_p_t_for_every_class(tmp_path: Path) -
     (row,) = [line for line in README.read_text().splitlines() if "`--focal-gamma G`" in line]
     assert "yₖ·log pₖ × (1 − pₖ)^γ" in row
     assert "p_t = y·p + (1−y)(1−p)" in row
+    help_text = " ".join(shell("xent compute --help").stdout.split())
+    assert "each class term yₖ·log pₖ by (1 − pₖ)^γ" in help_text  # it said "p of the target"
     p, y, gamma = [0.2, 0.7, 0.1], [0.1, 0.02, 0.88], 2.0
     (tmp_path / "p.csv").write_text(",".join(map(repr, p)) + "\n")
     (tmp_path / "y.csv").write_text(",".join(map(repr, y)) + "\n")

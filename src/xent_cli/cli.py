@@ -312,8 +312,8 @@ def compute(
     focal_gamma: Annotated[
         float | None,
         typer.Option(
-            help="Focal loss: multiply each term by (1 − p)^γ (p of the target; binary: "
-            "p_t = y·p + (1−y)(1−p)), as Keras's *FocalCrossentropy and optax's "
+            help="Focal loss: multiply each class term yₖ·log pₖ by (1 − pₖ)^γ (binary: by "
+            "(1 − p_t)^γ, p_t = y·p + (1−y)(1−p)), as Keras's *FocalCrossentropy and optax's "
             "sigmoid_focal_loss define it.",
             show_default=False,
             rich_help_panel="Framework options",
