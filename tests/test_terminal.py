@@ -18,7 +18,10 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 runner = CliRunner()
 
 
-def fake(*, tty: bool, stdin_tty: bool = False) -> tuple[Terminal, io.StringIO, io.StringIO]:
+def fake(
+    *, tty: bool, stdin_tty: bool = False, stderr_tty: bool | None = None
+) -> tuple[Terminal, io.StringIO, io.StringIO]:
+    """A terminal (``tty``: stdout and stderr, unless ``stderr_tty`` says otherwise) or a pipe."""
     out, err = io.StringIO(), io.StringIO()
     terminal = Terminal(
         stdin=io.BytesIO(b"0.5,1.5\n"),
@@ -26,7 +29,7 @@ def fake(*, tty: bool, stdin_tty: bool = False) -> tuple[Terminal, io.StringIO, 
         stderr=err,
         stdin_is_tty=stdin_tty,
         stdout_is_tty=tty,
-        stderr_is_tty=tty,
+        stderr_is_tty=tty if stderr_tty is None else stderr_tty,
         width=100,
     )
     return terminal, out, err
@@ -101,15 +104,7 @@ def test_regression_reason_line_was_hidden_whenever_stdout_was_piped(
     # issue 11, DESIGN §2 (v2): the reason line, the only clue to a misread file, was printed
     # only in table mode. It goes to stderr whenever stderr is a terminal, whatever stdout
     # is (a table or CSV), and never with -q.
-    out, err = io.StringIO(), io.StringIO()
-    terminal = Terminal(
-        stdin=None,
-        stdout=out,
-        stderr=err,
-        stdout_is_tty=stdout_tty,
-        stderr_is_tty=stderr_tty,
-        width=100,
-    )
+    terminal, out, err = fake(tty=stdout_tty, stderr_tty=stderr_tty)
     args = ["compute", str(SAMPLES / "logits.csv"), str(SAMPLES / "classes.csv")]
     result = runner.invoke(app, [*args, *(["-q"] if quiet else [])], obj=terminal)
     assert result.exit_code == 0, err.getvalue()
@@ -122,8 +117,7 @@ def test_the_reason_line_comes_after_the_warnings(tmp_path: Path) -> None:
     z, c = tmp_path / "z.csv", tmp_path / "c.csv"
     z.write_text("0.5,1.5,0.1\n2.2,1.3,1.7\n")
     c.write_text("1\n2\n")
-    out, err = io.StringIO(), io.StringIO()
-    terminal = Terminal(stdin=None, stdout=out, stderr=err, stderr_is_tty=True)
+    terminal, out, err = fake(tty=False, stderr_tty=True)
     args = ["compute", str(z), str(c), "--class-weights", "0,0,0", "-r", "mean"]
     assert runner.invoke(app, args, obj=terminal).exit_code == 0
     warning, reason = err.getvalue().splitlines(keepends=True)
@@ -134,8 +128,7 @@ def test_the_reason_line_comes_after_the_warnings(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("stderr_tty", [True, False])
 def test_explain_prints_no_reason_line_it_is_in_its_own_output(stderr_tty: bool) -> None:
-    out, err = io.StringIO(), io.StringIO()
-    terminal = Terminal(stdin=None, stdout=out, stderr=err, stderr_is_tty=stderr_tty)
+    terminal, out, err = fake(tty=False, stderr_tty=stderr_tty)
     args = ["explain", str(SAMPLES / "logits.csv"), str(SAMPLES / "classes.csv"), "-f", "json"]
     assert runner.invoke(app, args, obj=terminal).exit_code == 0
     assert err.getvalue() == ""
