@@ -241,15 +241,7 @@ def load(
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
         assert labels is not None
-        label_table = _Table.of(
-            read(
-                labels,
-                stdin=stdin,
-                key=settings.label_key,
-                delimiter=settings.delimiter,
-                class_names=[],
-            )
-        )
+        label_table = _labels_table(labels, settings, stdin, [])
         label_set = labels_from(label_table.source, label_table.chosen, None)
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
@@ -273,15 +265,7 @@ def load(
     table = _Table.of(pred_source)
     values = table.numbers()
     class_names = _class_names(table.source, table.columns)
-    label_table = _Table.of(
-        read(
-            labels,
-            stdin=stdin,
-            key=settings.label_key,
-            delimiter=settings.delimiter,
-            class_names=class_names or [],
-        )
-    )
+    label_table = _labels_table(labels, settings, stdin, class_names or [])
     lined_up = _line_up(table, label_table, int(values.shape[0]))
     if lined_up is not None:
         table, label_table = lined_up
@@ -291,6 +275,20 @@ def load(
     _check_counts(values.shape[0], label_table.source, table.source.name)
     notes = table.notes + label_table.notes
     return Inputs(values, label_set, table.source, class_names, table.chosen, notes=notes)
+
+
+def _labels_table(
+    labels: str, settings: Settings, stdin: BinaryIO | None, class_names: list[str]
+) -> _Table:
+    """The labels file, read (its class names among ``class_names``) as a table."""
+    source = read(
+        labels,
+        stdin=stdin,
+        key=settings.label_key,
+        delimiter=settings.delimiter,
+        class_names=class_names,
+    )
+    return _Table.of(source)
 
 
 def _class_names(source: Source, columns: list[int]) -> list[str] | None:
