@@ -184,10 +184,19 @@ def test_multilabel_probabilities(tmp_path: Path) -> None:
 
 
 def test_probabilities_epsilon(tmp_path: Path) -> None:
+    """--epsilon auto (the default) is the machine epsilon of the dtype (text: float64), as
+    scikit-learn's eps="auto"; Keras's 1e-7 under --like keras; one line counts the clipped."""
     probs = write(tmp_path, "p.csv", "0.0,1.0\n")
     labels = write(tmp_path, "y.csv", "0\n")
-    _, clipped, _ = xent("compute", probs, labels, "-r", "mean", "--outputs", "probs")
-    assert float(clipped) == pytest.approx(-math.log(1e-7), rel=1e-15)
+    _, clipped, err = xent("compute", probs, labels, "-r", "mean", "--outputs", "probs")
+    assert float(clipped) == -math.log(2.0**-52)
+    assert err == "xent: 2 probabilities clipped to [ε, 1−ε], ε = 2.2e-16\n"
+    _, keras, _ = xent("compute", probs, labels, "-r", "mean", "--epsilon", "1e-7")
+    assert float(keras) == pytest.approx(-math.log(1e-7), rel=1e-15)
+    _, like, _ = xent("compute", probs, labels, "-r", "mean", "--like", "keras")
+    assert float(like) == pytest.approx(-math.log(1e-7), rel=1e-15)
+    code, _, err = xent("compute", probs, labels, "--epsilon", "tiny")
+    assert (code, err) == (2, "xent: --epsilon takes a number or auto, not 'tiny'\n")
     _, exact, _ = xent("compute", probs, labels, "-r", "mean", "--epsilon", "0")
     assert exact == "inf\n"
     _, data, _ = xent("compute", probs, labels, "-f", "json", "--epsilon", "0")
@@ -527,3 +536,15 @@ def test_a_delimiter_of_several_characters_is_a_usage_error() -> None:
     assert result.stderr == (
         "xent: --delimiter takes one character (or tab, space, auto), not ';;'\n"
     )
+
+
+def test_epsilon_auto_is_the_machine_epsilon_of_the_predictions_dtype(tmp_path: Path) -> None:
+    """scikit-learn's eps="auto": float32 predictions are clipped at float32's epsilon."""
+    probs = tmp_path / "p.npy"
+    np.save(probs, np.array([[0.0, 1.0], [0.5, 0.5]], dtype=np.float32))
+    labels = write(tmp_path, "y.csv", "0\n1\n")
+    code, out, err = xent("compute", str(probs), labels, "-r", "mean")
+    assert code == 0, err
+    eps = float(np.finfo(np.float32).eps)  # 2⁻²³
+    assert float(out) == pytest.approx((-math.log(eps) - math.log(0.5)) / 2, rel=1e-15)
+    assert err == "xent: 2 probabilities clipped to [ε, 1−ε], ε = 1.2e-7\n"

@@ -426,10 +426,12 @@ def test_regression_compare_said_clips_p_for_keras_and_xent_alike(tmp_path: Path
 
     sparse = compared(c)
     assert sparse["keras"]["why"] == "clips p to [1e-7, 1 − 1e-7], then renormalises each row"
-    assert sparse["xent"]["why"] == "clips p to [1e-7, 1 − 1e-7]; does not renormalise"
+    # xent clips at float64's machine epsilon (--epsilon auto), as scikit-learn does
+    assert sparse["xent"]["why"] == "clips p to [2.2e-16, 1 − 2.2e-16]; does not renormalise"
     keras = (mp.log(mp.mpf(0.8)) - mp.log(mp.mpf(0.4)) + mp.log(eps + 1) - mp.log(eps)) / 2
     assert close(sparse["keras"]["mean"], keras)  # type: ignore[arg-type]
-    assert close(sparse["xent"]["mean"], (-mp.log(mp.mpf(0.4)) - mp.log(eps)) / 2)  # type: ignore[arg-type]
+    machine = mp.mpf(2) ** -52
+    assert close(sparse["xent"]["mean"], (-mp.log(mp.mpf(0.4)) - mp.log(machine)) / 2)  # type: ignore[arg-type]
     categorical = compared(onehot)
     assert categorical["keras"]["why"] == (
         "renormalises each row by its sum, then clips p to [1e-7, 1 − 1e-7]"

@@ -110,7 +110,8 @@ def cross_entropy(
     of ``xent compute``'s (:mod:`xent_cli.options`): ``reduction`` none/mean/sum, ``outputs``
     auto/scores/probs, ``targets`` auto/hard/soft, ``task`` auto/binary/multiclass/multilabel,
     ``base`` e/2/10, ``like`` keras/tf/torch/sklearn; ``epsilon`` clips probabilities to
-    [ε, 1 − ε] (``None``: xent's default, 1e-7; 0: exact).
+    [ε, 1 − ε] (``None``: auto, the machine epsilon of the predictions' dtype, or 1e-7 with
+    ``like="keras"``; 0: exact).
 
     Raises :class:`xent_cli.errors.XentError` for inputs that do not fit.
 

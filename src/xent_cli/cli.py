@@ -20,7 +20,6 @@ from . import __version__
 from .decision_table import LOSS_NAMES
 from .errors import ExitCode, UsageError, XentError, is_write_failure, write_failure
 from .options import (
-    DEFAULT_EPSILON,
     DELIMITER_AUTO,
     Base,
     Format,
@@ -53,6 +52,16 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
             f"{option} takes numbers separated by commas, like 1,2,3; not {text!r}"
         ) from None
     return values
+
+
+def _epsilon(text: str) -> float | None:
+    """``--epsilon``: ``auto`` (None: decided from the dtype) or a number."""
+    if text.lower() == "auto":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"--epsilon takes a number or auto, not {text!r}") from None
 
 
 def command(body: Callable[..., None]) -> Callable[..., None]:
@@ -244,11 +253,13 @@ def compute(
         ),
     ] = None,
     epsilon: Annotated[
-        float,
+        str,
         typer.Option(
-            help="Clip probabilities to [ε, 1−ε] before the log (Keras's 1e-7); 0 = exact."
+            help="Clip probabilities to [ε, 1−ε] before the log. auto: the machine epsilon "
+            "of the predictions' dtype (2.2e-16 for float64 and text; scikit-learn's "
+            "eps='auto'), or Keras's 1e-7 with --like keras|tf; 0 = exact (may be inf)."
         ),
-    ] = DEFAULT_EPSILON,
+    ] = "auto",
     key: Annotated[
         str | None,
         typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False),
@@ -386,7 +397,7 @@ def compute(
         targets=targets,
         task=task,
         loss=loss,
-        epsilon=epsilon,
+        epsilon=_epsilon(epsilon),
         key=key,
         label_key=label_key,
         label_column=label_column,
@@ -609,7 +620,8 @@ def explain(
         )
         inputs = load(predictions, labels, settings, stdin=terminal.stdin)
         result = compute_result(inputs, settings)
-        subject = content.explain_decision(result.decision, inputs.predictions, settings.epsilon)
+        used = result.settings.clipping if result.settings is not None else 0.0
+        subject = content.explain_decision(result.decision, inputs.predictions, used)
     elif outcomes or outputs_given or targets_given or multilabel:
         subject = content.choose(
             outcomes=outcomes, outputs=outputs_given, targets=targets_given, multilabel=multilabel

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .compute import compute
-from .conventions import FRAMEWORKS, KERAS_EPSILON, not_applicable, sklearn_epsilon
+from .conventions import FRAMEWORKS, KERAS_EPSILON, machine_epsilon, not_applicable
 from .inputs import Inputs
 from .options import Like
 from .settings import Settings
@@ -107,7 +107,7 @@ def _differences(
                     "clamps each log at −100" if row.per_column else "no clipping: log 0 = −∞"
                 )
         elif convention is Like.sklearn:
-            eps = sklearn_epsilon(dtype)
+            eps = machine_epsilon(dtype)
             if _outside(p, eps):
                 notes.append(f"clips p to [{eps:.3g}, 1 − {eps:.3g}] (machine epsilon)")
             if off:
@@ -134,9 +134,11 @@ def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
     rows = [
         Comparison("exact", "xent --epsilon 0 (float64, no clipping)", exact, "the true value"),
     ]
-    default = compute(inputs, replace(settings, like=None)).mean
-    clipped = not decision.row.from_scores and settings.epsilon > 0 and default != exact
-    epsilon = f"{settings.epsilon:g}".replace("e-0", "e-")
+    default_result = compute(inputs, replace(settings, like=None))
+    default = default_result.mean
+    used = default_result.settings.clipping if default_result.settings else 0.0
+    clipped = not decision.row.from_scores and used > 0 and default != exact
+    epsilon = f"{used:.2g}".replace("e-0", "e-")
     why = f"clips p to [{epsilon}, 1 − {epsilon}]"
     if not decision.row.per_column:
         why += "; does not renormalise"

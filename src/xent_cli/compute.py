@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import losses
-from .conventions import Convention, binary_neglog, class_neglog, not_applicable, sklearn_epsilon
+from .conventions import (
+    Convention,
+    binary_neglog,
+    class_neglog,
+    epsilon_for,
+    machine_epsilon,
+    not_applicable,
+)
 from .detection import Decision, Summary, decide, tolerance_for
 from .errors import UsageError, XentError
 from .inputs import Inputs, Labels
@@ -122,7 +129,7 @@ def row_losses(
     """
     row = decision.row
     if settings.plain and convention is None and not decision.log_probs:
-        return row.kernel(predictions, decision.targets, settings.epsilon), None
+        return row.kernel(predictions, decision.targets, settings.clipping), None
     k = predictions.shape[1]
     class_weights = _weights(settings.class_weights, k, "--class-weights")
     focal = {"focal_gamma": settings.focal_gamma, "focal_alpha": settings.focal_alpha}
@@ -131,7 +138,7 @@ def row_losses(
             neg_log_p, neg_log_not_p = losses.softplus(-predictions), losses.softplus(predictions)
         else:
             neg_log_p, neg_log_not_p = binary_neglog(
-                predictions, convention, settings.epsilon, dtype
+                predictions, convention, settings.clipping, dtype
             )
         pos_weight = _weights(settings.pos_weight, k, "--pos-weight")
         combined = losses.combine_binary(
@@ -153,7 +160,7 @@ def row_losses(
     elif decision.log_probs:  # −log pₖ as given: no clipping (PyTorch's NLLLoss)
         neglog = np.negative(predictions)
     else:
-        neglog = class_neglog(predictions, convention, settings.epsilon, dtype, sparse=row.sparse)
+        neglog = class_neglog(predictions, convention, settings.clipping, dtype, sparse=row.sparse)
     combined = losses.combine_classes(
         neglog,
         decision.targets,
@@ -288,6 +295,7 @@ class Block:
     predicted: npt.NDArray[np.generic] | None
     probability: FloatArray | None
     sums_off: bool  # rows not summing to 1 within scikit-learn's tolerance
+    clipped: int = 0  # probabilities outside [ε, 1 − ε] that xent's clipping moved
 
 
 def _block(
@@ -304,8 +312,13 @@ def _block(
     row_values, divisors = row_losses(part, values, settings, dtype, settings.like)
     sums_off = False
     if settings.like is Like.sklearn and not decision.row.per_column:
-        rtol = math.sqrt(sklearn_epsilon(dtype))
+        rtol = math.sqrt(machine_epsilon(dtype))
         sums_off = not np.allclose(values.sum(axis=1), 1.0, rtol=rtol)
+    clipped = 0
+    epsilon = settings.clipping
+    if not decision.row.from_scores and not decision.log_probs and settings.like is None:
+        if epsilon > 0:
+            clipped = int(np.count_nonzero((values < epsilon) | (values > 1.0 - epsilon)))
     return Block(
         row_values,
         divisors,
@@ -314,6 +327,7 @@ def _block(
         if detail
         else None,
         sums_off,
+        clipped,
     )
 
 
@@ -361,6 +375,8 @@ def compute(
     when the loss its first block decided is the loss the whole file decides).
     """
     settings.check()
+    epsilon = epsilon_for(settings.epsilon, settings.like, inputs.pred_source.dtype)
+    settings = replace(settings, epsilon=epsilon)
     first_pass = None
     if inputs.stream is not None:
         first_pass = _stream_pass(inputs, settings, detail, progress)
@@ -401,6 +417,7 @@ def compute(
         target=target,
         target_probability=probability,
         warnings=warnings,
+        clipped=sum(block.clipped for block in blocks),
         denominators=divisors,
         ignored=ignored,
         base=settings.base,

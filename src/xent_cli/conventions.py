@@ -4,7 +4,8 @@ From scores every framework uses an exact fused form (``tf.nn.*_with_logits``,
 ``torch.nn.CrossEntropyLoss``, ``BCEWithLogitsLoss``), so only probability inputs differ.
 Each convention was read in the framework's own source:
 
-- ``xent``: clip to [ε, 1 − ε] (``--epsilon``, default 1e-7), no renormalising,
+- ``xent``: clip to [ε, 1 − ε] (``--epsilon``, default auto: the machine epsilon of the
+  predictions' dtype, as scikit-learn's ``eps="auto"``), no renormalising,
   log(1 − p) as log1p(−p).
 - ``keras`` (Keras 3 on its TensorFlow backend, ``keras/src/backend/tensorflow/nn.py``):
   categorical: p / Σp, then clip to [1e-7, 1 − 1e-7]; sparse: clip, then log, then a softmax
@@ -42,10 +43,25 @@ KERAS_EPSILON = 1e-7  # keras.backend.epsilon(), fixed in its clipping
 TORCH_LOG_FLOOR = -100.0
 
 
-def sklearn_epsilon(dtype: np.dtype[np.generic]) -> float:
+def epsilon_for(epsilon: float | None, like: Convention, dtype: np.dtype[np.generic]) -> float:
+    """The ε that probabilities are clipped to [ε, 1 − ε] at: as given, or (auto) Keras's
+    1e-7 under ``--like keras|tf``, else the machine epsilon of the predictions' dtype
+    (scikit-learn's ``eps="auto"``).
+
+    >>> epsilon_for(None, None, np.dtype(np.float32)), epsilon_for(None, Like.tf, np.dtype("f8"))
+    (1.1920928955078125e-07, 1e-07)
+    """
+    if epsilon is not None:
+        return epsilon
+    if like in (Like.keras, Like.tf):
+        return KERAS_EPSILON
+    return machine_epsilon(dtype)
+
+
+def machine_epsilon(dtype: np.dtype[np.generic]) -> float:
     """scikit-learn's eps: the machine epsilon of the predictions' dtype (float64 if not float).
 
-    >>> sklearn_epsilon(np.dtype(np.float32)) == float(np.finfo(np.float32).eps)
+    >>> machine_epsilon(np.dtype(np.float32)) == float(np.finfo(np.float32).eps)
     True
     """
     if dtype == np.float32 or dtype == np.float16:
@@ -75,7 +91,7 @@ def class_neglog(
     if convention is Like.torch:
         return neg_log(p)
     if convention is Like.sklearn:
-        return neg_log(clip(p, sklearn_epsilon(dtype)))
+        return neg_log(clip(p, machine_epsilon(dtype)))
     if sparse:  # keras, tf: clip, log, then log-softmax over the logs
         clipped = clip(p, KERAS_EPSILON)
         total: FloatArray = np.log(clipped.sum(axis=1, keepdims=True))
@@ -106,7 +122,7 @@ def binary_neglog(
                 -np.maximum(np.log1p(-p), TORCH_LOG_FLOOR),
             )
     if convention is Like.sklearn:
-        eps = sklearn_epsilon(dtype)
+        eps = machine_epsilon(dtype)
         return neg_log(clip(p, eps)), neg_log(clip(1.0 - p, eps))
     q = clip(p, KERAS_EPSILON)
     if convention is Like.tf:

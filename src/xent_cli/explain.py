@@ -13,7 +13,7 @@ import numpy as np
 
 from . import losses
 from .decision_table import LossRow, pick_row
-from .options import DEFAULT_EPSILON, Outcomes, Outputs, Targets
+from .options import MACHINE_EPSILON, Outcomes, Outputs, Targets
 
 if TYPE_CHECKING:
     from .detection import Decision
@@ -100,7 +100,7 @@ def _floats(values: Any) -> list[float]:
 
 
 def walk(
-    row: LossRow, outputs: FloatArray, target: FloatArray | int, epsilon: float = DEFAULT_EPSILON
+    row: LossRow, outputs: FloatArray, target: FloatArray | int, epsilon: float = MACHINE_EPSILON
 ) -> Example:
     """The steps of ``row``'s loss for one row of outputs and its target.
 
@@ -280,7 +280,7 @@ def _why(
     else:
         reasons.append(
             "The predictions are already probabilities, so only the log is taken, after "
-            f"clipping to [ε, 1−ε] (ε = {str(DEFAULT_EPSILON).replace('e-0', 'e-')})."
+            "clipping to [ε, 1−ε] (ε: the machine epsilon of their dtype, 2.2e-16 for float64)."
         )
     if row.per_column:
         reasons.append(

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .options import DEFAULT_EPSILON
+from .options import MACHINE_EPSILON
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -251,7 +251,7 @@ def neg_log(probabilities: FloatArray) -> FloatArray:
 
 
 def binary_ce(
-    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON
+    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = MACHINE_EPSILON
 ) -> FloatArray:
     """Element-wise −[y·log p + (1 − y)·log(1 − p)], p clipped to [ε, 1 − ε].
 
@@ -268,7 +268,7 @@ def binary_ce(
 
 
 def categorical_ce(
-    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = DEFAULT_EPSILON
+    probabilities: ArrayLike, targets: ArrayLike, epsilon: float = MACHINE_EPSILON
 ) -> FloatArray:
     """Per row: −Σₖ yₖ·log pₖ, p clipped to [ε, 1 − ε] and not renormalised.
 
@@ -282,7 +282,7 @@ def categorical_ce(
 
 
 def sparse_categorical_ce(
-    probabilities: ArrayLike, labels: ArrayLike, epsilon: float = DEFAULT_EPSILON
+    probabilities: ArrayLike, labels: ArrayLike, epsilon: float = MACHINE_EPSILON
 ) -> FloatArray:
     """Per row: −log p_c for class indices c, p clipped to [ε, 1 − ε].
 

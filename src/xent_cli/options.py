@@ -12,7 +12,7 @@ from enum import Enum
 
 from .errors import UsageError
 
-DEFAULT_EPSILON = 1e-7  # xent's clipping of probabilities (Keras's backend epsilon())
+MACHINE_EPSILON = 2.0**-52  # float64's; xent clips probabilities at their dtype's (auto)
 
 
 class Format(str, Enum):

@@ -44,6 +44,7 @@ class Result:
     ignored: npt.NDArray[np.bool_] | None = None  # rows left out (--ignore-index)
     base: Base = Base.e
     settings: Settings | None = None
+    clipped: int = 0  # probabilities that xent's clipping to [ε, 1 − ε] moved
 
     def __post_init__(self) -> None:
         if self.ignored is not None and self.ignored.all():
@@ -51,6 +52,15 @@ class Result:
             self.warnings.append(ALL_IGNORED.format(index=index))
         elif self.denominators is not None and not self.denominators.any():
             self.warnings.append(NOTHING_TO_AVERAGE)
+
+    @property
+    def clipping_note(self) -> str | None:
+        """One line when clipping moved any probability: how many, and ε."""
+        if not self.clipped or self.settings is None:
+            return None
+        what = "probability" if self.clipped == 1 else "probabilities"
+        epsilon = f"{self.settings.clipping:.2g}".replace("e-0", "e-")
+        return f"{self.clipped:,} {what} clipped to [ε, 1−ε], ε = {epsilon}"
 
     @property
     def rows(self) -> int:

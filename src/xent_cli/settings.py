@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from .errors import UsageError
-from .options import DEFAULT_EPSILON, DELIMITER_AUTO, Base, Like, Outputs, Targets, Task
+from .options import DELIMITER_AUTO, Base, Like, Outputs, Targets, Task
 
 
 @dataclass
@@ -17,7 +17,7 @@ class Settings:
     targets: Targets = Targets.auto
     task: Task = Task.auto
     loss: str | None = None
-    epsilon: float = DEFAULT_EPSILON
+    epsilon: float | None = None  # None: auto, decided by compute from the dtype
     key: str | None = None
     label_key: str | None = None
     delimiter: str = DELIMITER_AUTO  # of text inputs: one character, blanks, or sniffed
@@ -42,9 +42,16 @@ class Settings:
             and self.like is None
         )
 
+    @property
+    def clipping(self) -> float:
+        """ε, once decided (:func:`xent_cli.conventions.epsilon_for` replaces auto)."""
+        if self.epsilon is None:
+            raise ValueError("ε auto is decided from the predictions' dtype first")
+        return self.epsilon
+
     def check(self) -> None:
         """Option values that are out of range are usage errors (exit 2)."""
-        if not 0.0 <= self.epsilon < 0.5:
+        if self.epsilon is not None and not 0.0 <= self.epsilon < 0.5:
             raise UsageError(f"--epsilon must be in [0, 0.5), not {self.epsilon}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise UsageError(f"--label-smoothing must be in [0, 1), not {self.label_smoothing}")

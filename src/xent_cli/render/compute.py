@@ -110,6 +110,8 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
         notes.append(NAN_NOTE)
     if result.warnings:
         notes.extend(result.warnings)
+    if result.clipping_note is not None:
+        notes.append(result.clipping_note)
     if notes:
         obj["notes"] = notes
     return obj
@@ -323,6 +325,8 @@ class ComputeReport:
         """The warnings; and the reason line on a terminal's stderr, whatever stdout is
         (DESIGN §2), not in a log file or a pipe."""
         lines = [f"warning: {warning}" for warning in self.result.warnings]
+        if self.result.clipping_note is not None:
+            lines.append(self.result.clipping_note)
         if stderr_is_tty:
             lines.append(self.result.decision.reason)
         return lines
