@@ -474,3 +474,25 @@ def test_compare_with_scores_marks_sklearn_not_applicable(tmp_path: Path) -> Non
     assert rows["sklearn"]["applicable"] is False
     assert rows["sklearn"]["mean"] is None
     assert rows["torch"]["relative_difference"] < 1e-15  # the same formula, summed in another order
+
+
+def test_soft_targets_that_do_not_sum_to_one_are_taken_as_given_when_asked(
+    tmp_path: Path,
+) -> None:
+    """DESIGN §3 (v2): Keras's and TensorFlow's own tests use targets summing to 1.32 and
+    rows of zeros; -Σ y·log_softmax(z) as given under --targets soft, --loss or --like
+    keras|tf (one warning); under auto an error naming the options that decide."""
+    z = write(tmp_path, "z.csv", [[1.0, -3.0, 10.0], [0.5, 0.5, 2.0]])
+    y = write(tmp_path, "y.csv", [[0.6, 0.4, 0.32], [0.0, 0.0, 0.0]])
+    code, out, err = xent("compute", z, y)
+    assert (code, out) == (65, "")
+    assert "target row sums to 1.32, not 1: --targets soft" in err
+    assert "--task multilabel" in err
+    true = [ref.softmax_ce([1.0, -3.0, 10.0], [0.6, 0.4, 0.32]), mp.mpf(0)]
+    for options in (["--targets", "soft"], ["--loss", "softmax-ce-with-logits"], ["--like", "tf"]):
+        code, out, err = xent("compute", z, y, *options)
+        assert code == 0, err
+        losses = [float(line.split(",")[1]) for line in out.splitlines()[1:]]
+        assert ref.relative_error(losses[0], true[0]) <= 1e-12
+        assert losses[1] == 0.0
+        assert err.count("not renormalised") == 1

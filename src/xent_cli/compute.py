@@ -26,7 +26,7 @@ from .conventions import (
 from .detection import Decision, Summary, decide, tolerance_for
 from .errors import UsageError, XentError
 from .inputs import Inputs, Labels
-from .options import Like
+from .options import Like, Targets
 from .parallel import Progress, bounds, run_blocks
 from .readers import NpyStream, check_not_all_masked, check_values
 from .result import Result
@@ -188,6 +188,9 @@ def _decide(
         task=settings.task,
         loss=settings.loss,
         notes=inputs.notes,
+        as_given=settings.targets is Targets.soft
+        or settings.loss is not None
+        or settings.like in (Like.keras, Like.tf),
     )
 
 

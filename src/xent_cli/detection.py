@@ -201,8 +201,9 @@ def _resolve_task(
         return Task.multiclass
     matrix = labels.matrix
     assert matrix is not None
-    if _in_unit(matrix) and not _rows_sum_to_one(matrix, tolerance).all():
-        return Task.multilabel
+    binary = bool(((matrix == 0) | (matrix == 1)).all())
+    if binary and not _rows_sum_to_one(matrix, tolerance).all():
+        return Task.multilabel  # multi-hot; fractional rows not summing to 1 stay classes
     return Task.multiclass
 
 
@@ -398,10 +399,13 @@ def decide(
     task: Task = Task.auto,
     loss: str | None = None,
     notes: Sequence[str] = (),
+    as_given: bool = False,
 ) -> Decision:
     """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
 
-    ``predictions`` is the array, or the :class:`Summary` of one read in blocks.
+    ``predictions`` is the array, or the :class:`Summary` of one read in blocks. With
+    ``as_given``, soft target rows that do not sum to 1 are used as they are (a warning),
+    not refused.
 
     >>> d = decide(np.array([[0.5, 1.5, 0.1]]), Labels(matrix=np.array([[1.0]])),
     ...            pred_where=lambda r, c: "p")
@@ -428,7 +432,7 @@ def decide(
         )
     else:
         decision = _decide_multiclass(
-            k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance
+            k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance, as_given
         )
     if held is Outputs.log_probs:
         decision = replace(decision, log_probs=True)
@@ -505,6 +509,7 @@ def _decide_multiclass(
     outputs_reason: str,
     warnings: list[str],
     tolerance: float,
+    as_given: bool = False,
 ) -> Decision:
     outcomes = f"{k} classes"
     if labels.indices is not None or labels.n_columns == 1:
@@ -535,11 +540,20 @@ def _decide_multiclass(
     off = np.abs(sums - 1.0) > tolerance
     if off.any():
         row_index = int(np.argmax(off))
-        raise InputError(
-            labels.where(row_index, None),
-            f"target row sums to {_fmt(sums[row_index])}, not 1; soft targets must be "
-            "distributions over the classes (or use --task multilabel for multi-hot rows)",
-        )
+        where = labels.where(row_index, None)
+        total = _fmt(sums[row_index])
+        if not as_given:
+            raise InputError(
+                where,
+                f"target row sums to {total}, not 1: --targets soft takes such rows as given "
+                "(−Σ y·log p, as Keras and TensorFlow do), --task multilabel as independent "
+                "labels",
+            )
+        warnings = [
+            *warnings,
+            f"{where}: target row sums to {total}, not 1 ({int(off.sum())} row(s)); "
+            "used as given (−Σ y·log p), not renormalised",
+        ]
     one_hot = _is_one_hot(matrix)
     hard = bool(one_hot.all())
     if targets is Targets.hard and not hard:
