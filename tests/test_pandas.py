@@ -166,3 +166,49 @@ def test_true_and_false_are_binary_labels(tmp_path: Path, labels: str) -> None:
     assert summary["target"] == [1, 0, 1]
     expected = [-np.log(0.9), -np.log(1 - 0.2), -np.log(0.7)]
     np.testing.assert_allclose(summary["losses"], expected, rtol=1e-15, atol=0)
+
+
+def test_classes_name_header_less_predictions_and_labels_not_from_zero(tmp_path: Path) -> None:
+    """--classes 1,2 as scikit-learn's log_loss(y, p, labels=[1, 2]); names as labels too."""
+    proba = np.array([[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    y = np.array([1, 2, 2])
+    np.savetxt(tmp_path / "p.csv", proba, delimiter=",")
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--classes", "1,2"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(log_loss(y, proba, labels=[1, 2]), rel=1e-14)
+    (tmp_path / "names.csv").write_text("cat\ndog\ndog\n", encoding="utf-8")
+    names = [str(tmp_path / "p.csv"), str(tmp_path / "names.csv"), "--classes", "cat,dog"]
+    named = runner.invoke(app, ["compute", *names, "-f", "json"])
+    assert named.exit_code == 0, named.stderr
+    summary = json.loads(named.stdout)
+    assert summary["target"] == ["cat", "dog", "dog"]
+    assert summary["mean"] == pytest.approx(log_loss(y, proba, labels=[1, 2]), rel=1e-14)
+
+
+def test_classes_for_one_column_are_negative_then_positive(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("0.9\n0.2\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("spam\nham\n", encoding="utf-8")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--classes", "ham,spam", "--epsilon", "0"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(-(np.log(0.9) + np.log(0.8)) / 2, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        ("a,b,c", "--classes names 3 classes, but"),
+        ("a", "--classes takes two or more names"),
+    ],
+)
+def test_classes_that_do_not_fit_are_usage_errors(
+    tmp_path: Path, classes: str, message: str
+) -> None:
+    (tmp_path / "p.csv").write_text("0.2,0.8\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("a\n", encoding="utf-8")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")]
+    result = runner.invoke(app, [*args, "--classes", classes])
+    assert result.exit_code == 2
+    assert message in result.stderr

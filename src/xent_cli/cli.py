@@ -54,6 +54,18 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
     return values
 
 
+def _classes(text: str | None) -> tuple[str, ...] | None:
+    """``--classes A,B,C`` (CSV: a name with a comma is quoted) → its names."""
+    if text is None:
+        return None
+    import csv
+
+    names = tuple(name.strip() for name in next(csv.reader([text])))
+    if len(names) < 2 or "" in names:
+        raise UsageError(f"--classes takes two or more names separated by commas, not {text!r}")
+    return names
+
+
 def _epsilon(text: str) -> float | None:
     """``--epsilon``: ``auto`` (None: decided from the dtype) or a number."""
     if text.lower() == "auto":
@@ -277,6 +289,7 @@ def compute(
         ),
     ] = None,
     delimiter: DelimiterOption = DELIMITER_AUTO,
+    classes: ClassesOption = None,
     label_smoothing: Annotated[
         float,
         typer.Option(
@@ -402,6 +415,7 @@ def compute(
         label_key=label_key,
         label_column=label_column,
         delimiter=delimiter_choice(delimiter),
+        classes=_classes(classes),
         label_smoothing=label_smoothing,
         class_weights=_numbers(class_weights, "--class-weights"),
         ignore_index=ignore_index,
@@ -434,6 +448,15 @@ def compute(
 
 KeyOption = Annotated[
     str | None, typer.Option(help="The array of a .npz file to read.", show_default=False)
+]
+ClassesOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Names of the classes of predictions without a header, in column order (one "
+        "column: negative,positive); labels may be those names, or numbers such as 1,2 "
+        "(scikit-learn's labels=).",
+        show_default=False,
+    ),
 ]
 DelimiterOption = Annotated[
     str,

@@ -7,7 +7,7 @@ left on disk as a stream. Nothing here decides the loss or computes one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
@@ -108,6 +108,9 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
     index = chosen[0]
     if source.is_numeric(index):
         matrix = source.numbers([index], allow_minus_inf=False)
+        named = _by_name(matrix[:, 0], class_names)
+        if named is not None:
+            return Labels(indices=named, named=True, where=where, dtype=source.dtype)
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
     names = source.strings(index)
     booleans = [BOOLEANS.get(name.lower()) for name in names]
@@ -133,6 +136,26 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
             )
         indices[row] = position
     return Labels(indices=indices, named=True, where=where, dtype=source.dtype)
+
+
+def _by_name(values: FloatArray, class_names: list[str] | None) -> IntArray | None:
+    """Numeric labels that are the classes' names, not their indices: names that are
+    numbers other than 0…K−1 (``--classes 1,2``, a header of scikit-learn's ``classes_``)
+    and every label among them. ``None``: the labels are indices (or not all names).
+
+    >>> _by_name(np.array([2.0, 1.0]), ["1", "2"]).tolist(), _by_name(np.array([1.0]), ["0", "1"])
+    ([1, 0], None)
+    """
+    if not class_names:
+        return None
+    numbers = [parse_number(name) for name in class_names]
+    if any(n is None for n in numbers) or numbers == [float(k) for k in range(len(numbers))]:
+        return None
+    lookup = {n: k for k, n in reversed(list(enumerate(numbers)))}
+    indices = [lookup.get(float(v)) for v in values.tolist()]
+    if None in indices:
+        return None
+    return np.asarray(indices, dtype=np.int64)
 
 
 BOOLEANS = {"true": 1.0, "false": 0.0}  # binary labels as pandas and JSON write them
@@ -241,8 +264,10 @@ def load(
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
         assert labels is not None
-        label_table = _labels_table(labels, settings, stdin, [])
-        label_set = labels_from(label_table.source, label_table.chosen, None)
+        names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
+        label_table = _labels_table(labels, settings, stdin, names or [])
+        label_set = labels_from(label_table.source, label_table.chosen, names)
+        label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
         return Inputs(
@@ -257,24 +282,27 @@ def load(
         if not table.columns:
             raise UsageError(f"{pred_source.name} has no prediction columns besides the labels")
         values = table.numbers()
-        class_names = _class_names(pred_source, table.columns)
-        label_set = labels_from(pred_source, [label_index], class_names)
-        return Inputs(values, label_set, pred_source, class_names, table.columns, notes=table.notes)
+        class_names = _class_names(pred_source, table.columns, settings.classes)
+        label_set = _binary_by_name(labels_from(pred_source, [label_index], class_names), values)
+        named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
+        return Inputs(values, label_set, pred_source, named, table.columns, notes=table.notes)
     if labels is None:
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
     table = _Table.of(pred_source)
     values = table.numbers()
-    class_names = _class_names(table.source, table.columns)
+    class_names = _class_names(table.source, table.columns, settings.classes)
     label_table = _labels_table(labels, settings, stdin, class_names or [])
     lined_up = _line_up(table, label_table, int(values.shape[0]))
     if lined_up is not None:
         table, label_table = lined_up
         values = table.numbers()
-        class_names = _class_names(table.source, table.columns)
+        class_names = _class_names(table.source, table.columns, settings.classes)
     label_set = labels_from(label_table.source, label_table.chosen, class_names)
+    label_set = _binary_by_name(label_set, values)
     _check_counts(values.shape[0], label_table.source, table.source.name)
     notes = table.notes + label_table.notes
-    return Inputs(values, label_set, table.source, class_names, table.chosen, notes=notes)
+    named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
+    return Inputs(values, label_set, table.source, named, table.chosen, notes=notes)
 
 
 def _labels_table(
@@ -291,11 +319,36 @@ def _labels_table(
     return _Table.of(source)
 
 
-def _class_names(source: Source, columns: list[int]) -> list[str] | None:
-    """The header's names of the prediction columns: class names when there are K ≥ 2."""
+def _class_names(
+    source: Positions, columns: list[int], classes: tuple[str, ...] | None = None
+) -> list[str] | None:
+    """The names of the prediction columns' classes: the header's when there are K ≥ 2, or
+    ``--classes`` (K names for K ≥ 2 columns; two, negative then positive, for one)."""
+    if classes is not None:
+        if source.header is not None:
+            raise UsageError(
+                f"{source.name} has a header naming its columns; --classes is for "
+                "predictions without one"
+            )
+        wanted = 2 if len(columns) == 1 else len(columns)
+        if len(classes) != wanted:
+            what = "a negative and a positive class" if len(columns) == 1 else f"{wanted}"
+            raise UsageError(
+                f"--classes names {len(classes)} classes, but {source.name} has "
+                f"{len(columns)} prediction column(s): give {what}"
+            )
+        return list(classes)
     if source.header is None or len(columns) < 2:
         return None
     return [source.header[c] for c in columns]
+
+
+def _binary_by_name(labels: Labels, values: FloatArray) -> Labels:
+    """One prediction column with labels named by ``--classes neg,pos``: targets 0 and 1."""
+    if values.shape[1] != 1 or labels.indices is None:
+        return labels
+    matrix = labels.indices.astype(np.float64).reshape(-1, 1)
+    return replace(labels, indices=None, matrix=matrix, named=False)
 
 
 def _check_counts(n: int, label_source: Source, predictions_name: str) -> None:

@@ -21,6 +21,7 @@ class Settings:
     key: str | None = None
     label_key: str | None = None
     delimiter: str = DELIMITER_AUTO  # of text inputs: one character, blanks, or sniffed
+    classes: tuple[str, ...] | None = None  # names of header-less predictions' columns
     label_column: str | None = None
     label_smoothing: float = 0.0
     class_weights: tuple[float, ...] | None = None
