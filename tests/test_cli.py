@@ -548,3 +548,31 @@ def test_epsilon_auto_is_the_machine_epsilon_of_the_predictions_dtype(tmp_path: 
     eps = float(np.finfo(np.float32).eps)  # 2⁻²³
     assert float(out) == pytest.approx((-math.log(eps) - math.log(0.5)) / 2, rel=1e-15)
     assert err == "xent: 2 probabilities clipped to [ε, 1−ε], ε = 1.2e-7\n"
+
+
+def test_id_column_and_drop(tmp_path: Path) -> None:
+    """DESIGN §2 (v2): --id-column keeps each row's id after row in every per-row output;
+    --drop sets other columns aside; both take header names or 0-based indices."""
+    scores = write(tmp_path, "z.csv", "id,cat,dog,bird,fold\nx1,0.5,1.5,0.1,3\nx2,2.2,1.3,1.7,3\n")
+    labels = write(tmp_path, "y.csv", "dog\nbird\n")
+    true = [ref.sparse_softmax_ce([0.5, 1.5, 0.1], 1), ref.sparse_softmax_ce([2.2, 1.3, 1.7], 2)]
+    for options in (["--id-column", "id", "--drop", "fold"], ["--id-column", "0", "--drop", "-1"]):
+        code, out, err = xent("compute", scores, labels, *options)
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0] == "row,id,loss,predicted,target"
+        assert [line.split(",")[1] for line in lines[1:]] == ["x1", "x2"]
+        for line, expected in zip(lines[1:], true, strict=True):
+            assert ref.relative_error(float(line.split(",")[2]), expected) <= 1e-12
+    options = ["--id-column", "id", "--drop", "fold"]
+    _, out, _ = xent("compute", scores, labels, *options, "-f", "jsonl")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == ["x1", "x2"]
+    _, out, _ = xent("compute", scores, labels, *options, "-f", "json")
+    assert json.loads(out)["id"] == ["x1", "x2"]
+    _, out, _ = xent("compute", scores, labels, *options, "--top", "1")
+    assert out.splitlines()[1].split(",")[:2] == ["1", "x2"]
+    _, out, _ = xent("compute", scores, labels, *options, "-f", "table")
+    assert "┃ id ┃" in out
+    code, _, err = xent("compute", scores, labels, "--drop", "nope")
+    assert code == 2
+    assert "--drop 'nope' names no column of" in err

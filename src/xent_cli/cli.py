@@ -54,13 +54,20 @@ def _numbers(text: str | None, option: str) -> tuple[float, ...] | None:
     return values
 
 
-def _classes(text: str | None) -> tuple[str, ...] | None:
-    """``--classes A,B,C`` (CSV: a name with a comma is quoted) → its names."""
+def _names(text: str | None) -> tuple[str, ...]:
+    """``A,B,C`` (CSV: a name with a comma is quoted) → its names."""
     if text is None:
-        return None
+        return ()
     import csv
 
-    names = tuple(name.strip() for name in next(csv.reader([text])))
+    return tuple(name.strip() for name in next(csv.reader([text])))
+
+
+def _classes(text: str | None) -> tuple[str, ...] | None:
+    """``--classes A,B,C`` → its names, two or more."""
+    if text is None:
+        return None
+    names = _names(text)
     if len(names) < 2 or "" in names:
         raise UsageError(f"--classes takes two or more names separated by commas, not {text!r}")
     return names
@@ -290,6 +297,15 @@ def compute(
     ] = None,
     delimiter: DelimiterOption = DELIMITER_AUTO,
     classes: ClassesOption = None,
+    drop: DropOption = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            help="A column of PREDICTIONS (a header name or a 0-based index) that names each "
+            "row: kept as the column id, after row, in every per-row output.",
+            show_default=False,
+        ),
+    ] = None,
     label_smoothing: Annotated[
         float,
         typer.Option(
@@ -416,6 +432,8 @@ def compute(
         label_column=label_column,
         delimiter=delimiter_choice(delimiter),
         classes=_classes(classes),
+        drop=_names(drop),
+        id_column=id_column,
         label_smoothing=label_smoothing,
         class_weights=_numbers(class_weights, "--class-weights"),
         ignore_index=ignore_index,
@@ -448,6 +466,14 @@ def compute(
 
 KeyOption = Annotated[
     str | None, typer.Option(help="The array of a .npz file to read.", show_default=False)
+]
+DropOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Columns of PREDICTIONS that are not predictions: header names or 0-based "
+        "indices, separated by commas.",
+        show_default=False,
+    ),
 ]
 ClassesOption = Annotated[
     str | None,

@@ -421,6 +421,7 @@ def compute(
         target_probability=probability,
         warnings=warnings,
         clipped=sum(block.clipped for block in blocks),
+        ids=inputs.ids,
         denominators=divisors,
         ignored=ignored,
         base=settings.base,

@@ -62,6 +62,7 @@ class Inputs:
     pred_columns: list[int] | None = None
     stream: NpyStream | None = None
     notes: list[str] = field(default_factory=list)  # what reading decided, for the reason line
+    ids: list[str] | None = None  # each row's identifier (--id-column)
 
     @property
     def n_rows(self) -> int:
@@ -73,22 +74,19 @@ class Inputs:
         return self.pred_source.where(row, column)
 
 
-def _column_index(spec: str, source: Source) -> int:
-    """``--label-column``: a header name, or a 0-based index (negative counts from the end)."""
+def _column_index(spec: str, source: Source, option: str = "--label-column") -> int:
+    """A column named by ``option``: a header name, or a 0-based index (negative counts from
+    the end)."""
     if source.header is not None and spec in source.header:
         return source.header.index(spec)
     try:
         index = int(spec)
     except ValueError:
         names = ", ".join(source.header) if source.header else "the file has no header"
-        raise UsageError(
-            f"--label-column {spec!r} names no column of {source.name} ({names})"
-        ) from None
+        raise UsageError(f"{option} {spec!r} names no column of {source.name} ({names})") from None
     width = source.n_columns
     if not -width <= index < width:
-        raise UsageError(
-            f"--label-column {index} is out of range: {source.name} has {width} columns"
-        )
+        raise UsageError(f"{option} {index} is out of range: {source.name} has {width} columns")
     return index % width
 
 
@@ -205,7 +203,9 @@ class _Table:
         return self.source.numbers(self.chosen, allow_minus_inf=True)
 
 
-def _line_up(predictions: _Table, labels: _Table, n: int) -> tuple[_Table, _Table] | None:
+def _line_up(
+    predictions: _Table, labels: _Table, n: int, less: tuple[int, ...] = ()
+) -> tuple[_Table, _Table] | None:
     """Read the two files again where pandas' headers make the row counts differ by one
     (DESIGN §2), or ``None`` when they already line up or nothing pandas writes explains it.
 
@@ -234,12 +234,12 @@ def _line_up(predictions: _Table, labels: _Table, n: int) -> tuple[_Table, _Tabl
         assert isinstance(predictions.source, TextSource)
         source = predictions.source.reread(header=False)
         note = f"{source.name}: first row 0,1,… is data (it has as many rows as the labels)"
-        return _with_note(source, note), labels
+        return _with_note(source, note, less), labels
     return None
 
 
-def _with_note(source: Source, note: str) -> _Table:
-    table = _Table.of(source)
+def _with_note(source: Source, note: str, less: tuple[int, ...] = ()) -> _Table:
+    table = _Table.of(source, less=less)
     table.notes.insert(0, note)
     return table
 
@@ -260,7 +260,8 @@ def load(
     on disk for :func:`compute` to read in blocks (bounded memory).
     """
     streamed = None
-    if stream and predictions != "-" and settings.label_column is None and labels is not None:
+    whole = settings.label_column is None and settings.id_column is None and not settings.drop
+    if stream and predictions != "-" and whole and labels is not None:
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
         assert labels is not None
@@ -278,21 +279,27 @@ def load(
         if labels is not None:
             raise UsageError("give either LABELS or --label-column, not both")
         label_index = _column_index(settings.label_column, pred_source)
-        table = _Table.of(pred_source, less=(label_index,))
+        less, ids = _set_aside(pred_source, settings, label_index)
+        table = _Table.of(pred_source, less=less)
         if not table.columns:
             raise UsageError(f"{pred_source.name} has no prediction columns besides the labels")
         values = table.numbers()
         class_names = _class_names(pred_source, table.columns, settings.classes)
         label_set = _binary_by_name(labels_from(pred_source, [label_index], class_names), values)
         named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
-        return Inputs(values, label_set, pred_source, named, table.columns, notes=table.notes)
+        return Inputs(
+            values, label_set, pred_source, named, table.columns, notes=table.notes, ids=ids
+        )
     if labels is None:
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
-    table = _Table.of(pred_source)
+    less, ids = _set_aside(pred_source, settings)
+    table = _Table.of(pred_source, less=less)
+    if not table.columns:
+        raise UsageError(f"{pred_source.name} has no prediction columns left")
     values = table.numbers()
     class_names = _class_names(table.source, table.columns, settings.classes)
     label_table = _labels_table(labels, settings, stdin, class_names or [])
-    lined_up = _line_up(table, label_table, int(values.shape[0]))
+    lined_up = _line_up(table, label_table, int(values.shape[0]), less)
     if lined_up is not None:
         table, label_table = lined_up
         values = table.numbers()
@@ -302,7 +309,24 @@ def load(
     _check_counts(values.shape[0], label_table.source, table.source.name)
     notes = table.notes + label_table.notes
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
-    return Inputs(values, label_set, table.source, named, table.chosen, notes=notes)
+    if ids is not None and len(ids) != values.shape[0]:  # the header was read again as data
+        ids = _set_aside(table.source, settings)[1]
+    return Inputs(values, label_set, table.source, named, table.chosen, notes=notes, ids=ids)
+
+
+def _set_aside(
+    source: Source, settings: Settings, label_index: int | None = None
+) -> tuple[tuple[int, ...], list[str] | None]:
+    """The columns that are not predictions (``--drop``, ``--id-column``, the labels'), and
+    each row's identifier from ``--id-column``."""
+    less = [] if label_index is None else [label_index]
+    less += [_column_index(spec, source, "--drop") for spec in settings.drop]
+    ids = None
+    if settings.id_column is not None:
+        index = _column_index(settings.id_column, source, "--id-column")
+        less.append(index)
+        ids = source.strings(index)
+    return tuple(less), ids
 
 
 def _labels_table(

@@ -45,6 +45,7 @@ class Result:
     base: Base = Base.e
     settings: Settings | None = None
     clipped: int = 0  # probabilities that xent's clipping to [ε, 1 − ε] moved
+    ids: list[str] | None = None  # each row's identifier (--id-column)
 
     def __post_init__(self) -> None:
         if self.ignored is not None and self.ignored.all():

@@ -22,6 +22,8 @@ class Settings:
     label_key: str | None = None
     delimiter: str = DELIMITER_AUTO  # of text inputs: one character, blanks, or sniffed
     classes: tuple[str, ...] | None = None  # names of header-less predictions' columns
+    drop: tuple[str, ...] = ()  # columns of the predictions that are not predictions
+    id_column: str | None = None  # the column of each row's identifier
     label_column: str | None = None
     label_smoothing: float = 0.0
     class_weights: tuple[float, ...] | None = None

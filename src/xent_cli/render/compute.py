@@ -44,7 +44,11 @@ def outputs_name(decision: Decision) -> str:
 def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
     """``row,loss[,predicted,target]`` for every row, or for ``rows`` in that order."""
     order = np.arange(result.rows) if rows is None else np.asarray(rows, dtype=np.int64)
-    columns: list[Column] = [Integers("row", order), Floats("loss", result.losses[order])]
+    columns: list[Column] = [Integers("row", order)]
+    if result.ids is not None:
+        ids = result.ids
+        columns.append(Values("id", [ids[k] for k in order.tolist()]))
+    columns.append(Floats("loss", result.losses[order]))
     if result.predicted is not None and result.target is not None:
         columns.append(_label_column("predicted", result, np.asarray(result.predicted)[order]))
         columns.append(_label_column("target", result, np.asarray(result.target)[order]))
@@ -100,6 +104,8 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
     obj["targets"] = "hard" if decision.hard else "soft"
     obj["multilabel"] = decision.multilabel
     if reduction is Reduction.none:
+        if result.ids is not None:
+            obj["id"] = result.ids
         obj["losses"] = [json_number(v) for v in result.losses.tolist()]
         if result.predicted is not None and result.target is not None:
             obj["predicted"] = _label_column("", result, result.predicted).values()
@@ -131,6 +137,11 @@ def _predicted_text(result: Result, row: int) -> str:
     return str(value) if result.binary else plain(result.class_label(value))
 
 
+def _id(result: Result, row: int) -> list[str]:
+    """The row's identifier cell (``--id-column``), or none."""
+    return [] if result.ids is None else [plain(result.ids[row])]
+
+
 def rows_table(result: Result) -> Any:
     """A Rich table of the per-row losses, shortened for long inputs."""
     from rich.table import Table
@@ -139,6 +150,8 @@ def rows_table(result: Result) -> Any:
     correct = result.correct
     table = Table(header_style="bold")
     table.add_column("row", justify="right", style="dim")
+    if result.ids is not None:
+        table.add_column("id", justify="left")
     table.add_column(f"loss ({result.unit})", justify="right")
     if single:
         table.add_column("predicted", justify="right")
@@ -153,7 +166,7 @@ def rows_table(result: Result) -> Any:
             table.add_row(*["⋮"] * len(table.columns), style="dim")
             table.caption = f"{hidden:,} of {result.rows:,} rows not shown (-f csv lists them all)"
             continue
-        cells = [str(row), human(float(result.losses[row]))]
+        cells = [str(row), *_id(result, row), human(float(result.losses[row]))]
         if single:
             cells += [_predicted_text(result, row), _target_text(result, row)]
         if result.target_probability is not None:
@@ -200,6 +213,8 @@ def top_table(result: Result, count: int) -> Any:
     rows = result.worst_rows(count)
     table = Table(title=f"the {len(rows)} worst rows", title_justify="left", header_style="bold")
     table.add_column("row", justify="right", style="dim")
+    if result.ids is not None:
+        table.add_column("id", justify="left")
     table.add_column(f"loss ({result.unit})", justify="right")
     single = result.single_label
     if single:
@@ -208,7 +223,7 @@ def top_table(result: Result, count: int) -> Any:
     if result.target_probability is not None:
         table.add_column("p(target)", justify="right")
     for row in rows:
-        cells = [str(row), human(float(result.losses[row]))]
+        cells = [str(row), *_id(result, row), human(float(result.losses[row]))]
         if single:
             cells += [_predicted_text(result, row), _target_text(result, row)]
         if result.target_probability is not None:
