@@ -212,3 +212,72 @@ def test_classes_that_do_not_fit_are_usage_errors(
     result = runner.invoke(app, [*args, "--classes", classes])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_sample_weights_as_scikit_learn_and_keras_weigh_them(tmp_path: Path) -> None:
+    """--sample-weights / --weight-column: Σ w·ℓ / Σ w as sklearn's log_loss(sample_weight=);
+    Keras divides the weighted sum by the row count (sum_over_batch_size)."""
+    proba, y = model_outputs(load_digits)
+    weights = np.random.default_rng(0).uniform(0.0, 3.0, size=len(y))
+    write_predictions(tmp_path / "p.csv", proba, "no_index")
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d")
+    np.savetxt(tmp_path / "w.csv", weights)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(
+        app, [*args, "--sample-weights", str(tmp_path / "w.csv"), "--like", "sklearn"]
+    )
+    assert result.exit_code == 0, result.stderr
+    true = log_loss(y, proba, sample_weight=weights)
+    assert abs(float(result.stdout) - true) <= 1e-10 * true
+    keras = runner.invoke(
+        app, [*args, "--sample-weights", str(tmp_path / "w.csv"), "--like", "keras"]
+    )
+    assert keras.exit_code == 0, keras.stderr
+    clipped = np.clip(proba, 1e-7, 1 - 1e-7)  # Keras: clip, then −log p_c renormalised
+    per_row = -np.log(clipped[np.arange(len(y)), y] / clipped.sum(axis=1))
+    assert float(keras.stdout) == pytest.approx(float(np.dot(weights, per_row)) / len(y), rel=1e-12)
+    frame = pd.DataFrame(proba)
+    frame["w"] = weights
+    frame.to_csv(tmp_path / "pw.csv", index=False)
+    column = runner.invoke(
+        app,
+        [
+            "compute",
+            str(tmp_path / "pw.csv"),
+            str(tmp_path / "y.csv"),
+            "-r",
+            "mean",
+            "--weight-column",
+            "w",
+            "--like",
+            "sklearn",
+        ],
+    )
+    assert column.exit_code == 0, column.stderr
+    assert abs(float(column.stdout) - true) <= 1e-10 * true
+    rows = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")])
+    weighted = runner.invoke(
+        app,
+        [
+            "compute",
+            str(tmp_path / "p.csv"),
+            str(tmp_path / "y.csv"),
+            "--sample-weights",
+            str(tmp_path / "w.csv"),
+        ],
+    )
+    assert rows.stdout == weighted.stdout  # per-row losses are shown unweighted
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [("1\n-2\n", "sample weight -2 is negative"), ("1\n", "sample weights end after 1 row")],
+)
+def test_bad_sample_weights(tmp_path: Path, weights: str, message: str) -> None:
+    (tmp_path / "p.csv").write_text("0.2,0.8\n0.6,0.4\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    (tmp_path / "w.csv").write_text(weights, encoding="utf-8")
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")]
+    result = runner.invoke(app, [*args, "--sample-weights", str(tmp_path / "w.csv")])
+    assert result.exit_code == 65
+    assert message in result.stderr

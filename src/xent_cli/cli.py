@@ -298,6 +298,23 @@ def compute(
     delimiter: DelimiterOption = DELIMITER_AUTO,
     classes: ClassesOption = None,
     drop: DropOption = None,
+    sample_weights: Annotated[
+        str | None,
+        typer.Option(
+            help="A file of one weight ≥ 0 per row: the mean is Σ w·ℓ / Σ w (scikit-learn's "
+            "sample_weight; Keras's Σ w·ℓ / N under --like keras|tf); rows show ℓ unweighted.",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
+    weight_column: Annotated[
+        str | None,
+        typer.Option(
+            help="Take the sample weights from this column of PREDICTIONS instead.",
+            show_default=False,
+            rich_help_panel="Framework options",
+        ),
+    ] = None,
     id_column: Annotated[
         str | None,
         typer.Option(
@@ -434,6 +451,8 @@ def compute(
         classes=_classes(classes),
         drop=_names(drop),
         id_column=id_column,
+        sample_weights=sample_weights,
+        weight_column=weight_column,
         label_smoothing=label_smoothing,
         class_weights=_numbers(class_weights, "--class-weights"),
         ignore_index=ignore_index,

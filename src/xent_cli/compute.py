@@ -422,6 +422,7 @@ def compute(
         warnings=warnings,
         clipped=sum(block.clipped for block in blocks),
         ids=inputs.ids,
+        weights=inputs.weights,
         denominators=divisors,
         ignored=ignored,
         base=settings.base,

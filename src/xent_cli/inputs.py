@@ -7,6 +7,7 @@ left on disk as a stream. Nothing here decides the loss or computes one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -63,6 +64,7 @@ class Inputs:
     stream: NpyStream | None = None
     notes: list[str] = field(default_factory=list)  # what reading decided, for the reason line
     ids: list[str] | None = None  # each row's identifier (--id-column)
+    weights: FloatArray | None = None  # each row's sample weight (--sample-weights, …)
 
     @property
     def n_rows(self) -> int:
@@ -260,7 +262,12 @@ def load(
     on disk for :func:`compute` to read in blocks (bounded memory).
     """
     streamed = None
-    whole = settings.label_column is None and settings.id_column is None and not settings.drop
+    whole = (
+        settings.label_column is None
+        and settings.id_column is None
+        and settings.weight_column is None
+        and not settings.drop
+    )
     if stream and predictions != "-" and whole and labels is not None:
         streamed = open_npy(predictions, predictions)
     if streamed is not None:
@@ -271,8 +278,15 @@ def load(
         label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
+        weights = _weights_file(settings, stdin, streamed.n_rows, streamed.name)
         return Inputs(
-            placeholder, label_set, streamed, None, stream=streamed, notes=label_table.notes
+            placeholder,
+            label_set,
+            streamed,
+            None,
+            stream=streamed,
+            notes=label_table.notes,
+            weights=weights,
         )
     pred_source = read(predictions, stdin=stdin, key=settings.key, delimiter=settings.delimiter)
     if settings.label_column is not None:
@@ -287,8 +301,16 @@ def load(
         class_names = _class_names(pred_source, table.columns, settings.classes)
         label_set = _binary_by_name(labels_from(pred_source, [label_index], class_names), values)
         named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
+        weights = _weights(pred_source, settings, stdin, len(values), pred_source.name)
         return Inputs(
-            values, label_set, pred_source, named, table.columns, notes=table.notes, ids=ids
+            values,
+            label_set,
+            pred_source,
+            named,
+            table.columns,
+            notes=table.notes,
+            ids=ids,
+            weights=weights,
         )
     if labels is None:
         raise UsageError("missing LABELS: give a labels file (or - for stdin), or --label-column")
@@ -311,7 +333,55 @@ def load(
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
     if ids is not None and len(ids) != values.shape[0]:  # the header was read again as data
         ids = _set_aside(table.source, settings)[1]
-    return Inputs(values, label_set, table.source, named, table.chosen, notes=notes, ids=ids)
+    weights = _weights(table.source, settings, stdin, len(values), table.source.name)
+    return Inputs(
+        values,
+        label_set,
+        table.source,
+        named,
+        table.chosen,
+        notes=notes,
+        ids=ids,
+        weights=weights,
+    )
+
+
+def _weights(
+    source: Source, settings: Settings, stdin: BinaryIO | None, n: int, name: str
+) -> FloatArray | None:
+    """Each row's sample weight: from ``--weight-column`` of the predictions, or the file
+    ``--sample-weights`` (one number ≥ 0 a row, as many rows as the predictions)."""
+    if settings.weight_column is not None:
+        if settings.sample_weights is not None:
+            raise UsageError("give either --sample-weights or --weight-column, not both")
+        index = _column_index(settings.weight_column, source, "--weight-column")
+        weights = source.numbers([index], allow_minus_inf=False)[:, 0]
+        _check_weights(weights, lambda row: source.where(row, index))
+        return weights
+    return _weights_file(settings, stdin, n, name)
+
+
+def _weights_file(
+    settings: Settings, stdin: BinaryIO | None, n: int, name: str
+) -> FloatArray | None:
+    if settings.sample_weights is None:
+        return None
+    source = read(
+        settings.sample_weights, stdin=stdin, delimiter=settings.delimiter, class_names=[]
+    )
+    if source.n_columns != 1:
+        raise InputError(source.where(0), f"has {source.n_columns} columns: give one weight a row")
+    weights = source.numbers(allow_minus_inf=False)[:, 0]
+    _check_counts(n, source, name, what="sample weights")
+    _check_weights(weights, lambda row: source.where(row, 0))
+    return weights
+
+
+def _check_weights(weights: FloatArray, where: Callable[[int], str]) -> None:
+    negative = weights < 0
+    if negative.any():
+        row = int(np.argmax(negative))
+        raise InputError(where(row), f"sample weight {weights[row]:g} is negative; weights are ≥ 0")
 
 
 def _set_aside(
@@ -321,6 +391,8 @@ def _set_aside(
     each row's identifier from ``--id-column``."""
     less = [] if label_index is None else [label_index]
     less += [_column_index(spec, source, "--drop") for spec in settings.drop]
+    if settings.weight_column is not None:
+        less.append(_column_index(settings.weight_column, source, "--weight-column"))
     ids = None
     if settings.id_column is not None:
         index = _column_index(settings.id_column, source, "--id-column")
@@ -375,17 +447,19 @@ def _binary_by_name(labels: Labels, values: FloatArray) -> Labels:
     return replace(labels, indices=None, matrix=matrix, named=False)
 
 
-def _check_counts(n: int, label_source: Source, predictions_name: str) -> None:
+def _check_counts(
+    n: int, label_source: Source, predictions_name: str, what: str = "labels"
+) -> None:
     m = label_source.n_rows
     if m < n:
         raise InputError(
             label_source.where_end(),
-            f"labels end after {_rows(m)}, but {predictions_name} has {_rows(n)} of predictions",
+            f"{what} end after {_rows(m)}, but {predictions_name} has {_rows(n)} of predictions",
         )
     if m > n:
         raise InputError(
             label_source.where(n, None),
-            f"{_rows(m)} of labels, but {predictions_name} has {_rows(n)} of predictions",
+            f"{_rows(m)} of {what}, but {predictions_name} has {_rows(n)} of predictions",
         )
 
 

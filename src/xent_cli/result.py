@@ -23,6 +23,9 @@ NOTHING_TO_AVERAGE = (
     "nothing left to average: every counted row's target has class weight 0, so the mean "
     "(Σ w·ℓ / Σ w = 0/0) is NaN, as PyTorch's is"
 )
+NO_WEIGHT = (
+    "nothing left to average: every counted row has sample weight 0, so the mean (0/0) is NaN"
+)
 ALL_IGNORED = (
     "nothing left to average: every row has the ignored label {index}, so the losses and "
     "their sum are 0 and the mean (0/0) is NaN, as PyTorch's is"
@@ -46,6 +49,7 @@ class Result:
     settings: Settings | None = None
     clipped: int = 0  # probabilities that xent's clipping to [ε, 1 − ε] moved
     ids: list[str] | None = None  # each row's identifier (--id-column)
+    weights: FloatArray | None = None  # each row's sample weight (shown losses: unweighted)
 
     def __post_init__(self) -> None:
         if self.ignored is not None and self.ignored.all():
@@ -53,6 +57,8 @@ class Result:
             self.warnings.append(ALL_IGNORED.format(index=index))
         elif self.denominators is not None and not self.denominators.any():
             self.warnings.append(NOTHING_TO_AVERAGE)
+        elif self.weights is not None and not self._divisors().any() and not self._per_row:
+            self.warnings.append(NO_WEIGHT)
 
     @property
     def clipping_note(self) -> str | None:
@@ -73,16 +79,32 @@ class Result:
 
     @property
     def mean(self) -> float:
-        """Σ losses / Σ divisors: the plain mean, or PyTorch's Σ w·ℓ / Σ w with weights (NaN
-        when the divisors sum to 0: nothing left to average)."""
-        if self.denominators is None:
+        """Σ sᵢℓᵢ / Σ sᵢdᵢ: the plain mean; PyTorch's Σ w·ℓ / Σ w with class weights (d = w_y);
+        scikit-learn's Σ sℓ / Σ s with sample weights s; Keras's Σ sℓ / N under --like keras
+        or tf. NaN when the divisors sum to 0: nothing left to average.
+        """
+        if self.denominators is None and self.weights is None:
             return float(self.losses.mean())
-        divisor = float(self.denominators.sum())
-        return float(self.losses.sum()) / divisor if divisor else math.nan
+        divisor = float(self.rows) if self._per_row else float(self._divisors().sum())
+        return self.total / divisor if divisor else math.nan
+
+    @property
+    def _per_row(self) -> bool:
+        """Keras's reduction: the weighted sum over the row count (sum_over_batch_size)."""
+        like = None if self.settings is None else self.settings.like
+        return self.weights is not None and like is not None and like.value in ("keras", "tf")
+
+    def _divisors(self) -> FloatArray:
+        """What each row adds to the mean's divisor: its sample weight × its class weight."""
+        divisors = np.ones(self.rows) if self.denominators is None else self.denominators
+        return divisors if self.weights is None else self.weights * divisors
 
     @property
     def total(self) -> float:
-        return float(self.losses.sum())
+        """Σ sᵢℓᵢ: the (sample-weighted) sum."""
+        if self.weights is None:
+            return float(self.losses.sum())
+        return float(np.dot(self.weights, self.losses))
 
     @property
     def ignored_count(self) -> int:

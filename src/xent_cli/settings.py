@@ -24,6 +24,8 @@ class Settings:
     classes: tuple[str, ...] | None = None  # names of header-less predictions' columns
     drop: tuple[str, ...] = ()  # columns of the predictions that are not predictions
     id_column: str | None = None  # the column of each row's identifier
+    sample_weights: str | None = None  # a file of one weight ≥ 0 per row
+    weight_column: str | None = None  # or a column of the predictions holding them
     label_column: str | None = None
     label_smoothing: float = 0.0
     class_weights: tuple[float, ...] | None = None

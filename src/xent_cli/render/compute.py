@@ -95,6 +95,8 @@ def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
             "focal_gamma": settings.focal_gamma,
             "focal_alpha": settings.focal_alpha,
             "like": None if settings.like is None else settings.like.value,
+            "sample_weights": settings.sample_weights,
+            "weight_column": settings.weight_column,
         }
         chosen = {name: value for name, value in options.items() if value is not None}
         if chosen:
