@@ -576,3 +576,15 @@ def test_id_column_and_drop(tmp_path: Path) -> None:
     code, _, err = xent("compute", scores, labels, "--drop", "nope")
     assert code == 2
     assert "--drop 'nope' names no column of" in err
+
+
+def test_a_label_of_minus_100_names_ignore_index(tmp_path: Path) -> None:
+    """DESIGN §5: −100 marks padding in PyTorch and Hugging Face; the error names the option."""
+    scores = write(tmp_path, "z.csv", "0.5,1.5,0.1\n2.2,1.3,1.7\n")
+    labels = write(tmp_path, "y.csv", "1\n-100\n")
+    code, out, err = xent("compute", scores, labels)
+    assert (code, out) == (65, "")
+    assert err == (
+        f"xent: {labels}:2:1: label -100 marks padding in PyTorch and Hugging Face (positions "
+        "to leave out); say --ignore-index -100\n"
+    )

@@ -121,6 +121,12 @@ def _check_range(
     negative = indices < 0
     if negative.any():
         row = int(np.argmax(negative))
+        if indices[row] == -100:  # DESIGN §5
+            raise InputError(
+                labels.where(row, 0),
+                "label -100 marks padding in PyTorch and Hugging Face (positions to leave "
+                "out); say --ignore-index -100",
+            )
         raise InputError(
             labels.where(row, 0),
             f"label {_fmt(indices[row])} is negative; class indices count from 0",
