@@ -321,13 +321,16 @@ def load(
     values = table.numbers()
     class_names = _class_names(table.source, table.columns, settings.classes)
     label_table = _labels_table(labels, settings, stdin, class_names or [])
+    first_read = _try_labels(label_table, class_names)  # counts the rows fast, for _line_up
     lined_up = _line_up(table, label_table, int(values.shape[0]), less)
     if lined_up is not None:
         table, label_table = lined_up
         values = table.numbers()
         class_names = _class_names(table.source, table.columns, settings.classes)
-    label_set = labels_from(label_table.source, label_table.chosen, class_names)
-    label_set = _binary_by_name(label_set, values)
+        first_read = labels_from(label_table.source, label_table.chosen, class_names)
+    if isinstance(first_read, InputError):
+        raise first_read
+    label_set = _binary_by_name(first_read, values)
     _check_counts(values.shape[0], label_table.source, table.source.name)
     notes = table.notes + label_table.notes
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
@@ -399,6 +402,15 @@ def _set_aside(
         less.append(index)
         ids = source.strings(index)
     return tuple(less), ids
+
+
+def _try_labels(table: _Table, class_names: list[str] | None) -> Labels | InputError:
+    """The labels, or why they could not be read as they stand (their first line may yet be
+    a header: pandas' ``0`` over ``True``/``False``)."""
+    try:
+        return labels_from(table.source, table.chosen, class_names)
+    except InputError as error:
+        return error
 
 
 def _labels_table(

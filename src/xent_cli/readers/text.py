@@ -220,7 +220,14 @@ class TextSource:
             numbers: list[int] = []
             text = _decode(self.name, self.data)
             physical = text.split("\n")
-            index = self.first_line - 1
+            start = self.first_line - 1
+            if '"' not in text or self.delimiter is None:  # a record is a line: fast
+                kept = [(n, line.rstrip("\r")) for n, line in enumerate(physical) if n >= start]
+                kept = [(n, line) for n, line in kept if line.strip()]
+                self._last_line = kept[-1][0] + 1 if kept else 1
+                self._split = ([line for _, line in kept], [n + 1 for n, _ in kept])
+                return self._split
+            index = start
             while index < len(physical):
                 line = physical[index].rstrip("\r")
                 number = index + 1
