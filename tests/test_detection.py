@@ -217,8 +217,18 @@ def test_outputs_probs_refuses_values_outside_the_unit_interval() -> None:
 @pytest.mark.parametrize(
     ("predictions", "labels", "message"),
     [
-        (SCORES, [1, 3], r"^y\.csv:2:1: label 3 is out of range for 3 classes \(valid: 0–2\)$"),
-        (SCORES, [-1, 0], r"^y\.csv:1:1: label -1 is negative; class indices count from 0$"),
+        (
+            SCORES,
+            [1, 3],
+            r"^y\.csv:2:1: label 3 is out of range for 3 classes \(valid: 0–2\); labels that name "
+            r"the classes \(as 1…3 do\) are read with --classes$",
+        ),
+        (
+            SCORES,
+            [-1, 0],
+            r"^y\.csv:1:1: label -1 is negative; class indices count from 0 \(labels that name "
+            r"the classes, as −1 and 1 do, are read with --classes\)$",
+        ),
         (SCORES, [1, 0.5], r"^y\.csv:2:1: label 0\.5 is not a class index"),
         ([[0.1, 0.9]], [0.3], r"soft binary targets need one prediction column"),
         ([0.9, 0.1], [1, 2], r"^y\.csv:2:1: label 2 is outside \[0,1\]"),

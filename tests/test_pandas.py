@@ -95,8 +95,8 @@ def test_regression_pandas_index_became_an_eleventh_class(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert summary["loss"] == "sparse-categorical-ce"
-    assert "p.csv: column 1 is pandas' index (0…N−1), dropped" in summary["reason"]
-    assert "y.csv: column 1 is pandas' index (0…N−1), dropped" in summary["reason"]
+    assert "p.csv: column 1 is pandas' index (row numbers), dropped" in summary["reason"]
+    assert "y.csv: column 1 is pandas' index (row numbers), dropped" in summary["reason"]
     assert abs(summary["mean"] - log_loss(y, proba)) <= 1e-10 * log_loss(y, proba)
 
 
@@ -112,31 +112,42 @@ def test_regression_integer_header_was_read_as_a_row_of_data(tmp_path: Path) -> 
     assert abs(float(result.stdout) - log_loss(y, proba)) <= 1e-10 * log_loss(y, proba)
 
 
-@pytest.mark.parametrize(
-    ("predictions", "labels", "reason", "expected"),
-    [
-        # a first row 0,1 that is data: the labels have as many rows as the file has lines
-        ("0,1\n0.3,0.7\n", "1\n1\n", "p.csv: first row 0,1,… is data", [0.0, -np.log(0.7)]),
-        # pandas' header over both files: the labels' first line 0 is a header
-        (
-            "0,1\n0.2,0.8\n0.6,0.4\n",
-            "0\n1\n0\n",
-            "y.csv: first line 0 is a header",
-            [-np.log(0.8), -np.log(0.6)],
-        ),
-    ],
-)
-def test_row_counts_tell_a_header_from_data(
-    tmp_path: Path, predictions: str, labels: str, reason: str, expected: list[float]
+def test_the_labels_first_line_0_is_pandas_header_when_they_have_a_row_more(
+    tmp_path: Path,
 ) -> None:
-    (tmp_path / "p.csv").write_text(predictions, encoding="utf-8")
-    (tmp_path / "y.csv").write_text(labels, encoding="utf-8")
+    (tmp_path / "p.csv").write_text("0,1\n0.2,0.8\n0.6,0.4\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("0\n1\n0\n", encoding="utf-8")
     args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-f", "json"]
     result = runner.invoke(app, [*args, "--epsilon", "0"])
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert reason in summary["reason"]
-    np.testing.assert_allclose(summary["losses"], expected, rtol=1e-15, atol=0)
+    assert "y.csv: first line 0 is a header (pandas')" in summary["reason"]
+    np.testing.assert_allclose(summary["losses"], [-np.log(0.8), -np.log(0.6)], rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        pd.Series([1, 0, 1], name=1),  # a Series not named 0: its header is not pandas' own
+        pd.DataFrame(np.eye(2)[[1, 0, 1]].astype(int)),  # one-hot rows under 0,1
+    ],
+)
+def test_regression_a_pandas_header_over_predictions_stays_a_header(
+    tmp_path: Path, labels: Any
+) -> None:
+    """The header 0,1,…,K−1 over predictions was flipped into a row of data when the labels
+    had a line more for a header of their own: a silently wrong number."""
+    proba = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    pd.DataFrame(proba).to_csv(tmp_path / "p.csv", index=False)
+    labels.to_csv(tmp_path / "y.csv", index=False)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, args)
+    true = log_loss([1, 0, 1], proba)
+    if result.exit_code == 0:
+        assert float(result.stdout) == pytest.approx(true, rel=1e-12)
+    else:  # a header it cannot tell is one: an error, never a wrong number
+        assert result.exit_code == 65
+        assert "is pandas' header" in result.stderr
 
 
 def test_a_label_file_one_line_longer_without_a_header_is_still_an_error(tmp_path: Path) -> None:
@@ -282,3 +293,60 @@ def test_bad_sample_weights(tmp_path: Path, weights: str, message: str) -> None:
     result = runner.invoke(app, [*args, "--sample-weights", str(tmp_path / "w.csv")])
     assert result.exit_code == 65
     assert message in result.stderr
+
+
+def test_regression_softmax_softmaxed_pandas_index_as_a_class(tmp_path: Path) -> None:
+    z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]])
+    pd.DataFrame(z).to_csv(tmp_path / "z.csv")
+    pd.Series([0, 1]).to_csv(tmp_path / "y.csv")
+    probabilities = runner.invoke(app, ["softmax", str(tmp_path / "z.csv")])
+    assert probabilities.exit_code == 0, probabilities.stderr
+    assert probabilities.stdout.splitlines()[0] == "0,1,2"
+    piped = runner.invoke(
+        app, ["compute", "-", str(tmp_path / "y.csv"), "-r", "mean"], input=probabilities.stdout
+    )
+    true = -(
+        np.log(np.exp(z[0, 0]) / np.exp(z[0]).sum()) + np.log(np.exp(z[1, 1]) / np.exp(z[1]).sum())
+    )
+    assert float(piped.stdout) == pytest.approx(true / 2, rel=1e-12)
+
+
+def test_regression_an_index_left_by_a_split_became_a_class(tmp_path: Path) -> None:
+    proba = pd.DataFrame({"p0": [0.9, 0.2], "p1": [0.1, 0.8], "y": [0, 1]}, index=[512, 37])
+    proba.to_csv(tmp_path / "keep.csv")
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "keep.csv"), "--label-column", "y", "-r", "mean"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]]))
+
+
+def test_sample_weights_as_pandas_writes_them(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("0.2,0.8\n0.6,0.4\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    true = log_loss([1, 0], [[0.2, 0.8], [0.6, 0.4]], sample_weight=[0.5, 2.0])
+    for index in (True, False):
+        pd.Series([0.5, 2.0]).to_csv(tmp_path / "w.csv", index=index)
+        args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+        result = runner.invoke(app, [*args, "--sample-weights", str(tmp_path / "w.csv")])
+        assert result.exit_code == 0, result.stderr
+        assert float(result.stdout) == pytest.approx(true, rel=1e-12)
+
+
+def test_true_and_false_labels_with_two_named_columns(tmp_path: Path) -> None:
+    proba = np.array([[0.3, 0.7], [0.9, 0.1]])
+    pd.DataFrame(proba, columns=["c0", "c1"]).to_csv(tmp_path / "p.csv", index=False)
+    pd.Series([True, False]).to_csv(tmp_path / "y.csv", index=False)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(log_loss([1, 0], proba), rel=1e-12)
+
+
+def test_the_clipped_count_under_like_keras(tmp_path: Path) -> None:
+    np.save(tmp_path / "p.npy", np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]))
+    np.save(tmp_path / "y.npy", np.array([1, 0, 1]))
+    args = ["compute", str(tmp_path / "p.npy"), str(tmp_path / "y.npy"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--like", "keras"])
+    assert result.exit_code == 0
+    assert result.stderr == "xent: 4 probabilities clipped to [ε, 1−ε], ε = 1e-7\n"

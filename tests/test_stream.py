@@ -227,3 +227,18 @@ def test_a_guess_that_fails_costs_a_second_pass_not_an_error(
     streamed = compute(load(z, y, settings, stream=True), settings)
     assert sum(counted) == 7 + 2 * 200
     assert streamed.losses.tobytes() == whole.losses.tobytes()
+
+
+def test_a_streamed_file_reads_pandas_label_header_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None
+) -> None:
+    """A Series.to_csv(index=False) of labels (header 0, a line more) beside a streamed .npy."""
+    z, y = scores_and_labels(tmp_path)
+    labels = np.load(y)
+    (tmp_path / "y.csv").write_text("0\n" + "\n".join(map(str, labels)) + "\n", encoding="utf-8")
+    settings = Settings()
+    inputs = load(z, str(tmp_path / "y.csv"), settings, stream=True)
+    assert inputs.stream is not None
+    streamed = compute(inputs, settings)
+    whole = compute(load(z, y, settings), settings)
+    assert streamed.losses.tobytes() == whole.losses.tobytes()

@@ -301,6 +301,15 @@ class Block:
     clipped: int = 0  # probabilities outside [ε, 1 − ε] that xent's clipping moved
 
 
+def _clipped_at(settings: Settings, dtype: np.dtype[np.generic]) -> float:
+    """The ε that the run's convention clips probabilities at (0: none; torch clamps logs)."""
+    if settings.like is Like.sklearn:
+        return machine_epsilon(dtype)
+    if settings.like is Like.torch:
+        return 0.0
+    return settings.clipping  # xent's, or Keras's 1e-7 (auto under --like keras|tf)
+
+
 def _block(
     decision: Decision,
     values: FloatArray,
@@ -318,10 +327,9 @@ def _block(
         rtol = math.sqrt(machine_epsilon(dtype))
         sums_off = not np.allclose(values.sum(axis=1), 1.0, rtol=rtol)
     clipped = 0
-    epsilon = settings.clipping
-    if not decision.row.from_scores and not decision.log_probs and settings.like is None:
-        if epsilon > 0:
-            clipped = int(np.count_nonzero((values < epsilon) | (values > 1.0 - epsilon)))
+    epsilon = _clipped_at(settings, dtype)
+    if not decision.row.from_scores and not decision.log_probs and epsilon > 0:
+        clipped = int(np.count_nonzero((values < epsilon) | (values > 1.0 - epsilon)))
     return Block(
         row_values,
         divisors,

@@ -129,7 +129,8 @@ def _check_range(
             )
         raise InputError(
             labels.where(row, 0),
-            f"label {_fmt(indices[row])} is negative; class indices count from 0",
+            f"label {_fmt(indices[row])} is negative; class indices count from 0 (labels "
+            "that name the classes, as −1 and 1 do, are read with --classes)",
         )
     beyond = indices >= n_classes
     if beyond.any():
@@ -137,7 +138,8 @@ def _check_range(
         raise InputError(
             labels.where(row, 0),
             f"label {_fmt(indices[row])} is out of range for {n_classes} classes "
-            f"(valid: 0–{n_classes - 1})",
+            f"(valid: 0–{n_classes - 1}); labels that name the classes (as 1…{n_classes} "
+            "do) are read with --classes",
         )
     return indices.astype(np.int64)
 

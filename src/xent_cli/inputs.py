@@ -114,9 +114,11 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
         return Labels(matrix=matrix, where=where, dtype=source.dtype)
     names = source.strings(index)
     booleans = [BOOLEANS.get(name.lower()) for name in names]
-    if not class_names and None not in booleans:  # true/false: a binary target
-        matrix = np.asarray(booleans, dtype=np.float64).reshape(-1, 1)
-        return Labels(matrix=matrix, where=where, dtype=source.dtype)
+    if None not in booleans and not set(class_names or ()).intersection(names):  # true/false
+        values = np.asarray(booleans, dtype=np.float64)
+        if class_names is not None and len(class_names) == 2:  # classes False, True
+            return Labels(indices=values.astype(np.int64), where=where, dtype=source.dtype)
+        return Labels(matrix=values.reshape(-1, 1), where=where, dtype=source.dtype)
     if not class_names:
         first = next(row for row, name in enumerate(names) if parse_number(name) is None)
         raise InputError(
@@ -164,7 +166,8 @@ PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header cell pandas writes over it
 
 def pandas_index(source: Source) -> bool:
     """Whether the first column is the index ``DataFrame.to_csv()`` writes: an unnamed
-    header cell over the rows 0, 1, …, N−1 (DESIGN §2)."""
+    header cell over distinct whole numbers: 0, 1, …, N−1, or what a split or a filter left
+    of them (DESIGN §2)."""
     header = source.header
     if header is None or source.n_columns < 2 or header[0] not in PANDAS_INDEX_NAMES:
         return False
@@ -172,7 +175,8 @@ def pandas_index(source: Source) -> bool:
         first = source.numbers([0], allow_minus_inf=False)[:, 0]
     except InputError:
         return False  # not a column of numbers: reading the file says what is wrong
-    return bool(np.array_equal(first, np.arange(first.shape[0])))
+    whole = bool((first == np.floor(first)).all())
+    return whole and len(np.unique(first)) == len(first)
 
 
 @dataclass
@@ -187,7 +191,9 @@ class _Table:
     def of(cls, source: Source, *, less: tuple[int, ...] = ()) -> _Table:
         """All the columns of ``source`` but pandas' index and ``less``."""
         dropped = {0} if pandas_index(source) else set()
-        notes = [f"{source.name}: column 1 is pandas' index (0…N−1), dropped"] if dropped else []
+        notes = (
+            [f"{source.name}: column 1 is pandas' index (row numbers), dropped"] if dropped else []
+        )
         kept = [c for c in range(source.n_columns) if c not in dropped and c not in less]
         return cls(source, kept, notes)
 
@@ -205,39 +211,22 @@ class _Table:
         return self.source.numbers(self.chosen, allow_minus_inf=True)
 
 
-def _line_up(
-    predictions: _Table, labels: _Table, n: int, less: tuple[int, ...] = ()
-) -> tuple[_Table, _Table] | None:
-    """Read the two files again where pandas' headers make the row counts differ by one
-    (DESIGN §2), or ``None`` when they already line up or nothing pandas writes explains it.
-
-    ``n`` is the rows of predictions as read: a pandas header ``0,1,…,K−1`` taken as one
-    (it may have been a row of data), and a label file whose first line is ``0`` (an
-    unnamed Series' header, or a label) read as data.
-    """
-    m = labels.n_rows
-    if m == n:
+def _header_by_count(table: _Table, n: int) -> _Table | None:
+    """The file read again with its first line as a header, where that line is pandas' name
+    for unnamed columns (``0``; ``0,1,…`` over several) and the file has one line more than
+    the predictions have rows (DESIGN §2); ``None`` otherwise."""
+    source = table.source
+    if not isinstance(source, TextSource) or source.header is not None:
         return None
-    label_header = (
-        isinstance(labels.source, TextSource)
-        and labels.source.header is None
-        and labels.source.first_row == ["0"]
-        and m > 1
-    )
-    integer_header = isinstance(predictions.source, TextSource) and (
-        predictions.source.integer_header
-    )
-    if label_header and m - 1 == n:
-        assert isinstance(labels.source, TextSource)
-        source = labels.source.reread(header=True)
-        note = f"{source.name}: first line 0 is a header (pandas' unnamed Series)"
-        return predictions, _with_note(source, note)
-    if integer_header and m == n + 1:
-        assert isinstance(predictions.source, TextSource)
-        source = predictions.source.reread(header=False)
-        note = f"{source.name}: first row 0,1,… is data (it has as many rows as the labels)"
-        return _with_note(source, note, less), labels
-    return None
+    if source.first_row != _integers(len(source.first_row)) or table.n_rows != n + 1:
+        return None
+    reread = source.reread(header=True)
+    note = f"{source.name}: first line {','.join(source.first_row)} is a header (pandas')"
+    return _with_note(reread, note)
+
+
+def _integers(count: int) -> list[str]:
+    return [str(k) for k in range(count)]
 
 
 def _with_note(source: Source, note: str, less: tuple[int, ...] = ()) -> _Table:
@@ -274,6 +263,7 @@ def load(
         assert labels is not None
         names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
         label_table = _labels_table(labels, settings, stdin, names or [])
+        label_table = _header_by_count(label_table, streamed.n_rows) or label_table
         label_set = labels_from(label_table.source, label_table.chosen, names)
         label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
@@ -321,21 +311,20 @@ def load(
     values = table.numbers()
     class_names = _class_names(table.source, table.columns, settings.classes)
     label_table = _labels_table(labels, settings, stdin, class_names or [])
-    first_read = _try_labels(label_table, class_names)  # counts the rows fast, for _line_up
-    lined_up = _line_up(table, label_table, int(values.shape[0]), less)
-    if lined_up is not None:
-        table, label_table = lined_up
-        values = table.numbers()
-        class_names = _class_names(table.source, table.columns, settings.classes)
+    first_read = _try_labels(label_table, class_names)  # counts the rows fast
+    relabelled = _header_by_count(label_table, len(values))
+    if relabelled is not None:
+        label_table = relabelled
         first_read = labels_from(label_table.source, label_table.chosen, class_names)
     if isinstance(first_read, InputError):
         raise first_read
     label_set = _binary_by_name(first_read, values)
-    _check_counts(values.shape[0], label_table.source, table.source.name)
+    name = table.source.name
+    if isinstance(table.source, TextSource) and table.source.integer_header:
+        name += f" (its first line, {','.join(table.source.header or [])}, is pandas' header)"
+    _check_counts(values.shape[0], label_table.source, name)
     notes = table.notes + label_table.notes
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
-    if ids is not None and len(ids) != values.shape[0]:  # the header was read again as data
-        ids = _set_aside(table.source, settings)[1]
     weights = _weights(table.source, settings, stdin, len(values), table.source.name)
     return Inputs(
         values,
@@ -369,12 +358,16 @@ def _weights_file(
 ) -> FloatArray | None:
     if settings.sample_weights is None:
         return None
-    source = read(
-        settings.sample_weights, stdin=stdin, delimiter=settings.delimiter, class_names=[]
+    table = _Table.of(
+        read(settings.sample_weights, stdin=stdin, delimiter=settings.delimiter, class_names=[])
     )
-    if source.n_columns != 1:
-        raise InputError(source.where(0), f"has {source.n_columns} columns: give one weight a row")
-    weights = source.numbers(allow_minus_inf=False)[:, 0]
+    table = _header_by_count(table, n) or table
+    source = table.source
+    if len(table.columns) != 1:
+        raise InputError(
+            source.where(0), f"has {len(table.columns)} columns: give one weight a row"
+        )
+    weights = source.numbers(table.columns, allow_minus_inf=False)[:, 0]
     _check_counts(n, source, name, what="sample weights")
     _check_weights(weights, lambda row: source.where(row, 0))
     return weights

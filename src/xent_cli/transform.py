@@ -10,6 +10,7 @@ import numpy as np
 
 from . import losses
 from .errors import UsageError
+from .inputs import pandas_index
 from .options import DELIMITER_AUTO
 from .readers import Source, check_not_all_masked, read
 
@@ -38,10 +39,15 @@ class Matrix:
 
 def read_scores(
     path: str, stdin: BinaryIO | None, key: str | None, delimiter: str = DELIMITER_AUTO
-) -> tuple[FloatArray, Source]:
-    """Scores as an (N, K) float64 array; −∞ allowed (a masked class)."""
+) -> tuple[FloatArray, Source, list[str] | None]:
+    """Scores as an (N, K) float64 array (−∞ allowed: a masked class), their source, and
+    their header; pandas' index column is dropped (DESIGN §2)."""
     source = read(path, stdin=stdin, key=key, delimiter=delimiter)
-    return source.numbers(allow_minus_inf=True), source
+    if pandas_index(source):
+        columns = list(range(1, source.n_columns))
+        header = source.header[1:] if source.header is not None else None
+        return source.numbers(columns, allow_minus_inf=True), source, header
+    return source.numbers(allow_minus_inf=True), source, source.header
 
 
 def check_temperature(temperature: float, option: str) -> None:
@@ -75,16 +81,16 @@ def softmax_matrix(
 ) -> Matrix:
     """Row-wise softmax (or log-softmax) of z/T, with the argmax of each row."""
     check_temperature(temperature, "--temperature")  # before reading: a usage error first
-    values, source = read_scores(path, stdin, key, delimiter)
+    values, source, header = read_scores(path, stdin, key, delimiter)
     check_not_all_masked(values, source.where)
     result = scaled_softmax(values, temperature=temperature, log=log)
     winners: IntArray = np.argmax(values, axis=1).astype(np.int64)
-    return Matrix(result, source.header, winners)
+    return Matrix(result, header, winners)
 
 
 def sigmoid_matrix(
     path: str, stdin: BinaryIO | None, *, key: str | None = None, delimiter: str = DELIMITER_AUTO
 ) -> Matrix:
     """Element-wise σ(z) of every score."""
-    values, source = read_scores(path, stdin, key, delimiter)
-    return Matrix(losses.sigmoid(values), source.header)
+    values, _, header = read_scores(path, stdin, key, delimiter)
+    return Matrix(losses.sigmoid(values), header)
