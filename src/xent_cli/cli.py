@@ -434,7 +434,7 @@ def compute(
     shown; override any part with --outputs, --targets, --task or --loss.
     """
     terminal: Terminal = ctx.obj
-    terminal.check_stdin([predictions, labels])
+    terminal.check_stdin([predictions, labels, sample_weights])
     from .inputs import load
     from .settings import Settings
 
