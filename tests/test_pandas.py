@@ -350,3 +350,16 @@ def test_the_clipped_count_under_like_keras(tmp_path: Path) -> None:
     result = runner.invoke(app, [*args, "--like", "keras"])
     assert result.exit_code == 0
     assert result.stderr == "xent: 4 probabilities clipped to [ε, 1−ε], ε = 1e-7\n"
+
+
+def test_regression_a_header_of_float_class_labels_was_read_as_data(tmp_path: Path) -> None:
+    """DataFrame(proba, columns=classes_) with float classes writes 0.0,1.0,2.0; with
+    Series(y).to_csv(index=False) both first lines were read as data: 1.288 (true 0.290)."""
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    y = np.array([0.0, 1.0])
+    pd.DataFrame(proba, columns=[0.0, 1.0, 2.0]).to_csv(tmp_path / "p.csv", index=False)
+    pd.Series(y).to_csv(tmp_path / "y.csv", index=False)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(log_loss(y, proba), rel=1e-12)
