@@ -21,6 +21,7 @@ from .readers import (
     TextSource,
     Where,
     open_npy,
+    pandas_index,
     parse_number,
     read,
 )
@@ -161,22 +162,6 @@ def _by_name(values: FloatArray, class_names: list[str] | None) -> IntArray | No
 
 
 BOOLEANS = {"true": 1.0, "false": 0.0}  # binary labels as pandas and JSON write them
-PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header cell pandas writes over its index
-
-
-def pandas_index(source: Source) -> bool:
-    """Whether the first column is the index ``DataFrame.to_csv()`` writes: an unnamed
-    header cell over distinct whole numbers: 0, 1, …, N−1, or what a split or a filter left
-    of them (DESIGN §2)."""
-    header = source.header
-    if header is None or source.n_columns < 2 or header[0] not in PANDAS_INDEX_NAMES:
-        return False
-    try:
-        first = source.numbers([0], allow_minus_inf=False)[:, 0]
-    except InputError:
-        return False  # not a column of numbers: reading the file says what is wrong
-    whole = bool((first == np.floor(first)).all())
-    return whole and len(np.unique(first)) == len(first)
 
 
 @dataclass

@@ -10,9 +10,8 @@ import numpy as np
 
 from . import losses
 from .errors import UsageError
-from .inputs import pandas_index
 from .options import DELIMITER_AUTO
-from .readers import Source, check_not_all_masked, read
+from .readers import Source, check_not_all_masked, pandas_index, read
 
 if TYPE_CHECKING:
     import numpy.typing as npt

@@ -28,7 +28,15 @@ from .arrays import (
     parse_npy,
     parse_npz,
 )
-from .base import Positions, Source, Where, array_where, check_not_all_masked, check_values
+from .base import (
+    Positions,
+    Source,
+    Where,
+    array_where,
+    check_not_all_masked,
+    check_values,
+    pandas_index,
+)
 from .text import TextSource, parse_number, parse_text
 
 __all__ = [
@@ -42,6 +50,7 @@ __all__ = [
     "check_not_all_masked",
     "check_values",
     "open_npy",
+    "pandas_index",
     "parse",
     "parse_number",
     "read",

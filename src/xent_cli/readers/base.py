@@ -108,3 +108,21 @@ def check_not_all_masked(values: FloatArray, where: Where, row_offset: int = 0) 
         raise InputError(
             where(row + row_offset, None), "every score in this row is −∞ (nothing left to predict)"
         )
+
+
+PANDAS_INDEX_NAMES = ("", "Unnamed: 0")  # the header cell pandas writes over its index
+
+
+def pandas_index(source: Source) -> bool:
+    """Whether the first column is the index ``DataFrame.to_csv()`` writes: an unnamed
+    header cell over distinct whole numbers: 0, 1, …, N−1, or what a split or a filter left
+    of them (DESIGN §2)."""
+    header = source.header
+    if header is None or source.n_columns < 2 or header[0] not in PANDAS_INDEX_NAMES:
+        return False
+    try:
+        first = source.numbers([0], allow_minus_inf=False)[:, 0]
+    except InputError:
+        return False  # not a column of numbers: reading the file says what is wrong
+    whole = bool((first == np.floor(first)).all())
+    return whole and len(np.unique(first)) == len(first)
