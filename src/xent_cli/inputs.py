@@ -85,7 +85,8 @@ def _column_index(spec: str, source: Source, option: str = "--label-column") -> 
     try:
         index = int(spec)
     except ValueError:
-        names = ", ".join(source.header) if source.header else "the file has no header"
+        shown = [name if name.strip() else repr(name) for name in source.header or ()]
+        names = ", ".join(shown) if source.header else "the file has no header"
         raise UsageError(f"{option} {spec!r} names no column of {source.name} ({names})") from None
     width = source.n_columns
     if not -width <= index < width:
