@@ -18,7 +18,14 @@ from typer.core import TyperCommand, TyperGroup
 
 from . import __version__
 from .decision_table import LOSS_NAMES
-from .errors import ExitCode, UsageError, XentError, is_write_failure, write_failure
+from .errors import (
+    ExitCode,
+    UsageError,
+    XentError,
+    is_write_failure,
+    memory_failure,
+    write_failure,
+)
 from .options import (
     DELIMITER_AUTO,
     Base,
@@ -108,6 +115,11 @@ def command(body: Callable[..., None]) -> Callable[..., None]:
             stop()
             terminal.stderr.write("\n")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except MemoryError as error:
+            if params.get("debug"):
+                raise
+            terminal.say(memory_failure(error))
+            raise typer.Exit(int(ExitCode.OS_ERROR)) from None
         except BrokenPipeError:
             _quiet_closed_pipe(terminal.stdout)
             raise typer.Exit(int(ExitCode.OK)) from None

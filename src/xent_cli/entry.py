@@ -24,8 +24,7 @@ def main() -> None:
     if sys.argv[1:] in (["--version"], ["-V"]):
         from . import __version__
 
-        sys.stdout.write(f"xent {__version__}\n")
-        return
+        leave(0, f"xent {__version__}\n")
     try:
         from .cli import main as cli_main
 
@@ -41,13 +40,15 @@ def main() -> None:
     leave(code)
 
 
-def leave(code: int) -> NoReturn:
-    """Flush stdout and stderr, then end the process at once with ``code``.
+def leave(code: int, text: str = "") -> NoReturn:
+    """Write ``text``, flush stdout and stderr, then end the process at once with ``code``.
 
     A reader that went away (``| head``) is not an error; a full disk is one line and 74.
     """
     try:
         if sys.stdout is not None:
+            if text:
+                sys.stdout.write(text)
             sys.stdout.flush()
     except BrokenPipeError:
         pass

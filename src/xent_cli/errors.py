@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad options or arguments
     DATA = 65  # os.EX_DATAERR: the input is malformed
     NO_INPUT = 66  # os.EX_NOINPUT: a file is missing or unreadable
+    OS_ERROR = 71  # os.EX_OSERR: out of memory, or another operating-system limit
     OUTPUT = 74  # os.EX_IOERR: the output could not be written (a full disk)
     INTERRUPTED = 130  # Ctrl-C
 
@@ -27,6 +28,19 @@ def write_failure(error: OSError) -> str:
     'cannot write the output: No space left on device'
     """
     return f"cannot write the output: {error.strerror}"
+
+
+def memory_failure(error: MemoryError) -> str:
+    """The one line for memory the work could not get.
+
+    >>> memory_failure(MemoryError("Unable to allocate 745. GiB"))[:54]
+    'cannot allocate memory (Unable to allocate 745. GiB); '
+    """
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else "out of memory"
+    return (
+        f"cannot allocate memory ({detail}); -r mean or -r sum need less than per-row output, "
+        "or give a smaller input"
+    )
 
 
 def is_write_failure(error: OSError) -> bool:

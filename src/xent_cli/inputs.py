@@ -427,7 +427,13 @@ def _class_names(
         return list(classes)
     if source.header is None or len(columns) < 2:
         return None
-    return [source.header[c] for c in columns]
+    names = [source.header[c] for c in columns]
+    twice = next((name for k, name in enumerate(names) if name in names[:k]), None)
+    if twice is not None:
+        raise InputError(
+            source.name, f"the header names the class {twice!r} twice; class names are distinct"
+        )
+    return names
 
 
 def _binary_by_name(labels: Labels, values: FloatArray) -> Labels:

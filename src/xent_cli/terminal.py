@@ -107,11 +107,24 @@ class Terminal:
             )
 
 
+def _seconds(text: str, default: float) -> float:
+    """A number of seconds from the environment, or ``default`` for anything else.
+
+    >>> _seconds("0", 1.0), _seconds("abc", 1.0), _seconds("", 1.0)
+    (0.0, 1.0, 1.0)
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
 class Progress:
     """A Rich progress bar on stderr, shown only on a terminal, after a second of work."""
 
     def __init__(self, total: int, terminal: Terminal, quiet: bool) -> None:
-        self.delay = float(os.environ.get("XENT_PROGRESS_DELAY", "1.0"))  # tests set 0
+        self.delay = _seconds(os.environ.get("XENT_PROGRESS_DELAY", ""), 1.0)  # tests set 0
         self.total = total
         self.terminal = terminal
         self.enabled = terminal.stderr_is_tty and not quiet

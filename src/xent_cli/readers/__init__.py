@@ -37,7 +37,7 @@ from .base import (
     check_values,
     pandas_index,
 )
-from .text import TextSource, parse_number, parse_text
+from .text import TextSource, binary_data, parse_number, parse_text
 
 __all__ = [
     "ArraySource",
@@ -77,10 +77,10 @@ def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
     if path == STDIN:
         if stdin is None:  # <&-
             raise MissingInputError(f"{STDIN_NAME}: standard input is closed")
-        return STDIN_NAME, stdin.read()
-    file = Path(path)
+        return STDIN_NAME, _read_all(stdin, STDIN_NAME)
     try:
-        return path, file.read_bytes()
+        with open(path, "rb") as handle:
+            return path, _read_all(handle, path)
     except FileNotFoundError:
         raise MissingInputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -89,6 +89,17 @@ def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
         raise MissingInputError(f"{path}: permission denied") from None
     except OSError as exc:
         raise MissingInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _read_all(handle: BinaryIO, name: str) -> bytes:
+    """All of ``handle``, unless its first block shows binary data that no format xent reads
+    holds (NUL bytes in what is not .npy, .npz or a pickle): then an error at once, so that
+    /dev/zero or a device never fills memory (DESIGN §5)."""
+    first = handle.read(1 << 16)
+    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, *PICKLE_MAGIC))
+    if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
+        raise binary_data(name, first)
+    return first + handle.read()
 
 
 def parse(

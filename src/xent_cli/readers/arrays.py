@@ -99,12 +99,64 @@ def _check_array(name: str, array: np.ndarray) -> ArraySource:
 
 
 def parse_npy(name: str, data: bytes) -> ArraySource:
-    """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`."""
+    """Read a ``.npy`` image (pickles refused) into an :class:`ArraySource`; its header is
+    checked against its size before anything is allocated."""
+    check_npy_size(name, data)
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise _unreadable(name, ".npy", exc) from None
     return _check_array(name, array)
+
+
+def check_npy_size(name: str, data: bytes, size: int | None = None) -> None:
+    """A ``.npy`` whose header claims more data than the bytes hold is refused, before numpy
+    allocates what the header says (DESIGN §5: memory is bounded by the work).
+
+    >>> header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (1000, 1000), }"
+    >>> magic = b"\\x93NUMPY\\x01\\x00" + len(header).to_bytes(2, "little")
+    >>> try:
+    ...     check_npy_size("x.npy", magic + header)
+    ... except Exception as error:
+    ...     print(error)
+    x.npy: header says 1000×1000 float64 = 7.63 MiB, the file holds 0 bytes
+    """
+    handle = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            return
+    except (ValueError, OSError, EOFError):
+        return  # numpy's own reading says what is wrong
+    if dtype.hasobject:
+        return  # a pickle: refused by the reader
+    count = 1
+    for length in shape:
+        count *= int(length)
+    needed = count * dtype.itemsize
+    held = (len(data) if size is None else size) - handle.tell()
+    if needed > held:
+        claimed = "×".join(str(int(n)) for n in shape)
+        raise InputError(
+            name,
+            f"header says {claimed} {dtype.name} = {_bytes(needed)}, the file holds {_bytes(held)}",
+        )
+
+
+def _bytes(count: int) -> str:
+    """A size as people say it.
+
+    >>> _bytes(0), _bytes(2048), _bytes(3 << 30)
+    ('0 bytes', '2 KiB', '3 GiB')
+    """
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if count >= 1 << shift:
+            return f"{count / (1 << shift):.3g} {unit}"
+    return f"{count} bytes"
 
 
 def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
@@ -144,6 +196,9 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
             elif key not in keys:
                 listed = ", ".join(keys) or "none"
                 raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
+            member = zipfile.ZipFile(io.BytesIO(data)).getinfo(f"{key}.npy")
+            with zipfile.ZipFile(io.BytesIO(data)).open(member) as opened:
+                check_npy_size(f"{name}[{key}]", opened.read(1 << 16), member.file_size)
             array = archive[key]
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise _unreadable(name, ".npz", exc) from None
@@ -203,8 +258,13 @@ class NpyStream:
                 got = os.preadv(
                     descriptor, [view[done:]], self.offset + start * self.row_bytes + done
                 )
-                if got == 0:
-                    raise EOFError
+                if got == 0:  # the file shrank, or lies about its rows
+                    row = start + (done // self.row_bytes)
+                    raise InputError(
+                        self.where(row),
+                        f"the file ends at row {row + 1}, before the {self.n_rows:,} rows its "
+                        "header says",
+                    )
                 done += got
         finally:
             os.close(descriptor)

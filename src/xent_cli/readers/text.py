@@ -523,6 +523,12 @@ def _column_numbers(cells: list[str]) -> bool:
     return all(cell in (str(k), f"{k}.0") for k, cell in enumerate(cells))
 
 
+def binary_data(name: str, head: bytes) -> InputError:
+    """The error for bytes with a NUL in them where text was expected, at its line."""
+    line = head.count(b"\n", 0, head.index(b"\x00")) + 1
+    return InputError(f"{name}:{line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy")
+
+
 def parse_text(
     name: str,
     data: bytes,
@@ -550,10 +556,7 @@ def parse_text(
     (['cat', 'dog'], 1, [[0.5, 1.5]])
     """
     if b"\x00" in data[:4096]:
-        nul_line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(
-            f"{name}:{nul_line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy"
-        )
+        raise binary_data(name, data)
     first = _first_record(name, data, 0, 1, None)
     if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")

@@ -1,0 +1,132 @@
+"""Boringly reliable (issue 12, DESIGN §5): memory bounded by the work, one line and the
+documented exit code under every fault, never a traceback. Subprocesses, with an address-space
+limit (``prlimit --as``) where memory is the point."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LIMIT = ["prlimit", "--as=1500000000"]  # 1.5 GB: numpy and the work fit, 745 GiB does not
+
+
+def xent(*args: str, limit: bool = False, stdin: bytes | None = None) -> tuple[int, bytes, str]:
+    command = [*(LIMIT if limit else []), sys.executable, "-m", "xent_cli", *args]
+    done = subprocess.run(command, input=stdin, capture_output=True, cwd=ROOT, timeout=60)
+    return done.returncode, done.stdout, done.stderr.decode()
+
+
+def npy_claiming(shape: tuple[int, ...]) -> bytes:
+    """A .npy whose header claims ``shape`` of float64 and that holds no data."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()  # the magic, the version and the header: no data
+
+
+def test_regression_a_72_byte_npy_claiming_745_gib(tmp_path: Path) -> None:
+    """Its header claimed (10⁶, 10⁵): numpy tried to allocate 745 GiB (a traceback)."""
+    path = tmp_path / "z.npy"
+    path.write_bytes(npy_claiming((1_000_000, 100_000)))
+    (tmp_path / "y.csv").write_text("0\n", encoding="utf-8")
+    code, out, err = xent("compute", str(path), str(tmp_path / "y.csv"), limit=True)
+    assert (code, out) == (65, b"")
+    assert (
+        err
+        == f"xent: {path}: header says 1000000×100000 float64 = 745 GiB, the file holds 0 bytes\n"
+    )
+
+
+def test_regression_an_npz_member_claiming_more_than_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "z.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("logits.npy", npy_claiming((1_000_000, 100_000)))
+    code, out, err = xent("softmax", str(path), limit=True)
+    assert (code, out) == (65, b"")
+    assert "z.npz[logits]: header says 1000000×100000 float64 = 745 GiB" in err
+
+
+@pytest.mark.parametrize("source", ["/dev/zero", "-"])
+def test_regression_dev_zero_is_refused_from_its_first_block(source: str) -> None:
+    """/dev/zero (and stdin from it) was read whole into memory: 3 GB and on."""
+    stdin = b"\x00" * (1 << 20) if source == "-" else None
+    code, out, err = xent("softmax", source, limit=True, stdin=stdin)
+    assert (code, out) == (65, b"")
+    assert err.endswith(":1:1: binary data (NUL bytes), not CSV/TSV text or .npy\n")
+
+
+def test_memory_that_cannot_be_had_is_one_line_and_exit_71(tmp_path: Path) -> None:
+    """Any MemoryError left is one line and sysexits' EX_OSERR (DESIGN §5): here the
+    confusion counts of 200,000 classes (320 GB as a matrix)."""
+    np.save(tmp_path / "z.npy", np.zeros((2, 200_000)))
+    np.save(tmp_path / "y.npy", np.array([199_999, 0]))
+    args = ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "--confusion"]
+    args += ["--outputs", "scores"]
+    code, out, err = xent(*args, limit=True)
+    assert (code, out) == (71, b"")
+    assert len(err.splitlines()) == 1
+    assert err.startswith("xent: cannot allocate memory (")
+
+
+def test_regression_a_truncated_npy_says_where_it_ends(tmp_path: Path) -> None:
+    """A .npy shorter than its header says: refused before reading (whole-file path), and
+    named with its row if it shrinks under a stream (it exited 130 with a blank line)."""
+    from xent_cli.errors import InputError
+    from xent_cli.readers import NpyStream, open_npy
+
+    path = tmp_path / "z.npy"
+    np.save(path, np.zeros((3_000_000, 10)))  # 240 MB: streamed
+    stream = open_npy(str(path), "z.npy")
+    assert isinstance(stream, NpyStream)
+    with path.open("r+b") as handle:
+        handle.truncate(200_000_000)
+    with pytest.raises(
+        InputError, match=r"row 2999001: the file ends at row 2999001, before the 3,000,000 rows"
+    ):
+        stream.read(2_999_000, 3_000_000)
+    np.save(tmp_path / "y.npy", np.zeros(3_000_000, dtype=np.int64))
+    code, out, err = xent("compute", str(path), str(tmp_path / "y.npy"), "-r", "mean")
+    assert (code, out) == (65, b"")
+    assert err.endswith("header says 3000000×10 float64 = 229 MiB, the file holds 191 MiB\n")
+
+
+def test_regression_version_into_a_full_disk_is_one_line_and_74() -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "xent_cli", "--version"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=30,
+        )
+    assert done.returncode == 74
+    assert done.stderr == b"xent: cannot write the output: No space left on device\n"
+
+
+def test_regression_a_bad_progress_delay_is_ignored() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "xent_cli", "softmax", "samples/logits.csv"],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "XENT_PROGRESS_DELAY": "abc"},
+        timeout=30,
+    )
+    assert done.returncode == 0
+    assert done.stderr == b""
+
+
+def test_regression_duplicate_class_names_are_an_error(tmp_path: Path) -> None:
+    """A header cat,cat,dog: the label cat silently meant column 0."""
+    (tmp_path / "z.csv").write_text("cat,cat,dog\n1,2,3\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("cat\n", encoding="utf-8")
+    code, out, err = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
+    assert (code, out) == (65, b"")
+    assert err.endswith("the header names the class 'cat' twice; class names are distinct\n")
