@@ -130,3 +130,41 @@ def test_regression_duplicate_class_names_are_an_error(tmp_path: Path) -> None:
     code, out, err = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
     assert (code, out) == (65, b"")
     assert err.endswith("the header names the class 'cat' twice; class names are distinct\n")
+
+
+def test_regression_an_npz_member_that_is_no_npy(tmp_path: Path) -> None:
+    """A member of raw text (or a pickle) came back as bytes: an AttributeError traceback."""
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as archive:
+        archive.writestr("logits.npy", b"1,2\n3,4\n")
+    code, out, err = xent("softmax", str(tmp_path / "z.npz"))
+    assert (code, out) == (65, b"")
+    assert err.endswith("z.npz[logits]: is not a .npy array inside the .npz\n")
+
+
+def test_regression_labels_of_numbers_kept_as_strings(tmp_path: Path) -> None:
+    """An .npy of labels '1', '2', '0' (strings): a StopIteration traceback."""
+    np.save(tmp_path / "z.npy", np.array([[0.1, 0.2, 0.7], [0.3, 0.3, 0.4], [0.5, 0.2, 0.3]]))
+    np.save(tmp_path / "y.npy", np.array(["1", "2", "0"]))
+    code, out, err = xent("compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean")
+    assert code == 0, err
+    assert float(out) == pytest.approx(-(np.log(0.2) + np.log(0.4) + np.log(0.5)) / 3, rel=1e-15)
+
+
+def test_regression_an_ascii_terminal_gets_replacement_characters() -> None:
+    """PYTHONIOENCODING=ascii with a table (bars, ∞, class 犬): UnicodeEncodeError."""
+    done = subprocess.run(
+        [sys.executable, "-m", "xent_cli", "softmax", "samples/scores.csv", "-f", "table"],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert b"0.6194" in done.stdout
+
+
+def test_regression_a_tiny_temperature_gave_rows_of_nan() -> None:
+    """softmax -t 1e-320: z/T overflowed to ∞ − ∞; the shift comes first (argmax one-hot)."""
+    code, out, err = xent("softmax", "samples/logits.csv", "-t", "1e-320")
+    assert (code, err) == (0, "")
+    assert out == b"0.0,1.0,0.0\n1.0,0.0,0.0\n"

@@ -21,6 +21,10 @@ def main() -> None:
 
         sys.stderr.write("xent: cannot write the output: standard output is closed\n")
         leave(int(ExitCode.OUTPUT))
+    for stream in (sys.stdout, sys.stderr):  # a class named 犬 on an ASCII terminal: '?'
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     if sys.argv[1:] in (["--version"], ["-V"]):
         from . import __version__
 

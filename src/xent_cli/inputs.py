@@ -121,8 +121,15 @@ def labels_from(source: Source, columns: list[int] | None, class_names: list[str
         if class_names is not None and len(class_names) == 2:  # classes False, True
             return Labels(indices=values.astype(np.int64), where=where, dtype=source.dtype)
         return Labels(matrix=values.reshape(-1, 1), where=where, dtype=source.dtype)
+    numbers = [parse_number(name) for name in names]
+    if None not in numbers:  # numbers kept as text (an .npy of strings): numbers
+        matrix = np.asarray(numbers, dtype=np.float64).reshape(-1, 1)
+        named = _by_name(matrix[:, 0], class_names)
+        if named is not None:
+            return Labels(indices=named, named=True, where=where, dtype=source.dtype)
+        return Labels(matrix=matrix, where=where)
     if not class_names:
-        first = next(row for row, name in enumerate(names) if parse_number(name) is None)
+        first = numbers.index(None)
         raise InputError(
             where(first, None),
             f"label {names[first]!r} is not a number, and the predictions have no header "

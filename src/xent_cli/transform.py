@@ -65,7 +65,12 @@ def scaled_softmax(
     """
     check_temperature(temperature, option)
     z = np.asarray(values, dtype=np.float64)
-    scaled = z / temperature if temperature != 1.0 else z
+    if temperature != 1.0:  # shift first: z/T of a tiny T overflows, (z − max z)/T does not
+        top = np.max(z, axis=-1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = np.where(z == top, 0.0, (z - top) / temperature)
+    else:
+        scaled = z
     return losses.log_softmax(scaled) if log else losses.softmax(scaled)
 
 

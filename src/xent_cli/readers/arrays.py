@@ -202,6 +202,8 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
             array = archive[key]
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
         raise _unreadable(name, ".npz", exc) from None
+    if not isinstance(array, np.ndarray):  # a member that is no .npy (text, a pickle, …)
+        raise InputError(f"{name}[{key}]", "is not a .npy array inside the .npz")
     return _check_array(f"{name}[{key}]", array)
 
 
