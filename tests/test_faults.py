@@ -168,3 +168,17 @@ def test_regression_a_tiny_temperature_gave_rows_of_nan() -> None:
     code, out, err = xent("softmax", "samples/logits.csv", "-t", "1e-320")
     assert (code, err) == (0, "")
     assert out == b"0.0,1.0,0.0\n1.0,0.0,0.0\n"
+
+
+def test_an_empty_npz_says_so(tmp_path: Path) -> None:
+    zipfile.ZipFile(tmp_path / "z.npz", "w").close()
+    code, out, err = xent("softmax", str(tmp_path / "z.npz"))
+    assert (code, out) == (65, b"")
+    assert err.endswith("z.npz: is an empty .npz (a zip archive holding no arrays)\n")
+
+
+def test_confusion_with_soft_targets_says_why_there_is_none() -> None:
+    args = ["compute", "samples/soft_logits.csv", "samples/soft_targets.csv", "--confusion"]
+    code, out, err = xent(*args)
+    assert (code, out) == (0, b"")
+    assert err == "xent: warning: no confusion counts: the targets are not hard single labels\n"

@@ -59,6 +59,7 @@ __all__ = [
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
+EMPTY_ZIP = b"PK\x05\x06"  # a zip's end record alone: an archive with no members
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
 FOREIGN = (  # formats xent does not read (yet), told by their first bytes
@@ -96,7 +97,7 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
     holds (NUL bytes in what is not .npy, .npz or a pickle): then an error at once, so that
     /dev/zero or a device never fills memory (DESIGN §5)."""
     first = handle.read(1 << 16)
-    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, *PICKLE_MAGIC))
+    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC))
     if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
         raise binary_data(name, first)
     return first + handle.read()
@@ -127,6 +128,8 @@ def parse(
     if suffix == ".npy":
         raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
     if suffix == ".npz":
+        if data.startswith(EMPTY_ZIP):
+            raise InputError(name, "is an empty .npz (a zip archive holding no arrays)")
         raise InputError(name, "is not a .npz file (it is not a zip archive)")
     if data.startswith(PICKLE_MAGIC):
         if suffix in (".pt", ".pth"):

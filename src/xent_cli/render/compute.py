@@ -342,6 +342,8 @@ class ComputeReport:
         """The warnings; and the reason line on a terminal's stderr, whatever stdout is
         (DESIGN §2), not in a log file or a pipe."""
         lines = [f"warning: {warning}" for warning in self.result.warnings]
+        if self.show_confusion and self.result.confusion() is None:
+            lines.append("warning: no confusion counts: the targets are not hard single labels")
         if self.result.clipping_note is not None:
             lines.append(self.result.clipping_note)
         if stderr_is_tty:
