@@ -34,6 +34,7 @@ BOOLEANS = frozenset({"true", "false"})
 PLAIN_INF = frozenset({"inf", "+inf", "infinity", "+infinity"})
 MINUS_INF = frozenset({"-inf", "-infinity"})
 FAST_BYTES = 4 << 20  # text inputs larger than this go to polars when the fast extra is there
+POLARS_COLUMNS = 10_000  # wider rows go to numpy's reader (polars' memory grows with width)
 FAST_BYTES_LOADED = 64 << 10  # once polars is imported, it reads smaller files too
 
 
@@ -398,7 +399,8 @@ class TextSource:
         """
         loaded = "polars" in sys.modules  # its import (~0.3 s) is paid already
         small = self.n_bytes < (FAST_BYTES_LOADED if loaded else FAST_BYTES)
-        if self.delimiter is None or small or os.environ.get("XENT_NO_FAST"):
+        wide = len(chosen) > POLARS_COLUMNS  # polars takes minutes and GBs on such rows
+        if self.delimiter is None or small or wide or os.environ.get("XENT_NO_FAST"):
             return None
         try:
             import polars as pl
@@ -423,7 +425,9 @@ class TextSource:
             if frame.width != len(chosen) or frame.null_count().sum_horizontal().item():
                 return None
             values: FloatArray = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
-        except Exception:  # any failure of the optional reader means: use numpy
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # any failure of polars (a Rust panic too) means: use numpy
             return None
         return values
 
