@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .compute import compute
-from .conventions import FRAMEWORKS, KERAS_EPSILON, machine_epsilon, not_applicable
+from .conventions import (
+    FRAMEWORKS,
+    KERAS_EPSILON,
+    epsilon_text,
+    machine_epsilon,
+    not_applicable,
+)
 from .inputs import Inputs
 from .options import Like
 from .settings import Settings
@@ -138,7 +144,7 @@ def compare(inputs: Inputs, settings: Settings) -> list[Comparison]:
     default = default_result.mean
     used = default_result.settings.clipping if default_result.settings else 0.0
     clipped = not decision.row.from_scores and used > 0 and default != exact
-    epsilon = f"{used:.2g}".replace("e-0", "e-")
+    epsilon = epsilon_text(used)
     why = f"clips p to [{epsilon}, 1 − {epsilon}]"
     if not decision.row.per_column:
         why += "; does not renormalise"

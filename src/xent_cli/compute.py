@@ -329,7 +329,7 @@ def _block(
     clipped = 0
     epsilon = _clipped_at(settings, dtype)
     if not decision.row.from_scores and not decision.log_probs and epsilon > 0:
-        clipped = int(np.count_nonzero((values < epsilon) | (values > 1.0 - epsilon)))
+        clipped = int(np.count_nonzero(values < epsilon) + np.count_nonzero(values > 1 - epsilon))
     return Block(
         row_values,
         divisors,

@@ -58,6 +58,15 @@ def epsilon_for(epsilon: float | None, like: Convention, dtype: np.dtype[np.gene
     return machine_epsilon(dtype)
 
 
+def epsilon_text(epsilon: float) -> str:
+    """ε as messages show it.
+
+    >>> epsilon_text(2.0**-52), epsilon_text(1e-7)
+    ('2.2e-16', '1e-7')
+    """
+    return f"{epsilon:.2g}".replace("e-0", "e-")
+
+
 def machine_epsilon(dtype: np.dtype[np.generic]) -> float:
     """scikit-learn's eps: the machine epsilon of the predictions' dtype (float64 if not float).
 

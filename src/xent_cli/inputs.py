@@ -22,6 +22,7 @@ from .readers import (
     Where,
     open_npy,
     pandas_index,
+    pandas_names,
     parse_number,
     read,
 )
@@ -211,19 +212,15 @@ def _header_by_count(table: _Table, n: int) -> _Table | None:
     source = table.source
     if not isinstance(source, TextSource) or source.header is not None:
         return None
-    if source.first_row != _integers(len(source.first_row)) or table.n_rows != n + 1:
+    if not pandas_names(source.first_row, floats=False) or table.n_rows != n + 1:
         return None
     reread = source.reread(header=True)
     note = f"{source.name}: first line {','.join(source.first_row)} is a header (pandas')"
     return _with_note(reread, note)
 
 
-def _integers(count: int) -> list[str]:
-    return [str(k) for k in range(count)]
-
-
-def _with_note(source: Source, note: str, less: tuple[int, ...] = ()) -> _Table:
-    table = _Table.of(source, less=less)
+def _with_note(source: Source, note: str) -> _Table:
+    table = _Table.of(source)
     table.notes.insert(0, note)
     return table
 

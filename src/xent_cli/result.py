@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .conventions import epsilon_text
 from .options import Base
 from .settings import Settings
 
@@ -66,7 +67,7 @@ class Result:
         if not self.clipped or self.settings is None:
             return None
         what = "probability" if self.clipped == 1 else "probabilities"
-        epsilon = f"{self.settings.clipping:.2g}".replace("e-0", "e-")
+        epsilon = epsilon_text(self.settings.clipping)
         return f"{self.clipped:,} {what} clipped to [ε, 1−ε], ε = {epsilon}"
 
     @property

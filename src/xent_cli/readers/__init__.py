@@ -37,7 +37,7 @@ from .base import (
     check_values,
     pandas_index,
 )
-from .text import TextSource, binary_data, parse_number, parse_text
+from .text import TextSource, binary_data, pandas_names, parse_number, parse_text
 
 __all__ = [
     "ArraySource",
@@ -51,6 +51,7 @@ __all__ = [
     "check_values",
     "open_npy",
     "pandas_index",
+    "pandas_names",
     "parse",
     "parse_number",
     "read",

@@ -176,7 +176,8 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
     import zipfile  # only archives need it: keeps start-up short
 
     try:
-        members = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        zipped = zipfile.ZipFile(io.BytesIO(data))
+        members = zipped.namelist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise _unreadable(name, ".npz", exc) from None
     if any(member.endswith(".pkl") for member in members):
@@ -196,8 +197,8 @@ def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
             elif key not in keys:
                 listed = ", ".join(keys) or "none"
                 raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
-            member = zipfile.ZipFile(io.BytesIO(data)).getinfo(f"{key}.npy")
-            with zipfile.ZipFile(io.BytesIO(data)).open(member) as opened:
+            member = zipped.getinfo(f"{key}.npy")
+            with zipped.open(member) as opened:
                 check_npy_size(f"{name}[{key}]", opened.read(1 << 16), member.file_size)
             array = archive[key]
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:

@@ -517,14 +517,17 @@ def _unclosed(name: str, line: int) -> InputError:
     )
 
 
-def _column_numbers(cells: list[str]) -> bool:
-    """Whether a row is pandas' names for unnamed columns, ``0,1,…,K−1`` (or ``0.0,1.0,…``,
-    as a header of float class labels such as scikit-learn's ``classes_`` writes).
+def pandas_names(cells: list[str], *, floats: bool = True) -> bool:
+    """Whether a row is pandas' names for unnamed columns, ``0,1,…,K−1`` (with ``floats``
+    also ``0.0,1.0,…``, as a header of float class labels such as scikit-learn's
+    ``classes_`` writes).
 
-    >>> _column_numbers(["0", "1", "2"]), _column_numbers(["0.0", "1.0"]), _column_numbers(["1"])
+    >>> pandas_names(["0", "1", "2"]), pandas_names(["0.0", "1.0"]), pandas_names(["1"])
     (True, True, False)
+    >>> pandas_names(["0.0"], floats=False)
+    False
     """
-    return all(cell in (str(k), f"{k}.0") for k, cell in enumerate(cells))
+    return all(cell == str(k) or (floats and cell == f"{k}.0") for k, cell in enumerate(cells))
 
 
 def binary_data(name: str, head: bytes) -> InputError:
@@ -574,7 +577,7 @@ def parse_text(
         line, number, end, last = _first_record(name, data, 0, 1, separator) or first
     cells = _split_line(line, separator)
     following = _first_record(name, data, end + 1, last + 1, separator)
-    integers = header is None and _column_numbers(cells)
+    integers = header is None and pandas_names(cells)
     if header is None:
         header = False
         values = (
