@@ -364,3 +364,14 @@ def test_regression_a_header_of_float_class_labels_was_read_as_data(tmp_path: Pa
     assert result.exit_code == 0, result.stderr
     true = log_loss(y, proba, labels=[0.0, 1.0, 2.0])
     assert float(result.stdout) == pytest.approx(true, rel=1e-12)
+
+
+def test_the_readmes_pandas_samples() -> None:
+    """samples/pandas_*.csv as DataFrame/Series.to_csv() write them: sklearn's log_loss."""
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    proba = pd.read_csv(samples / "pandas_probs.csv", index_col=0).to_numpy()
+    y = pd.read_csv(samples / "pandas_labels.csv", index_col=0).iloc[:, 0].to_numpy()
+    args = ["compute", str(samples / "pandas_probs.csv"), str(samples / "pandas_labels.csv")]
+    result = runner.invoke(app, [*args, "-r", "mean"])
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(log_loss(y, proba, labels=[0, 1, 2]), rel=1e-14)
