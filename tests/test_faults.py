@@ -5,6 +5,7 @@ limit (``prlimit --as``) where memory is the point."""
 from __future__ import annotations
 
 import io
+import math
 import os
 import subprocess
 import sys
@@ -182,3 +183,25 @@ def test_confusion_with_soft_targets_says_why_there_is_none() -> None:
     code, out, err = xent(*args)
     assert (code, out) == (0, b"")
     assert err == "xent: warning: no confusion counts: the targets are not hard single labels\n"
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        # equal weights: the plain mean, (−log 0.8 − log 0.6) / 2
+        ("1e308,1e308", (-math.log(0.8) - math.log(0.6)) / 2),
+        # row 0 (target 1, weight 5e307) and row 1 (target 0, weight 1e308): Σ w·ℓ / Σ w,
+        # the weights divided by 1e308 by hand
+        ("1e308,5e307", (0.5 * -math.log(0.8) + 1.0 * -math.log(0.6)) / 1.5),
+    ],
+)
+def test_regression_class_weights_near_the_largest_float(
+    tmp_path: Path, weights: str, expected: float
+) -> None:
+    """Σ w overflowed to inf: the mean printed 0.0 (and numpy's RuntimeWarning on stderr)."""
+    (tmp_path / "p.csv").write_text("0.2,0.8\n0.6,0.4\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    args = [str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--class-weights", weights]
+    code, out, err = xent("compute", *args, "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(expected, rel=1e-15)

@@ -86,8 +86,28 @@ class Result:
         """
         if self.denominators is None and self.weights is None:
             return float(self.losses.mean())
-        divisor = float(self.rows) if self._per_row else float(self._divisors().sum())
-        return self.total / divisor if divisor else math.nan
+        divisors = None if self._per_row else self._divisors()
+        with np.errstate(over="ignore"):
+            divisor = float(self.rows) if divisors is None else float(divisors.sum())
+            total = self.total
+        if not divisor:
+            return math.nan
+        if divisors is not None and not (math.isfinite(total) and math.isfinite(divisor)):
+            return self._scaled_mean(divisors)
+        return total / divisor
+
+    def _scaled_mean(self, divisors: FloatArray) -> float:
+        """Σ sᵢℓᵢ / Σ sᵢdᵢ with both sums divided by c = max |sᵢdᵢ| first: the mean is the
+        same, and weights near the largest float (``--class-weights 1e308,…``) no longer
+        overflow the sums into inf/inf or x/inf = 0."""
+        scale = float(np.max(np.abs(divisors)))
+        if not math.isfinite(scale):
+            return math.nan
+        weights = np.ones(self.rows) if self.weights is None else self.weights
+        with np.errstate(over="ignore"):
+            numerator = float(np.dot(weights, self.losses / scale))
+            denominator = float((divisors / scale).sum())
+        return numerator / denominator if denominator else math.nan
 
     @property
     def _per_row(self) -> bool:
@@ -103,9 +123,10 @@ class Result:
     @property
     def total(self) -> float:
         """Σ sᵢℓᵢ: the (sample-weighted) sum."""
-        if self.weights is None:
-            return float(self.losses.sum())
-        return float(np.dot(self.weights, self.losses))
+        with np.errstate(over="ignore"):  # beyond the largest float the sum is honestly inf
+            if self.weights is None:
+                return float(self.losses.sum())
+            return float(np.dot(self.weights, self.losses))
 
     @property
     def ignored_count(self) -> int:
