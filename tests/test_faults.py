@@ -66,14 +66,18 @@ def test_regression_dev_zero_is_refused_from_its_first_block(source: str) -> Non
 
 
 def test_memory_that_cannot_be_had_is_one_line_and_exit_71(tmp_path: Path) -> None:
-    """Any MemoryError left is one line and sysexits' EX_OSERR (DESIGN §5): here the
-    confusion counts of 200,000 classes (320 GB as a matrix)."""
-    np.save(tmp_path / "z.npy", np.zeros((2, 200_000)))
-    np.save(tmp_path / "y.npy", np.array([199_999, 0]))
-    args = ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "--confusion"]
-    args += ["--outputs", "scores"]
-    code, out, err = xent(*args, limit=True)
-    assert (code, out) == (71, b"")
+    """Any MemoryError left is one line and sysexits' EX_OSERR (DESIGN §5): here an 800 MB
+    .npz member read whole (a label column is taken out of it) under a 500 MB limit."""
+    zeros_npz(tmp_path / "z.npz", 100_000, 1000)
+    args = ["compute", str(tmp_path / "z.npz"), "--label-column", "1"]
+    done = subprocess.run(
+        ["prlimit", "--as=500000000", sys.executable, "-m", "xent_cli", *args],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (71, b"")
+    err = done.stderr.decode()
     assert len(err.splitlines()) == 1
     assert err.startswith("xent: cannot allocate memory (")
 
@@ -205,3 +209,52 @@ def test_regression_class_weights_near_the_largest_float(
     code, out, err = xent("compute", *args, "-r", "mean")
     assert (code, err) == (0, "")
     assert float(out) == pytest.approx(expected, rel=1e-15)
+
+
+def zeros_npz(path: Path, rows: int, columns: int) -> None:
+    """A .npz whose one member unpacks to rows×columns float64 zeros (800 MB in 3.5 MB)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
+        with zipped.open("logits.npy", "w", force_zip64=True) as member:
+            header = {"descr": "<f8", "fortran_order": False, "shape": (rows, columns)}
+            np.lib.format.write_array_header_1_0(member, header)
+            block = np.zeros(1000 * columns).tobytes()
+            for _ in range(rows // 1000):
+                member.write(block)
+
+
+def test_regression_a_packed_npz_member_is_unpacked_in_blocks(tmp_path: Path) -> None:
+    """4 GB of zeros in 3.9 MB was unpacked whole (4.4 GB, or a MemoryError under a limit).
+    Here 800 MB under a 500 MB address-space limit: streamed, the loss of uniform scores."""
+    zeros_npz(tmp_path / "z.npz", 100_000, 1000)
+    np.save(tmp_path / "y.npy", np.arange(100_000) % 1000)
+    args = [str(tmp_path / "z.npz"), str(tmp_path / "y.npy"), "-r", "mean", "-q"]
+    done = subprocess.run(
+        ["prlimit", "--as=500000000", sys.executable, "-m", "xent_cli", "compute", *args],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(math.log(1000), rel=1e-12)
+    # labels that do not line up fail from the header, before anything is unpacked
+    (tmp_path / "y.csv").write_text("0\n1\n", encoding="utf-8")
+    code, out, err = xent("compute", str(tmp_path / "z.npz"), str(tmp_path / "y.csv"), limit=True)
+    assert (code, out) == (65, b"")
+    assert "has 100,000 rows of predictions" in err
+
+
+def test_regression_an_npz_directory_claiming_more_than_deflate_can(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((1000, 10)))
+    with zipfile.ZipFile(tmp_path / "z.npz", "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("a.npy", buffer.getvalue())
+    raw = bytearray((tmp_path / "z.npz").read_bytes())
+    central = raw.rfind(b"PK\x01\x02")  # the central directory's entry: its unpacked size
+    raw[central + 24 : central + 28] = (4_000_000_000).to_bytes(4, "little")
+    (tmp_path / "z.npz").write_bytes(bytes(raw))
+    code, out, err = xent("softmax", str(tmp_path / "z.npz"), limit=True)
+    assert (code, out) == (65, b"")
+    assert err.endswith(
+        "z.npz[a]: the archive says it unpacks to 3.73 GiB from 177 bytes, more than deflate "
+        "can: a damaged or crafted .npz\n"
+    )

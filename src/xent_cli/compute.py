@@ -255,7 +255,7 @@ def _stream_pass(
         except XentError:  # only the guess objects: the decided loss may not
             return summary, None
 
-    parts = run_blocks(summarise, pieces, progress)
+    parts = run_blocks(summarise, pieces, progress, parallel=not stream.sequential)
     summary = parts[0][0]
     for part, _ in parts[1:]:
         summary = summary.merge(part)
@@ -360,7 +360,7 @@ def computed_blocks(
         def streamed(start: int, stop: int) -> Block:
             return _block(decision, stream.read(start, stop), start, stop, settings, dtype, detail)
 
-        return run_blocks(streamed, stream.blocks(), progress)
+        return run_blocks(streamed, stream.blocks(), progress, parallel=not stream.sequential)
     predictions = inputs.predictions
 
     def in_memory(start: int, stop: int) -> Block:

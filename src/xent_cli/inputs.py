@@ -20,7 +20,7 @@ from .readers import (
     Source,
     TextSource,
     Where,
-    open_npy,
+    open_stream,
     pandas_index,
     pandas_names,
     parse_number,
@@ -248,7 +248,7 @@ def load(
         and not settings.drop
     )
     if stream and predictions != "-" and whole and labels is not None:
-        streamed = open_npy(predictions, predictions)
+        streamed = open_stream(predictions, settings.key)
     if streamed is not None:
         assert labels is not None
         names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)

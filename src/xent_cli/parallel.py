@@ -46,9 +46,14 @@ def bounds(n_rows: int, n_columns: int) -> list[tuple[int, int]]:
 
 
 def run_blocks(
-    work: Callable[[int, int], T], pieces: list[tuple[int, int]], progress: Progress | None = None
+    work: Callable[[int, int], T],
+    pieces: list[tuple[int, int]],
+    progress: Progress | None = None,
+    *,
+    parallel: bool = True,
 ) -> list[T]:
-    """``work(start, stop)`` for every row range, on the pool; the results in row order.
+    """``work(start, stop)`` for every row range, on the pool (in order on this thread
+    without ``parallel``); the results in row order.
 
     ``progress`` hears of each block's rows as its result lands.
 
@@ -59,7 +64,7 @@ def run_blocks(
     def one(piece: tuple[int, int]) -> T:
         return work(*piece)
 
-    results = map(one, pieces) if len(pieces) == 1 else pool().map(one, pieces)
+    results = pool().map(one, pieces) if parallel and len(pieces) > 1 else map(one, pieces)
     collected = []
     for result, (start, stop) in zip(results, pieces, strict=True):
         collected.append(result)

@@ -25,6 +25,7 @@ from .arrays import (
     ArraySource,
     NpyStream,
     open_npy,
+    open_stream,
     parse_npy,
     parse_npz,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "check_not_all_masked",
     "check_values",
     "open_npy",
+    "open_stream",
     "pandas_index",
     "pandas_names",
     "parse",
@@ -119,13 +121,14 @@ def parse(
     With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
     its start: enough for text, and binary formats are read whole.
     """
-    if size > len(data) and path is not None and data.startswith((NPY_MAGIC, ZIP_MAGIC)):
+    partial = size > len(data) and path is not None
+    if data.startswith(ZIP_MAGIC):  # from its path, the archive's one member is read
+        return parse_npz(name, path if partial and path is not None else data, key)
+    if partial and path is not None and data.startswith(NPY_MAGIC):
         data, size = Path(path).read_bytes(), -1
     suffix = Path(name).suffix.lower()
     if data.startswith(NPY_MAGIC):
         return parse_npy(name, data)
-    if data.startswith(ZIP_MAGIC):
-        return parse_npz(name, data, key)
     if suffix == ".npy":
         raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
     if suffix == ".npz":

@@ -12,8 +12,8 @@ import io
 import os
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, BinaryIO, ClassVar
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from xent_cli.errors import InputError, UsageError
 from .base import array_where, check_values
 
 if TYPE_CHECKING:
+    import zipfile
+    from zipfile import ZipInfo
+
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
@@ -171,41 +174,65 @@ def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
     return InputError(name, f"is not a valid {kind} file ({_short(exc)})")
 
 
-def parse_npz(name: str, data: bytes, key: str | None) -> ArraySource:
-    """Read one array (``key``, or the only one) of a ``.npz`` archive, pickles refused."""
+def parse_npz(name: str, data: bytes | str, key: str | None) -> ArraySource:
+    """Read one array (``key``, or the only one) of a ``.npz`` archive (its bytes, or its
+    path: then only the member is read), pickles refused."""
     import zipfile  # only archives need it: keeps start-up short
 
     try:
-        zipped = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data) as zipped:
+            member, where = npz_member(zipped, name, key)
+            with zipped.open(member) as opened:
+                array = np.load(opened, allow_pickle=False)
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+        raise _unreadable(name, ".npz", exc) from None
+    return _check_array(where, array)
+
+
+DEFLATE_RATIO = 1032  # the most deflate expands: 258 bytes a match from 2 bits, plus framing
+
+
+def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[ZipInfo, str]:
+    """The member of a ``.npz`` that ``key`` names (or its only array) and how errors name it,
+    its header checked against the member's size, and that size against what its packed
+    bytes can unpack to: a crafted archive is refused before anything is unpacked.
+    """
+    import zipfile
+
+    try:
         members = zipped.namelist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise _unreadable(name, ".npz", exc) from None
     if any(member.endswith(".pkl") for member in members):
         raise InputError(name, TORCH_FILE)
-    if not any(member.endswith(".npy") for member in members):
+    keys = [member[: -len(".npy")] for member in members if member.endswith(".npy")]
+    if not keys:
         raise InputError(name, "is a zip archive holding no arrays (.npy members), not a .npz")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            keys = list(archive.files)
-            if key is None:
-                if len(keys) != 1:
-                    listed = ", ".join(keys) or "none"
-                    raise UsageError(
-                        f"{name} holds several arrays ({listed}); choose one with --key NAME"
-                    )
-                key = keys[0]
-            elif key not in keys:
-                listed = ", ".join(keys) or "none"
-                raise UsageError(f"{name} has no array {key!r}; it holds: {listed}")
-            member = zipped.getinfo(f"{key}.npy")
-            with zipped.open(member) as opened:
-                check_npy_size(f"{name}[{key}]", opened.read(1 << 16), member.file_size)
-            array = archive[key]
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-        raise _unreadable(name, ".npz", exc) from None
-    if not isinstance(array, np.ndarray):  # a member that is no .npy (text, a pickle, …)
-        raise InputError(f"{name}[{key}]", "is not a .npy array inside the .npz")
-    return _check_array(f"{name}[{key}]", array)
+    if key is None:
+        if len(keys) != 1:
+            raise UsageError(
+                f"{name} holds several arrays ({', '.join(keys)}); choose one with --key NAME"
+            )
+        key = keys[0]
+    elif key not in keys:
+        raise UsageError(f"{name} has no array {key!r}; it holds: {', '.join(keys)}")
+    member = zipped.getinfo(f"{key}.npy")
+    where = f"{name}[{key}]"
+    if (
+        member.compress_type == zipfile.ZIP_DEFLATED
+        and member.file_size > DEFLATE_RATIO * member.compress_size + (1 << 16)
+    ):
+        raise InputError(
+            where,
+            f"the archive says it unpacks to {_bytes(member.file_size)} from "
+            f"{_bytes(member.compress_size)}, more than deflate can: a damaged or crafted .npz",
+        )
+    with zipped.open(member) as opened:
+        head = opened.read(1 << 16)
+    if not head.startswith(NPY_MAGIC):  # raw text, a pickle, …
+        raise InputError(where, "is not a .npy array inside the .npz")
+    check_npy_size(where, head, member.file_size)
+    return member, where
 
 
 def _short(exc: BaseException) -> str:
@@ -229,6 +256,7 @@ class NpyStream:
     n_columns: int
     dtype: np.dtype[np.generic]
     header: list[str] | None = None
+    sequential: ClassVar[bool] = False  # blocks must be read in order (one thread)
 
     def where(self, row: int, column: int | None = None) -> str:
         """Where a 0-based cell is, as the array reader says it (1-based)."""
@@ -249,11 +277,7 @@ class NpyStream:
     def read(self, start: int, stop: int) -> FloatArray:
         """Rows ``start:stop`` as float64, read into this thread's reused buffer."""
         size = (stop - start) * self.row_bytes
-        buffer: bytearray | None = getattr(_local, "buffer", None)
-        if buffer is None or len(buffer) < size:
-            buffer = bytearray(size)
-            _local.buffer = buffer
-        view = memoryview(buffer)[:size]
+        view = self._buffer(size)
         descriptor = os.open(self.path, os.O_RDONLY)
         try:
             done = 0
@@ -262,19 +286,92 @@ class NpyStream:
                     descriptor, [view[done:]], self.offset + start * self.row_bytes + done
                 )
                 if got == 0:  # the file shrank, or lies about its rows
-                    row = start + (done // self.row_bytes)
-                    raise InputError(
-                        self.where(row),
-                        f"the file ends at row {row + 1}, before the {self.n_rows:,} rows its "
-                        "header says",
-                    )
+                    raise self._ended(start + done // self.row_bytes)
                 done += got
         finally:
             os.close(descriptor)
+        return self._widened(view, start, stop)
+
+    def _buffer(self, size: int) -> memoryview:
+        """This thread's reused buffer, ``size`` bytes of it."""
+        buffer: bytearray | None = getattr(_local, "buffer", None)
+        if buffer is None or len(buffer) < size:
+            buffer = bytearray(size)
+            _local.buffer = buffer
+        return memoryview(buffer)[:size]
+
+    def _widened(self, view: memoryview, start: int, stop: int) -> FloatArray:
         raw = np.frombuffer(view, dtype=self.dtype).reshape(stop - start, self.n_columns)
         if self.dtype == np.float64 and self.dtype.isnative:
             return raw
         return raw.astype(np.float64)
+
+    def _ended(self, row: int) -> InputError:
+        return InputError(
+            self.where(row),
+            f"the file ends at row {row + 1}, before the {self.n_rows:,} rows its header says",
+        )
+
+
+@dataclass
+class PackedNpyStream(NpyStream):
+    """A large ``.npy`` compressed inside a ``.npz`` (``np.savez_compressed``), unpacked a
+    block of rows at a time: memory is a block, never the member (DESIGN §5: compressed
+    members are read in blocks). Unpacking goes one way, so blocks are read in order; a
+    block before the current one unpacks the member again from its start.
+    """
+
+    member: str = ""
+    sequential: ClassVar[bool] = True
+    _handle: IO[bytes] | None = None
+    _archive: zipfile.ZipFile | None = None
+    _position: int = 0  # the next row the open member gives
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        with self._lock:
+            try:
+                handle = self._at(start)
+                view = self._buffer((stop - start) * self.row_bytes)
+                done = 0
+                while done < len(view):
+                    got = handle.readinto(view[done:])  # type: ignore[attr-defined]
+                    if not got:
+                        raise self._ended(start + done // self.row_bytes)
+                    done += got
+            except BaseException:
+                self.close()
+                raise
+            self._position = stop
+            if stop == self.n_rows:  # the last block: a pass is over
+                self.close()
+            return self._widened(view, start, stop)
+
+    def _at(self, row: int) -> IO[bytes]:
+        """The member, opened and unpacked up to ``row``."""
+        import zipfile
+
+        handle = self._handle
+        if handle is None or row < self._position:
+            self.close()
+            self._archive = zipfile.ZipFile(self.path)
+            handle = self._handle = self._archive.open(self.member)
+            handle.read(self.offset)  # the .npy header
+            self._position = 0
+        skip = (row - self._position) * self.row_bytes
+        while skip > 0:
+            got = len(handle.read(min(skip, BLOCK_BYTES)))
+            if not got:
+                raise self._ended(self._position)
+            skip -= got
+        return handle
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._archive is not None:
+            self._archive.close()
+        self._handle = self._archive = None
 
 
 def open_npy(path: str, name: str) -> NpyStream | None:
@@ -284,25 +381,76 @@ def open_npy(path: str, name: str) -> NpyStream | None:
     header) goes to the whole-file reader, which reports the errors.
     """
     try:
-        if os.path.getsize(path) <= STREAM_BYTES:
+        size = os.path.getsize(path)
+        if size <= STREAM_BYTES:
             return None
         with open(path, "rb") as handle:
-            version = np.lib.format.read_magic(handle)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
-            else:
-                return None
-            offset = handle.tell()
+            layout = _npy_layout(handle)
+    except OSError:
+        return None
+    if layout is None:
+        return None
+    shape, dtype, offset = layout
+    n_columns = 1 if len(shape) == 1 else shape[1]
+    if size < offset + shape[0] * n_columns * dtype.itemsize:
+        return None  # truncated: the whole-file reader says so
+    return NpyStream(name, path, offset, shape[0], n_columns, dtype)
+
+
+def open_stream(path: str, key: str | None) -> NpyStream | None:
+    """A stream over a large numeric ``.npy``, or over a large ``.npy`` member of a
+    ``.npz`` (read in place when stored, unpacked block by block when compressed); ``None``
+    for everything else, which the whole-file readers read and check."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(len(NPY_MAGIC))
+    except OSError:
+        return None
+    if magic.startswith(ZIP_MAGIC):
+        return _open_npz(path, key)
+    return open_npy(path, path) if magic == NPY_MAGIC else None
+
+
+def _npy_layout(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype[np.generic], int] | None:
+    """Shape, dtype and header length of a plain 1-D or 2-D numeric ``.npy`` at ``handle``."""
+    try:
+        version = np.lib.format.read_magic(handle)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+        else:
+            return None
     except (OSError, ValueError):
         return None
     if fortran or dtype.kind not in "biuf" or dtype.hasobject or len(shape) not in (1, 2):
         return None
-    n_rows = int(shape[0])
-    n_columns = 1 if len(shape) == 1 else int(shape[1])
-    if n_rows == 0 or n_columns == 0:
+    if 0 in shape:
         return None
-    if os.path.getsize(path) < offset + n_rows * n_columns * dtype.itemsize:
-        return None  # truncated: the whole-file reader says so
-    return NpyStream(name, path, offset, n_rows, n_columns, dtype)
+    return tuple(int(n) for n in shape), dtype, handle.tell()
+
+
+def _open_npz(path: str, key: str | None) -> NpyStream | None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zipped:
+            member, where = npz_member(zipped, path, key)
+            if member.file_size <= STREAM_BYTES:
+                return None
+            with zipped.open(member) as opened:
+                layout = _npy_layout(opened)  # type: ignore[arg-type]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return None  # the whole-file reader says what is wrong
+    if layout is None:
+        return None
+    shape, dtype, header = layout
+    n_columns = 1 if len(shape) == 1 else shape[1]
+    if member.compress_type == zipfile.ZIP_STORED:  # np.savez: the bytes lie in the file
+        with open(path, "rb") as handle:
+            handle.seek(member.header_offset)
+            local = handle.read(30)  # the local file header: its name and extra field follow
+        start = member.header_offset + 30 + int.from_bytes(local[26:28], "little")
+        start += int.from_bytes(local[28:30], "little")
+        return NpyStream(where, path, start + header, shape[0], n_columns, dtype)
+    return PackedNpyStream(where, path, header, shape[0], n_columns, dtype, member=member.filename)
