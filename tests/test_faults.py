@@ -258,3 +258,22 @@ def test_regression_an_npz_directory_claiming_more_than_deflate_can(tmp_path: Pa
         "z.npz[a]: the archive says it unpacks to 3.73 GiB from 177 bytes, more than deflate "
         "can: a damaged or crafted .npz\n"
     )
+
+
+@pytest.mark.parametrize("copies", [1, 50_000])  # 30 bytes and 1.5 MB: both readers
+@pytest.mark.parametrize("stdin", [False, True])
+def test_regression_a_lone_cr_ends_a_line_for_every_size_and_source(
+    tmp_path: Path, copies: int, stdin: bool
+) -> None:
+    """A lone CR split a row in a 1.2 MB file but gave "row has 5 fields" under 1 MiB and on
+    stdin; a file of CR line ends said "a header but no data rows". One rule: a line break."""
+    rows = ["0.2,0.8", "0.6,0.4", "0.9,0.1"] * copies
+    text = "\r".join(rows[:2]) + "\n" + "\r\n".join(rows[2:4]) + "\r" + "\n".join(rows[4:])
+    (tmp_path / "p.csv").write_bytes(text.encode())
+    (tmp_path / "y.csv").write_text("1\n0\n0\n" * copies, encoding="utf-8")
+    source = "-" if stdin else str(tmp_path / "p.csv")
+    feed = (tmp_path / "p.csv").read_bytes() if stdin else None
+    code, out, err = xent("compute", source, str(tmp_path / "y.csv"), "-r", "mean", stdin=feed)
+    assert (code, err) == (0, "")
+    expected = -(math.log(0.8) + math.log(0.6) + math.log(0.9)) / 3
+    assert float(out) == pytest.approx(expected, rel=1e-12)

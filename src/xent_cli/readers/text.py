@@ -207,7 +207,7 @@ class TextSource:
     def data(self) -> bytes:
         """All the bytes (a large file is read in full only on the error path)."""
         if self.size > len(self.head) and self.path is not None:
-            self.head = Path(self.path).read_bytes()
+            self.head = universal_newlines(Path(self.path).read_bytes())
             self.size = len(self.head)
         return self.head
 
@@ -454,6 +454,20 @@ class TextSource:
         return column < len(self.first_row) and _is_number(self.first_row[column])
 
 
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def universal_newlines(data: bytes) -> bytes:
+    """A lone CR ends a line, as LF and CRLF do: Python's text mode, pandas and
+    ``np.loadtxt`` of a file read it so, and so every size and source reads the same rows
+    (old Mac files, a stray CR; a quoted field's CR becomes LF too, as in text mode).
+
+    >>> universal_newlines(b"a,b\\r1,2\\r\\n3,4\\r")
+    b'a,b\\n1,2\\r\\n3,4\\n'
+    """
+    return _LONE_CR.sub(b"\n", data) if b"\r" in data else data
+
+
 def _decode(name: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8")
@@ -564,6 +578,7 @@ def parse_text(
     """
     if b"\x00" in data[:4096]:
         raise binary_data(name, data)
+    data = universal_newlines(data)
     first = _first_record(name, data, 0, 1, None)
     if first is None:
         raise InputError(f"{name}:1:1", "the input is empty (no rows)")
