@@ -277,3 +277,17 @@ def test_regression_a_lone_cr_ends_a_line_for_every_size_and_source(
     assert (code, err) == (0, "")
     expected = -(math.log(0.8) + math.log(0.6) + math.log(0.9)) / 3
     assert float(out) == pytest.approx(expected, rel=1e-12)
+
+
+def test_regression_a_first_row_with_a_decimal_comma_is_data_not_a_header(
+    tmp_path: Path,
+) -> None:
+    """'"0,5",1.5,0.1' was taken as a header, so the error blamed the labels' row count."""
+    (tmp_path / "p.csv").write_text('"0,5",1.5,0.1\n0.2,0.3,0.5\n', encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n2\n", encoding="utf-8")
+    code, out, err = xent("compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"))
+    assert (code, out) == (65, b"")
+    assert err == (
+        f"xent: {tmp_path / 'p.csv'}:1:1: field 1 is '0,5', not a number; a decimal comma? "
+        "write it with '.'\n"
+    )

@@ -57,6 +57,19 @@ def _is_number(text: str) -> bool:
     return parse_number(text) is not None
 
 
+_DECIMAL_COMMA = re.compile(r"\s*[-+]?\d+,\d+(?:[eE][-+]?\d+)?\s*")
+
+
+def decimal_comma(text: str) -> bool:
+    """Whether a cell is a number written with a decimal comma (``0,5``): data a header
+    must not swallow, and a mistake worth naming.
+
+    >>> decimal_comma("0,5"), decimal_comma("-1,25e-3"), decimal_comma("cat"), decimal_comma("1")
+    (True, True, False, False)
+    """
+    return _DECIMAL_COMMA.fullmatch(text) is not None
+
+
 def _split_line(line: str, delimiter: str | None) -> list[str]:
     r"""Split one record into cells: unquoted cells stripped, quoted ones as written.
 
@@ -315,7 +328,8 @@ class TextSource:
             return InputError(where, f"field {column + 1} is empty, not a number")
         value = parse_number(text)
         if value is None:
-            return InputError(where, f"field {column + 1} is {text!r}, not a number")
+            hint = "; a decimal comma? write it with '.'" if decimal_comma(text) else ""
+            return InputError(where, f"field {column + 1} is {text!r}, not a number{hint}")
         lowered = text.lower()
         if math.isnan(value):
             return InputError(
@@ -598,7 +612,8 @@ def parse_text(
         values = (
             cells if class_names is None else [c for c in cells if c.lower() not in BOOLEANS]
         )  # in labels, true and false are values
-        if not all(_is_number(cell) for cell in values):
+        # a name makes a header; numbers with a decimal comma are data, whose error names them
+        if not all(_is_number(cell) or decimal_comma(cell) for cell in values):
             known = set(class_names or ())
             lone_row = class_names is not None and following is None  # labels: lone row is data
             header = not (len(cells) == 1 and cells[0] in known) and not lone_row
