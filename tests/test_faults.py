@@ -291,3 +291,42 @@ def test_regression_a_first_row_with_a_decimal_comma_is_data_not_a_header(
         f"xent: {tmp_path / 'p.csv'}:1:1: field 1 is '0,5', not a number; a decimal comma? "
         "write it with '.'\n"
     )
+
+
+def test_regression_polars_under_an_address_space_limit(tmp_path: Path) -> None:
+    """polars reserves ~1.3 GB of address space for a 9 MB CSV and aborts (SIGABRT, no
+    exception) when it cannot: under a tighter limit numpy's reader reads the text."""
+    pytest.importorskip("polars")
+    rng = np.random.default_rng(5)
+    probabilities = rng.dirichlet(np.ones(3), size=150_000)
+    labels = rng.integers(0, 3, size=150_000)
+    np.savetxt(tmp_path / "p.csv", probabilities, delimiter=",", fmt="%.17g")
+    np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
+    assert (tmp_path / "p.csv").stat().st_size > 4 << 20  # polars' size, without a limit
+    expected = float(np.mean(-np.log(probabilities[np.arange(150_000), labels])))
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    done = subprocess.run(
+        ["prlimit", "--as=1000000000", sys.executable, "-m", "xent_cli", *args],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert float(done.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_work_runs_on_this_thread_when_no_thread_can_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a thread or memory limit, "can't start new thread" was a traceback."""
+    import threading
+
+    from xent_cli import parallel
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    parallel.stop()  # a fresh pool, which must start threads
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    pieces = [(0, 3), (3, 10), (10, 11)]
+    assert parallel.run_blocks(lambda start, stop: stop - start, pieces) == [3, 7, 1]

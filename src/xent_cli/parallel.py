@@ -8,7 +8,7 @@ one call on the whole array; blocks of a few thousand rows also keep temporaries
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -64,12 +64,17 @@ def run_blocks(
     def one(piece: tuple[int, int]) -> T:
         return work(*piece)
 
-    results = pool().map(one, pieces) if parallel and len(pieces) > 1 else map(one, pieces)
+    results: Iterable[T] = map(one, pieces)
+    if parallel and len(pieces) > 1:
+        try:
+            results = pool().map(one, pieces)
+        except RuntimeError:  # "can't start new thread" (a thread or memory limit): this one
+            stop()
     collected = []
-    for result, (start, stop) in zip(results, pieces, strict=True):
+    for result, (first, end) in zip(results, pieces, strict=True):
         collected.append(result)
         if progress is not None:
-            progress(stop - start)
+            progress(end - first)
     return collected
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from xent_cli.errors import InputError
 from xent_cli.options import DELIMITER_AUTO, DELIMITER_BLANKS
+from xent_cli.parallel import threads
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -416,6 +417,9 @@ class TextSource:
         wide = len(chosen) > POLARS_COLUMNS  # polars takes minutes and GBs on such rows
         if self.delimiter is None or small or wide or os.environ.get("XENT_NO_FAST"):
             return None
+        if not room_for_polars(self.n_bytes):
+            return None
+        os.environ.setdefault("POLARS_MAX_THREADS", str(threads()))  # read at its import
         try:
             import polars as pl
         except ImportError:
@@ -480,6 +484,22 @@ def universal_newlines(data: bytes) -> bytes:
     b'a,b\\n1,2\\r\\n3,4\\n'
     """
     return _LONE_CR.sub(b"\n", data) if b"\r" in data else data
+
+
+POLARS_ADDRESS_SPACE = 2 << 30  # polars' import reserves ~0.5 GB, a read ~1.3 GB + 3× the file
+
+
+def room_for_polars(size: int) -> bool:
+    """Whether the process's address-space limit (``ulimit -v``, ``prlimit --as`` or
+    ``--data``) leaves polars room: it reserves address space up front and, refused,
+    aborts the process (SIGABRT: no exception to catch). Under a tighter limit numpy's
+    reader reads the text, in less memory.
+    """
+    import resource
+
+    limits = [resource.getrlimit(kind)[0] for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA)]
+    needed = POLARS_ADDRESS_SPACE + 4 * size
+    return all(limit == resource.RLIM_INFINITY or limit >= needed for limit in limits)
 
 
 def _decode(name: str, data: bytes) -> str:
