@@ -104,10 +104,14 @@ def test_regression_a_truncated_npy_says_where_it_ends(tmp_path: Path) -> None:
     assert err.endswith("header says 3000000×10 float64 = 229 MiB, the file holds 191 MiB\n")
 
 
-def test_regression_version_into_a_full_disk_is_one_line_and_74() -> None:
+@pytest.mark.parametrize("args", [["--version"], ["-V"], ["--help"], ["compute", "--help"], []])
+def test_regression_version_and_help_into_a_full_disk_are_one_line_and_74(
+    args: list[str],
+) -> None:
+    """--help, compute --help and bare xent (its help) into /dev/full were tracebacks."""
     with open("/dev/full", "wb") as full:
         done = subprocess.run(
-            [sys.executable, "-m", "xent_cli", "--version"],
+            [sys.executable, "-m", "xent_cli", *args],
             stdout=full,
             stderr=subprocess.PIPE,
             timeout=30,

@@ -39,6 +39,15 @@ def main() -> None:
     except KeyboardInterrupt:  # Ctrl-C anywhere, even while modules load: quiet, 130
         sys.stderr.write("\n")
         code = 130
+    except BrokenPipeError:  # help into `| head`: quiet
+        code = 0
+    except OSError as error:  # help or usage into a full disk: one line, 74
+        from .errors import ExitCode, is_write_failure, write_failure
+
+        if not is_write_failure(error):
+            raise
+        sys.stderr.write(f"xent: {write_failure(error)}\n")
+        code = int(ExitCode.OUTPUT)
     if not isinstance(code, int):  # sys.exit("message"): Python prints it
         sys.exit(code)
     leave(code)
