@@ -31,15 +31,20 @@ def write_failure(error: OSError) -> str:
 
 
 def memory_failure(error: MemoryError) -> str:
-    """The one line for memory the work could not get.
+    """The one line for memory the work could not get, and how to need less.
 
-    >>> memory_failure(MemoryError("Unable to allocate 745. GiB"))[:54]
-    'cannot allocate memory (Unable to allocate 745. GiB); '
+    >>> memory_failure(MemoryError("Unable to allocate 745. GiB for an array"))[:49]
+    'cannot allocate 745 GiB (out of memory, or over a'
+    >>> memory_failure(MemoryError())[:40]
+    'cannot allocate memory (out of memory, o'
     """
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else "out of memory"
+    import re
+
+    size = re.search(r"allocate ([\d.]+) (\w+)", str(error))  # numpy's "745. GiB"
+    what = f"{size.group(1).rstrip('.')} {size.group(2)}" if size else "memory"
     return (
-        f"cannot allocate memory ({detail}); -r mean or -r sum need less than per-row output, "
-        "or give a smaller input"
+        f"cannot allocate {what} (out of memory, or over a memory limit); one thread "
+        "(XENT_THREADS=1) and -r mean or -r sum need the least, or give a smaller input"
     )
 
 
