@@ -53,10 +53,31 @@ class Terminal:
         )
 
     def format_for(self, fmt: Format) -> Format:
-        """``auto`` is a table on a terminal and CSV in a pipe."""
+        """``auto`` is a table on a terminal and CSV in a pipe; a table is CSV on a terminal
+        too narrow for one (:meth:`narrow`)."""
+        return Format.csv if self.narrow(fmt) is not None else self._wanted(fmt)
+
+    def _wanted(self, fmt: Format) -> Format:
         if fmt is Format.auto:
             return Format.table if self.stdout_is_tty else Format.csv
         return fmt
+
+    def narrow(self, fmt: Format) -> int | None:
+        """The width of the console when ``fmt`` asks for a table and the console is
+        narrower than :data:`~xent_cli.render.MIN_TABLE_WIDTH`, else ``None``.
+
+        The width is the one Rich draws at: the faked ``width``, else ``COLUMNS`` when it
+        is all digits (``0`` too: Rich then prints nothing), else the size of the first of
+        stdin, stdout, stderr that is a terminal, else 80 (a terminal that reports 0
+        columns, as a new pseudo-terminal does, is one of unknown size: 80). Garbage in
+        ``COLUMNS`` (``abc``, ``-5``) is ignored.
+        """
+        if self._wanted(fmt) is not Format.table:
+            return None
+        from .render import MIN_TABLE_WIDTH
+
+        width = self.console().width
+        return width if width < MIN_TABLE_WIDTH else None
 
     def say(self, message: str) -> None:
         """A line on stderr, as ``xent: …``."""

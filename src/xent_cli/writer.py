@@ -346,11 +346,23 @@ def chunks(report: Report, fmt: Format) -> Iterator[str]:
 
 def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False) -> None:
     """Every command's output: the messages on stderr (unless ``quiet``), then the view
-    on a terminal or the machine format on stdout."""
+    on a terminal or the machine format on stdout.
+
+    On a terminal too narrow for a table (``COLUMNS=0``, a split pane; see
+    :data:`~xent_cli.render.MIN_TABLE_WIDTH`) the output is the report's CSV, as ``-f csv``
+    writes it, and a terminal's stderr says why in one line.
+    """
     chosen = terminal.format_for(fmt)
+    narrow = terminal.narrow(fmt) if chosen is Format.csv else None
     if not quiet:
         for message in report.messages(chosen, stderr_is_tty=terminal.stderr_is_tty):
             terminal.say(message)
+        if narrow is not None and terminal.stderr_is_tty:
+            from .render import MIN_TABLE_WIDTH
+
+            terminal.say(
+                f"the terminal is {narrow} columns wide, tables need {MIN_TABLE_WIDTH}; writing CSV"
+            )
     if chosen is Format.table:
         report.show(terminal.console())
         return

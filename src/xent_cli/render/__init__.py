@@ -17,6 +17,15 @@ import math
 HEAD_ROWS = 10
 TAIL_ROWS = 5
 
+# The narrowest terminal the Rich views are drawn on; on a narrower one (COLUMNS=0 included:
+# Rich then draws nothing at all) the output is the CSV of ``-f csv``. Rich fits a table to
+# the width by cutting cells short ("0.2…"), so the minimum is what the widest common view
+# needs to show its numbers whole: ``compute``'s per-row table (row, loss, predicted, target,
+# p(target), ✓), drawn for the samples and for two-class inputs, shows every six-digit loss
+# from 52 to 55 columns and cuts nothing, headers included, from 56. (softmax/sigmoid and
+# explain need 33 to 41; an ``--id-column`` or long class names need more, and are cut.)
+MIN_TABLE_WIDTH = 56
+
 
 def shown_rows(n: int, head: int = HEAD_ROWS, tail: int = TAIL_ROWS) -> list[int | None]:
     """Row indices to show for ``n`` rows; ``None`` marks the gap of a shortened listing.
