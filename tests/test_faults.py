@@ -338,3 +338,12 @@ def test_work_runs_on_this_thread_when_no_thread_can_start(
     monkeypatch.setattr(threading.Thread, "start", refuse)
     pieces = [(0, 3), (3, 10), (10, 11)]
     assert parallel.run_blocks(lambda start, stop: stop - start, pieces) == [3, 7, 1]
+
+
+def test_regression_a_file_name_with_a_line_break_stays_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad\nname.csv"
+    path.write_text("x,y\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("0\n", encoding="utf-8")
+    code, out, err = xent("compute", str(path), str(tmp_path / "y.csv"))
+    assert (code, out) == (65, b"")
+    assert err == f"xent: {tmp_path}/bad\\nname.csv:2:1: there is a header but no data rows\n"

@@ -80,8 +80,8 @@ class Terminal:
         return width if width < MIN_TABLE_WIDTH else None
 
     def say(self, message: str) -> None:
-        """A line on stderr, as ``xent: …``."""
-        self.stderr.write(f"xent: {message}\n")
+        """A line on stderr, as ``xent: …``: one line, whatever a file or class name holds."""
+        self.stderr.write(f"xent: {one_line(message)}\n")
         self.stderr.flush()
 
     def write(self, text: str) -> None:
@@ -179,3 +179,17 @@ class Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+_ESCAPES = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
+_ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters written as escapes, so that a file named with a
+    line break (or an escape sequence) cannot split a message or drive the terminal.
+
+    >>> print(one_line("bad\\nname.csv:2:1: no rows\\x1b[2J"))
+    bad\\nname.csv:2:1: no rows\\x1b[2J
+    """
+    return text.translate(_ESCAPES)
