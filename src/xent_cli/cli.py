@@ -427,7 +427,11 @@ def compute(
         bool,
         typer.Option(
             "--confusion",
-            help="Confusion counts for hard targets (in a CSV pipe: instead of rows).",
+            help="Confusion counts for hard targets (in a CSV pipe: instead of rows). Up to "
+            "1,000 classes the K×K matrix; with more, CSV/TSV list target,predicted,count for "
+            "each pair that occurs, and JSON's confusion holds classes and pairs. On a "
+            "terminal: the matrix up to 20 classes if it fits, else the 20 most frequent "
+            "confusions.",
         ),
     ] = False,
     no_color: NoColorOption = False,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .detection import Decision
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
 
 NOTHING_TO_AVERAGE = (
     "nothing left to average: every counted row's target has class weight 0, so the mean "
@@ -188,18 +189,90 @@ class Result:
         order = np.argsort(-self.losses, kind="stable")
         return [int(row) for row in order[:count]]
 
-    def confusion(self) -> tuple[list[str], npt.NDArray[np.int64]] | None:
-        """Class labels and confusion counts (rows: target, columns: predicted), counted rows
-        only; ``None`` unless the targets are hard single labels."""
+    def confusion(self) -> Confusion | None:
+        """The confusion counts (target against predicted class), counted rows only: a row
+        left out by ``--ignore-index`` is not counted; every other row counts once, whatever
+        its sample weight (0 too). Kept sparse: memory is bounded by the rows, never by K².
+        ``None`` unless the targets are hard single labels."""
         if self.correct is None or self.predicted is None or self.target is None:
             return None
         predicted = np.asarray(self.predicted, dtype=np.int64)
         target = np.asarray(self.target, dtype=np.int64)
-        keep = np.ones(target.shape, dtype=bool) if self.ignored is None else ~self.ignored
-        k = int(max(predicted.max(initial=0), target[keep].max(initial=0))) + 1
-        if self.class_names is not None:
-            k = max(k, len(self.class_names))
-        matrix = np.zeros((k, k), dtype=np.int64)
-        np.add.at(matrix, (target[keep], predicted[keep]), 1)
+        # K: 1 + the largest class predicted (ignored rows too) or targeted (counted rows
+        # only), at least the named classes: as large as the matrix has always been
+        k = int(predicted.max(initial=0)) + 1
+        if self.ignored is not None:
+            target, predicted = target[~self.ignored], predicted[~self.ignored]
+        k = max(k, int(target.max(initial=0)) + 1, len(self.class_names or ()))
         names = [str(i) if self.binary else self.class_label(i) for i in range(k)]
-        return names, matrix
+        return Confusion(names, *count_pairs(target, predicted, k))
+
+
+DENSE_COUNTING = 1 << 20  # K² up to which count_pairs counts with one bincount (8 MB)
+
+
+def count_pairs(
+    target: IntArray, predicted: IntArray, classes: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """The (target, predicted) pairs that occur and how often, sorted by target then
+    predicted: a K×K confusion matrix without its zeros. Each pair is one int64 key
+    target·K + predicted, counted with one ``bincount`` while K² is small beside the rows,
+    else with ``np.unique``; memory O(rows), never O(K²).
+
+    >>> [a.tolist() for a in count_pairs(np.array([1, 0, 1, 1]), np.array([0, 0, 0, 1]), 2)]
+    [[0, 1, 1], [0, 0, 1], [1, 2, 1]]
+    """
+    keys = np.asarray(target, dtype=np.int64) * classes + np.asarray(predicted, dtype=np.int64)
+    if classes * classes <= max(keys.size, DENSE_COUNTING):
+        counts = np.bincount(keys, minlength=classes * classes)
+        keys = np.flatnonzero(counts)
+        counts = counts[keys]
+    else:
+        keys, counts = np.unique(keys, return_counts=True)
+    return keys // classes, keys % classes, counts.astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Confusion:
+    """Confusion counts kept sparse: ``count[i]`` rows have target class ``target[i]`` and
+    predicted class ``predicted[i]``; only pairs that occur, sorted by target then predicted.
+    ``labels`` names the K classes (K × K would be 298 GiB of int64 for 200,000 classes)."""
+
+    labels: list[str]
+    target: IntArray
+    predicted: IntArray
+    count: IntArray
+
+    @property
+    def classes(self) -> int:
+        return len(self.labels)
+
+    @property
+    def right(self) -> int:
+        """The counted rows on the diagonal: predicted class = target."""
+        return int(self.count[self.target == self.predicted].sum())
+
+    @property
+    def confusions(self) -> int:
+        """How many (target, predicted) pairs off the diagonal occur."""
+        return int(np.count_nonzero(self.target != self.predicted))
+
+    def matrix(self) -> IntArray:
+        """The dense K×K counts (rows: target, columns: predicted): K² cells, for few
+        classes only."""
+        matrix = np.zeros((self.classes, self.classes), dtype=np.int64)
+        matrix[self.target, self.predicted] = self.count
+        return matrix
+
+    def most_confused(self, limit: int) -> IntArray:
+        """The indices of the ``limit`` most frequent pairs off the diagonal, largest count
+        first (ties: by target, then predicted).
+
+        >>> pairs = Confusion(["a", "b", "c"], *count_pairs(
+        ...     np.array([0, 0, 1, 2, 2, 2]), np.array([1, 1, 1, 0, 1, 1]), 3))
+        >>> [(int(pairs.target[i]), int(pairs.predicted[i])) for i in pairs.most_confused(2)]
+        [(0, 1), (2, 1)]
+        """
+        off = np.flatnonzero(self.target != self.predicted)
+        order = np.argsort(-self.count[off], kind="stable")
+        return off[order[:limit]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,9 +20,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from xent_cli.detection import Decision
-    from xent_cli.result import Result
+    from xent_cli.result import Confusion, Result
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
+MATRIX_CLASSES = 1000  # CSV/TSV/JSON: the K×K matrix up to 10⁶ cells; above, a row per pair
+TABLE_CLASSES = 20  # on a terminal: the K×K matrix up to 20 classes, if it fits its width;
+TOP_CONFUSIONS = 20  # else this many confusions, the most frequent first
 NAN_NOTE = "the mean and the perplexity are NaN (nothing left to average), written as null"
 
 
@@ -55,15 +59,43 @@ def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
     return Frame(columns)
 
 
-def confusion_columns(result: Result) -> Frame:
-    """The confusion counts: a ``target`` column of class names, then a column per
-    predicted class; no columns for targets that are not hard single labels."""
-    found = result.confusion()
+def confusion_columns(result: Result, found: Confusion | None = None) -> Frame:
+    """The confusion counts: up to :data:`MATRIX_CLASSES` classes, a ``target`` column of
+    class names, then a column per predicted class; with more, ``target,predicted,count``,
+    a line per pair that occurs (:func:`confusion_pairs`). No columns for targets that are
+    not hard single labels."""
+    found = result.confusion() if found is None else found
     if found is None:
         return Frame([])
-    names, matrix = found
+    if found.classes > MATRIX_CLASSES:
+        return confusion_pairs(result, found)
+    names, matrix = found.labels, found.matrix()
     counts: list[Column] = [Integers(name, matrix[:, j]) for j, name in enumerate(names)]
     return Frame([Values("target", names), *counts])
+
+
+def confusion_pairs(result: Result, found: Confusion) -> Frame:
+    """``target,predicted,count``: the confusion counts in long form, a row per pair that
+    occurs (the diagonal too), by target then predicted: at most a row per counted row,
+    whatever K."""
+    return Frame(
+        [
+            _label_column("target", result, found.target),
+            _label_column("predicted", result, found.predicted),
+            Integers("count", found.count),
+        ]
+    )
+
+
+def confusion_object(result: Result, found: Confusion | None) -> dict[str, Any] | None:
+    """The confusion counts in JSON: ``labels`` and the K×K ``matrix`` up to
+    :data:`MATRIX_CLASSES` classes; with more, ``classes`` (K) and ``pairs``, an object
+    ``{target, predicted, count}`` per pair that occurs."""
+    if found is None:
+        return None
+    if found.classes <= MATRIX_CLASSES:
+        return {"labels": found.labels, "matrix": found.matrix().tolist()}
+    return {"classes": found.classes, "pairs": list(confusion_pairs(result, found).records())}
 
 
 def summary_object(result: Result, reduction: Reduction) -> dict[str, Any]:
@@ -260,14 +292,21 @@ def histogram(losses: npt.NDArray[np.float64], bins: int = 8, width: int = 30) -
     return grid
 
 
-def confusion_table(result: Result) -> Any:
-    """The confusion counts as a Rich table, the diagonal (right answers) in green."""
+def confusion_table(
+    result: Result, found: Confusion | None = None, console: Console | None = None
+) -> Any:
+    """The confusion counts as a Rich table, the diagonal (right answers) in green; with
+    more than :data:`TABLE_CLASSES` classes, or a matrix too wide for ``console`` to draw
+    without cutting its counts, the most frequent confusions instead."""
+    from rich.measure import Measurement
     from rich.table import Table
 
-    found = result.confusion()
+    found = result.confusion() if found is None else found
     if found is None:
         return "[dim]no confusion matrix: the targets are not hard single labels[/]"
-    names, matrix = found
+    if found.classes > TABLE_CLASSES:
+        return most_confused_table(found)
+    names, matrix = found.labels, found.matrix()
     table = Table(title="confusion counts", title_justify="left", header_style="bold")
     table.add_column("target ↓ predicted →", style="bold")
     for name in names:
@@ -278,7 +317,49 @@ def confusion_table(result: Result) -> Any:
             for j, count in enumerate(matrix[i].tolist())
         ]
         table.add_row(plain(name), *cells)
+    if console is not None:
+        unlimited = console.options.update_width(1 << 20)
+        if Measurement.get(console, unlimited, table).minimum > console.width:
+            return most_confused_table(found)
     return table
+
+
+def most_confused_table(found: Confusion) -> Any:
+    """The top of a matrix too wide to show: the :data:`TOP_CONFUSIONS` most frequent
+    (target, predicted) pairs off the diagonal, largest first, each with its share of the
+    target's rows; then how many pairs are not shown."""
+    from rich.console import Group
+    from rich.table import Table
+
+    classes, confusions = f"{found.classes:,} classes", found.confusions
+    counted, right = int(found.count.sum()), found.right
+    if not confusions:
+        return f"[bold]confusion counts[/] of {classes}: no confusions, {right:,} rows right"
+    shown = found.most_confused(TOP_CONFUSIONS)
+    per_target = np.bincount(found.target, weights=found.count, minlength=found.classes)
+    table = Table(header_style="bold")
+    table.add_column("target", style="bold")
+    table.add_column("predicted")
+    table.add_column("count", justify="right", style="red")
+    table.add_column("of target", justify="right", style="dim")
+    for i in shown.tolist():
+        target, predicted, count = (int(a[i]) for a in (found.target, found.predicted, found.count))
+        share = f"{count / per_target[target]:.1%}"
+        table.add_row(
+            plain(found.labels[target]), plain(found.labels[predicted]), f"{count:,}", share
+        )
+    hidden = confusions - len(shown)
+    return Group(
+        f"[bold]confusion counts[/] of {classes}: the {len(shown):,} most frequent confusions "
+        f"(target ≠ predicted) of {_pairs(confusions)}",
+        table,
+        f"[dim]{_pairs(hidden)} not shown (-f csv has every count); "
+        f"{right:,} of {counted:,} counted rows right[/]",
+    )
+
+
+def _pairs(count: int) -> str:
+    return f"{count:,} pair" if count == 1 else f"{count:,} pairs"
 
 
 @dataclass
@@ -312,11 +393,16 @@ class ComputeReport:
             console.print(top_table(result, self.top))
         if self.show_confusion:
             console.print()
-            console.print(confusion_table(result))
+            console.print(confusion_table(result, self._confusion, console))
+
+    @cached_property
+    def _confusion(self) -> Confusion | None:
+        """The confusion counts, counted once for every format and message."""
+        return self.result.confusion() if self.show_confusion else None
 
     def table(self) -> Frame:
         if self.show_confusion:
-            return confusion_columns(self.result)
+            return confusion_columns(self.result, self._confusion)
         if self.reduction is not Reduction.none:
             value = self.result.mean if self.reduction is Reduction.mean else self.result.total
             return Frame([Floats(self.reduction.value, [value])], header=False)
@@ -327,11 +413,15 @@ class ComputeReport:
         if self.top:
             obj["worst"] = list(rows_columns(self.result, self._rows()).records())
         if self.show_confusion:
-            found = self.result.confusion()
-            obj["confusion"] = (
-                None if found is None else {"labels": found[0], "matrix": found[1].tolist()}
-            )
+            obj["confusion"] = confusion_object(self.result, self._confusion)
         return obj
+
+    def _confusion_printed(self, fmt: Format) -> bool:
+        """Whether ``fmt`` prints the confusion counts: CSV/TSV (instead of rows), JSON, and
+        JSONL where its one line is the summary (not a line per row)."""
+        if fmt is Format.jsonl:
+            return self.reduction is not Reduction.none
+        return fmt is not Format.table
 
     def records(self) -> Frame | list[Any]:
         if self.reduction is not Reduction.none:
@@ -342,8 +432,16 @@ class ComputeReport:
         """The warnings; and the reason line on a terminal's stderr, whatever stdout is
         (DESIGN §2), not in a log file or a pipe."""
         lines = [f"warning: {warning}" for warning in self.result.warnings]
-        if self.show_confusion and self.result.confusion() is None:
+        if self.show_confusion and self._confusion is None:
             lines.append("warning: no confusion counts: the targets are not hard single labels")
+        elif self.show_confusion and self._confusion_printed(fmt):
+            assert self._confusion is not None
+            if self._confusion.classes > MATRIX_CLASSES:
+                lines.append(
+                    f"confusion counts of {self._confusion.classes:,} classes (more than "
+                    f"{MATRIX_CLASSES:,}): target,predicted,count for each pair that occurs, "
+                    "not the K×K matrix"
+                )
         if self.result.clipping_note is not None:
             lines.append(self.result.clipping_note)
         if stderr_is_tty:
