@@ -8,10 +8,12 @@ import io
 import lzma
 import pickle
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -358,21 +360,28 @@ def test_a_zip_without_arrays_is_not_an_npz(tmp_path: Path) -> None:
         readers.read(str(tmp_path / "x.npz"))
 
 
+def test_files_xent_does_not_read_say_what_they_are() -> None:
+    with pytest.raises(InputError, match=r"x\.bin: is an HDF5 file"):
+        readers.parse("x.bin", b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00")
+
+
 @pytest.mark.parametrize(
     ("data", "what"),
     [
-        (b"PAR1\x15\x04\x15\xa0\x01\x15\x00PAR1", "a Parquet file"),
-        (b"ARROW1\x00\x00\xff\xff\xff\xff", "an Arrow/Feather file"),
-        (gzip.compress(b"0.5,1.5\n"), "gzip-compressed"),
-        (bz2.compress(b"0.5,1.5\n"), "bzip2-compressed"),
-        (lzma.compress(b"0.5,1.5\n"), "xz-compressed"),
-        (b"\x28\xb5\x2f\xfd\x04\x00\x41\x00\x00", "zstd-compressed"),
-        (b"\x89HDF\r\n\x1a\n\x00\x00\x00\x00", "an HDF5 file"),
+        (b"PAR1\x15\x04\x15\xa0\x01\x15\x00PAR1", "is not a readable Parquet file"),
+        (b"ARROW1\x00\x00\xff\xff\xff\xff", "is not a readable Arrow IPC file"),
+        (zstandard.ZstdCompressor().compress(b"0.5,1.5\n" * 99)[:12], "is not a valid zstd stream"),
     ],
 )
-def test_files_xent_does_not_read_say_what_they_are(data: bytes, what: str) -> None:
-    with pytest.raises(InputError, match=f"x.bin: is {what}"):
+def test_damaged_tables_and_streams_say_what_they_are(data: bytes, what: str) -> None:
+    with pytest.raises(InputError, match=f"x.bin: {what}"):
         readers.parse("x.bin", data)
+
+
+@pytest.mark.parametrize("compress", [gzip.compress, bz2.compress, lzma.compress])
+def test_compressed_text_is_read_by_its_magic_number(compress: Callable[[bytes], bytes]) -> None:
+    source = readers.parse("x.bin", compress(b"0.5,1.5\n0.25,0.75\n"))
+    assert source.numbers(allow_minus_inf=False).tolist() == [[0.5, 1.5], [0.25, 0.75]]
 
 
 def test_text_that_starts_like_a_magic_number_is_still_text() -> None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .errors import InputError, UsageError
 from .readers import (
+    FrameSource,
     NpyStream,
     Positions,
     Source,
@@ -183,12 +184,16 @@ class _Table:
 
     @classmethod
     def of(cls, source: Source, *, less: tuple[int, ...] = ()) -> _Table:
-        """All the columns of ``source`` but pandas' index and ``less``."""
+        """All the columns of ``source`` but pandas' index and ``less`` (of a table, those
+        that hold its predictions: DESIGN §9)."""
         dropped = {0} if pandas_index(source) else set()
         notes = (
             [f"{source.name}: column 1 is pandas' index (row numbers), dropped"] if dropped else []
         )
-        kept = [c for c in range(source.n_columns) if c not in dropped and c not in less]
+        columns = (
+            source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
+        )
+        kept = [c for c in columns if c not in dropped and c not in less]
         return cls(source, kept, notes)
 
     @property
@@ -407,6 +412,13 @@ def _labels_table(
         delimiter=settings.delimiter,
         class_names=class_names,
     )
+    if isinstance(source, FrameSource) and settings.label_key is None:
+        choices = source.choices()
+        if len(choices) > 1 and source.vectors(source.matrix_columns):
+            raise UsageError(
+                f"{source.name} has several columns that may hold the labels "
+                f"({', '.join(choices)}); choose one with --label-key"
+            )
     return _Table.of(source)
 
 
@@ -415,8 +427,11 @@ def _class_names(
 ) -> list[str] | None:
     """The names of the prediction columns' classes: the header's when there are K ≥ 2, or
     ``--classes`` (K names for K ≥ 2 columns; two, negative then positive, for one)."""
+    header = source.header
+    if isinstance(source, FrameSource) and source.vectors(columns):
+        header = None  # a vector a row: its elements have no names
     if classes is not None:
-        if source.header is not None:
+        if header is not None:
             raise UsageError(
                 f"{source.name} has a header naming its columns; --classes is for "
                 "predictions without one"
@@ -429,9 +444,9 @@ def _class_names(
                 f"{len(columns)} prediction column(s): give {what}"
             )
         return list(classes)
-    if source.header is None or len(columns) < 2:
+    if header is None or len(columns) < 2:
         return None
-    names = [source.header[c] for c in columns]
+    names = [header[c] for c in columns]
     twice = next((name for k, name in enumerate(names) if name in names[:k]), None)
     if twice is not None:
         raise InputError(

@@ -38,10 +38,21 @@ from .base import (
     check_values,
     pandas_index,
 )
+from .compressed import MAGIC as COMPRESSED
+from .compressed import compression, decompress, inner_name
+from .tables import (
+    ARROW_MAGIC,
+    PARQUET_MAGIC,
+    FrameSource,
+    looks_like_ndjson,
+    parse_table,
+    table_kind,
+)
 from .text import TextSource, binary_data, pandas_names, parse_number, parse_text
 
 __all__ = [
     "ArraySource",
+    "FrameSource",
     "NpyStream",
     "Positions",
     "Source",
@@ -65,13 +76,8 @@ STDIN_NAME = "<stdin>"
 EMPTY_ZIP = b"PK\x05\x06"  # a zip's end record alone: an archive with no members
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
-FOREIGN = (  # formats xent does not read (yet), told by their first bytes
-    (b"PAR1", "a Parquet file, which xent does not read yet: write it with to_csv or np.save"),
-    (b"ARROW1", "an Arrow/Feather file, which xent does not read yet: write it with to_csv"),
-    (b"\x1f\x8b", "gzip-compressed, which xent does not read yet: decompress it (gunzip -k)"),
-    (b"BZh", "bzip2-compressed, which xent does not read yet: decompress it (bunzip2 -k)"),
-    (b"\xfd7zXZ\x00", "xz-compressed, which xent does not read yet: decompress it (unxz -k)"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed, which xent does not read yet: decompress it"),
+BINARY_MAGIC = (PARQUET_MAGIC, ARROW_MAGIC, *(magic for magic, _ in COMPRESSED))  # NULs are fine
+FOREIGN = (  # formats xent does not read, told by their first bytes
     (b"\x89HDF\r\n\x1a\n", "an HDF5 file, which xent does not read: save the array with np.save"),
 )
 
@@ -100,7 +106,7 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
     holds (NUL bytes in what is not .npy, .npz or a pickle): then an error at once, so that
     /dev/zero or a device never fills memory (DESIGN §5)."""
     first = handle.read(1 << 16)
-    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC))
+    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, *BINARY_MAGIC))
     if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
         raise binary_data(name, first)
     return first + handle.read()
@@ -116,14 +122,28 @@ def parse(
     size: int = -1,
     delimiter: str = DELIMITER_AUTO,
 ) -> Source:
-    """Parse bytes by their content: ``.npy`` and ``.npz`` by magic number, else text.
+    """Parse bytes by their content: ``.npy``, ``.npz``, Parquet, Arrow and compressed
+    streams by magic number, tables by suffix (or a first ``{``: NDJSON), else text.
 
     With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
-    its start: enough for text, and binary formats are read whole.
+    its start: enough for text, and other formats are read from ``path``.
     """
     partial = size > len(data) and path is not None
+    whole: bytes | str = path if partial and path is not None else data
+    packed = compression(data[:8])
+    if packed is not None and _binary(data[:4096]):
+        inner = decompress(name, whole, packed)
+        kind = table_kind(inner_name(name), inner[:8])
+        if kind is not None or looks_like_ndjson(inner[:4096]):
+            return parse_table(name, inner, kind or "ndjson", key)
+        return parse(name, inner, key=key, class_names=class_names, delimiter=delimiter)
     if data.startswith(ZIP_MAGIC):  # from its path, the archive's one member is read
-        return parse_npz(name, path if partial and path is not None else data, key)
+        return parse_npz(name, whole, key)
+    kind = table_kind(name, data[:8])
+    if data.startswith((PARQUET_MAGIC, ARROW_MAGIC)) and not _binary(data[:4096]):
+        kind = None  # text that starts so: a header "PAR1,…"
+    if kind is not None or (looks_like_ndjson(data[:4096]) and not data.startswith(NPY_MAGIC)):
+        return parse_table(name, whole, kind or "ndjson", key)
     if partial and path is not None and data.startswith(NPY_MAGIC):
         data, size = Path(path).read_bytes(), -1
     suffix = Path(name).suffix.lower()

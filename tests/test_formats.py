@@ -1,0 +1,231 @@
+"""Formats (DESIGN §9): the same 60 rows as CSV, TSV, .npy, .npz, Parquet, Arrow IPC,
+Feather, NDJSON and compressed text give the same losses, held to mpmath; bad files in each
+format fail with one positioned line (DESIGN §5)."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import json
+import lzma
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import zstandard
+from typer.testing import CliRunner
+
+from xent_cli.cli import app
+
+from . import reference as ref
+
+runner = CliRunner()
+ROWS, CLASSES = 60, 4
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray, list[float]]:
+    rng = np.random.default_rng(60)
+    scores = rng.normal(scale=3.0, size=(ROWS, CLASSES))
+    labels = rng.integers(0, CLASSES, size=ROWS)
+    expected = [
+        float(ref.sparse_softmax_ce(list(z), int(y))) for z, y in zip(scores, labels, strict=True)
+    ]
+    return scores, labels, expected
+
+
+def losses(*args: str) -> list[float]:
+    result = runner.invoke(app, ["compute", *args, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    return [float(v) for v in json.loads(result.stdout)["losses"]]
+
+
+def csv_text(scores: np.ndarray, delimiter: str = ",") -> bytes:
+    return "".join(delimiter.join(repr(float(v)) for v in row) + "\n" for row in scores).encode()
+
+
+def frame(scores: np.ndarray, labels: np.ndarray, *, vectors: bool) -> pl.DataFrame:
+    ids = [f"r{i}" for i in range(ROWS)]
+    if vectors:
+        return pl.DataFrame({"id": ids, "logits": scores.tolist(), "label": labels})
+    columns = {f"class {k}": scores[:, k] for k in range(CLASSES)}
+    return pl.DataFrame({"id": ids, **columns, "label": labels})
+
+
+COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
+    ".gz": gzip.compress,
+    ".bz2": bz2.compress,
+    ".xz": lzma.compress,
+    ".zst": zstandard.ZstdCompressor().compress,
+}
+
+
+def write(tmp_path: Path, name: str, scores: np.ndarray, labels: np.ndarray) -> list[str]:
+    """The predictions as ``name`` says, and the arguments that read them with their labels."""
+    path = tmp_path / name
+    plain = name.removesuffix(Path(name).suffix) if Path(name).suffix in COMPRESSORS else name
+    np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
+    labels_file = [str(path), str(tmp_path / "y.csv")]
+    in_file = [str(path), "--label-column", "label", "--id-column", "id"]
+    if plain.endswith(".csv"):
+        raw, args = csv_text(scores), labels_file
+    elif plain.endswith(".tsv"):
+        raw, args = csv_text(scores, "\t"), labels_file
+    elif plain.endswith(".npy"):
+        np.save(path, scores)
+        return labels_file
+    elif plain.endswith(".npz"):
+        np.savez_compressed(path, logits=scores, other=labels)
+        return [*labels_file, "--key", "logits"]
+    elif plain.endswith(".parquet"):
+        frame(scores, labels, vectors="wide" not in plain).write_parquet(path)
+        return in_file
+    elif plain.endswith((".arrow", ".feather")):
+        frame(scores, labels, vectors=True).write_ipc(path)
+        return in_file
+    elif plain.endswith((".jsonl", ".ndjson")):
+        buffer = frame(scores, labels, vectors=True).write_ndjson()
+        raw, args = buffer.encode(), in_file
+    else:
+        raise AssertionError(name)
+    compress = COMPRESSORS.get(Path(name).suffix)
+    path.write_bytes(compress(raw) if compress else raw)
+    return args
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "p.csv",
+        "p.tsv",
+        "p.npy",
+        "p.npz",
+        "p.parquet",
+        "p-wide.parquet",
+        "p.arrow",
+        "p.feather",
+        "p.jsonl",
+        "p.ndjson",
+        "p.csv.gz",
+        "p.csv.bz2",
+        "p.tsv.xz",
+        "p.csv.zst",
+        "p.jsonl.gz",
+        "p.jsonl.zst",
+    ],
+)
+def test_every_format_gives_the_same_losses(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray, list[float]], name: str
+) -> None:
+    scores, labels, expected = data
+    got = losses(*write(tmp_path, name, scores, labels))
+    assert len(got) == ROWS
+    for value, true in zip(got, expected, strict=True):
+        assert value == pytest.approx(true, rel=1e-12)
+
+
+def test_a_table_of_float32_vectors_is_read_as_float32(tmp_path: Path) -> None:
+    """Probabilities in float32 sum to 1 within float32's tolerance, not float64's."""
+    probabilities = np.array([[0.1, 0.2, 0.7], [0.3, 0.3, 0.4]], dtype=np.float32)
+    table = pl.DataFrame(
+        {"p": pl.Series(probabilities.tolist(), dtype=pl.Array(pl.Float32, 3)), "y": [2, 0]}
+    )
+    table.write_parquet(tmp_path / "p.parquet")
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "p.parquet"), "--label-column", "y", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["outputs"] == "probabilities"
+    expected = [-np.log(np.float64(probabilities[0, 2])), -np.log(np.float64(probabilities[1, 0]))]
+    assert document["losses"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_labels_from_a_column_of_another_table(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray, list[float]]
+) -> None:
+    scores, labels, expected = data
+    (tmp_path / "p.csv").write_bytes(csv_text(scores))
+    frame(scores, labels, vectors=True).write_parquet(tmp_path / "y.parquet")
+    got = losses(str(tmp_path / "p.csv"), str(tmp_path / "y.parquet"), "--label-key", "label")
+    assert got == pytest.approx(expected, rel=1e-12)
+    result = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.parquet")])
+    assert result.exit_code == 2
+    assert "several columns that may hold the labels (logits, label); choose one with " in (
+        result.stderr
+    )
+
+
+def test_classes_name_a_vector_columns_elements(tmp_path: Path) -> None:
+    table = pl.DataFrame({"logits": [[0.0, 2.0], [3.0, 0.0]], "y": ["dog", "cat"]})
+    table.write_parquet(tmp_path / "p.parquet")
+    args = ["compute", str(tmp_path / "p.parquet"), "--label-column", "y", "--classes", "cat,dog"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[0] == "row,loss,predicted,target"
+    assert rows[1].endswith(",dog,dog")
+    assert rows[2].endswith(",cat,cat")
+    assert float(rows[1].split(",")[1]) == pytest.approx(float(ref.sparse_softmax_ce([0, 2], 1)))
+
+
+def bad_tables(tmp_path: Path) -> list[tuple[str, list[str], int, str]]:
+    """(file, extra arguments, exit code, the one line expected) for each bad table."""
+    pl.DataFrame({"z": [[1.0, 2.0], [3.0], [1.0, 1.0]], "y": [0, 1, 0]}).write_parquet(
+        tmp_path / "ragged.parquet"
+    )
+    pl.DataFrame({"z": [[1.0, 2.0], [3.0, None]], "y": [0, 1]}).write_parquet(
+        tmp_path / "hole.parquet"
+    )
+    pl.DataFrame({"z": [[1.0, 2.0], [3.0, 1.0]], "y": [0, None]}).write_ipc(tmp_path / "y.arrow")
+    pl.DataFrame({"a": [[1.0, 2.0]], "b": [[1.0, 2.0]], "y": [0]}).write_parquet(
+        tmp_path / "two.parquet"
+    )
+    pl.DataFrame({"p": [0.2, 0.7, float("nan")], "y": [0, 1, 1]}).write_parquet(
+        tmp_path / "nan.parquet"
+    )
+    pl.DataFrame({"name": ["a", "b"], "y": [0, 1]}).write_parquet(tmp_path / "text.parquet")
+    (tmp_path / "bad.jsonl").write_text('{"z": [1, 2], "y": 0}\n\n{"z": [1, 2], "y": 1\n')
+    (tmp_path / "list.jsonl").write_text('{"z": [1, 2], "y": 0}\n[1, 2]\n')
+    (tmp_path / "short.jsonl").write_text('{"z": [1, 2], "y": 0}\n\n{"z": [1], "y": 1}\n')
+    (tmp_path / "cut.parquet").write_bytes((tmp_path / "two.parquet").read_bytes()[:300])
+    text = csv_text(np.random.default_rng(1).normal(size=(100, 2)))
+    (tmp_path / "cut.csv.gz").write_bytes(gzip.compress(text)[:400])
+    (tmp_path / "zeros.gz").write_bytes(gzip.compress(bytes(100_000)))
+    y = ["--label-column", "y"]
+    return [
+        (
+            "ragged.parquet",
+            y,
+            65,
+            "ragged.parquet: row 2, column 'z': holds 1 values, but row 1's holds 2",
+        ),
+        ("hole.parquet", y, 65, "hole.parquet: row 2, element 2 of 'z': is missing (null)"),
+        ("y.arrow", y, 65, "y.arrow: row 2, column 'y': is missing (null)"),
+        ("two.parquet", y, 2, "two.parquet has several list columns (a, b); choose one with --key"),
+        ("two.parquet", [*y, "--key", "c"], 2, "two.parquet has no column 'c'; it has: a, b, y"),
+        ("nan.parquet", y, 65, "nan.parquet: row 3, column 'p': value is NaN"),
+        (
+            "text.parquet",
+            ["--label-column", "y", "--key", "name"],
+            65,
+            "text.parquet: row 1, column 'name': holds String values, not numbers",
+        ),
+        ("bad.jsonl", y, 65, "bad.jsonl:3:1: not a JSON object (Expecting ',' delimiter)"),
+        ("list.jsonl", y, 65, "list.jsonl:2:1: is a JSON array, not an object"),
+        ("short.jsonl", y, 65, "short.jsonl:3: column 'z': holds 1 values, but row 1's holds 2"),
+        ("cut.parquet", y, 65, "cut.parquet: is not a readable Parquet file ("),
+        ("cut.csv.gz", y, 65, "cut.csv.gz: is not a valid gzip stream ("),
+        ("zeros.gz", y, 65, "zeros.gz:1:1: binary data (NUL bytes), not CSV/TSV text or .npy"),
+    ]
+
+
+def test_bad_tables_are_one_positioned_line(tmp_path: Path) -> None:
+    for name, extra, code, line in bad_tables(tmp_path):
+        result = runner.invoke(app, ["compute", str(tmp_path / name), *extra])
+        assert (result.exit_code, result.stdout) == (code, ""), (name, result.stderr)
+        assert result.stderr.startswith(f"xent: {tmp_path / name if code == 65 else tmp_path}")
+        assert line in result.stderr, (name, result.stderr)
+        assert result.stderr.count("\n") == 1
