@@ -54,6 +54,23 @@ def frame(scores: np.ndarray, labels: np.ndarray, *, vectors: bool) -> pl.DataFr
     return pl.DataFrame({"id": ids, **columns, "label": labels})
 
 
+def safetensors(tensors: dict[str, np.ndarray]) -> bytes:
+    """A .safetensors image as the format's README lays it out: an 8-byte little-endian
+    header length, a JSON header of dtype, shape and data offsets, then the data."""
+    names = {np.dtype(np.float64): "F64", np.dtype(np.int64): "I64"}
+    header, data, start = {}, b"", 0
+    for name, array in tensors.items():
+        raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+        header[name] = {
+            "dtype": names[array.dtype],
+            "shape": list(array.shape),
+            "data_offsets": [start, start + len(raw)],
+        }
+        data, start = data + raw, start + len(raw)
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + data
+
+
 COMPRESSORS: dict[str, Callable[[bytes], bytes]] = {
     ".gz": gzip.compress,
     ".bz2": bz2.compress,
@@ -79,6 +96,9 @@ def write(tmp_path: Path, name: str, scores: np.ndarray, labels: np.ndarray) -> 
     elif plain.endswith(".npz"):
         np.savez_compressed(path, logits=scores, other=labels)
         return [*labels_file, "--key", "logits"]
+    elif plain.endswith(".safetensors"):
+        path.write_bytes(safetensors({"logits": scores, "labels": labels}))
+        return [*labels_file, "--key", "logits"]
     elif plain.endswith(".parquet"):
         frame(scores, labels, vectors="wide" not in plain).write_parquet(path)
         return in_file
@@ -102,6 +122,7 @@ def write(tmp_path: Path, name: str, scores: np.ndarray, labels: np.ndarray) -> 
         "p.tsv",
         "p.npy",
         "p.npz",
+        "p.safetensors",
         "p.parquet",
         "p-wide.parquet",
         "p.arrow",

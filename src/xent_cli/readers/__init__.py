@@ -40,6 +40,7 @@ from .base import (
 )
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
+from .safetensors import looks_like_safetensors, parse_safetensors
 from .tables import (
     ARROW_MAGIC,
     PARQUET_MAGIC,
@@ -107,6 +108,7 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
     /dev/zero or a device never fills memory (DESIGN §5)."""
     first = handle.read(1 << 16)
     known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, *BINARY_MAGIC))
+    known = known or looks_like_safetensors(first)
     if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
         raise binary_data(name, first)
     return first + handle.read()
@@ -139,6 +141,8 @@ def parse(
         return parse(name, inner, key=key, class_names=class_names, delimiter=delimiter)
     if data.startswith(ZIP_MAGIC):  # from its path, the archive's one member is read
         return parse_npz(name, whole, key)
+    if Path(name).suffix.lower() == ".safetensors" or looks_like_safetensors(data):
+        return parse_safetensors(name, whole, key)  # from its path, the one tensor is read
     kind = table_kind(name, data[:8])
     if data.startswith((PARQUET_MAGIC, ARROW_MAGIC)) and not _binary(data[:4096]):
         kind = None  # text that starts so: a header "PAR1,…"
@@ -197,7 +201,8 @@ def read(
         size = os.path.getsize(path)
         if size > HEAD_BYTES:
             head = _read_head(path)
-            if head.count(b"\n") >= 2:  # the header and a first row are in it
+            # text with its header and a first row in the head; other formats from the path
+            if head.count(b"\n") >= 2 or _binary(head[:4096]):
                 return parse(
                     path,
                     head,

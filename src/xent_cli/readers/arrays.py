@@ -405,10 +405,18 @@ def open_stream(path: str, key: str | None) -> NpyStream | None:
         with open(path, "rb") as handle:
             magic = handle.read(len(NPY_MAGIC))
     except OSError:
-        return None
+        return None  # read_bytes names the problem
     if magic.startswith(ZIP_MAGIC):
         return _open_npz(path, key)
-    return open_npy(path, path) if magic == NPY_MAGIC else None
+    if magic == NPY_MAGIC:
+        return open_npy(path, path)
+    from .safetensors import looks_like_safetensors, open_safetensors  # it builds on this module
+
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if path.lower().endswith(".safetensors") or looks_like_safetensors(head):
+        return open_safetensors(path, key)
+    return None
 
 
 def _npy_layout(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype[np.generic], int] | None:
