@@ -28,7 +28,7 @@ from .errors import UsageError, XentError
 from .inputs import Inputs, Labels
 from .options import Like, Targets
 from .parallel import Progress, bounds, run_blocks
-from .readers import NpyStream, check_not_all_masked, check_values
+from .readers import Stream, check_not_all_masked, check_values
 from .result import Result
 from .settings import Settings
 
@@ -194,7 +194,7 @@ def _decide(
     )
 
 
-def _checked_block(stream: NpyStream, start: int, stop: int) -> FloatArray:
+def _checked_block(stream: Stream, start: int, stop: int) -> FloatArray:
     """Rows ``start:stop`` of a stream, every value checked (errors name the global row)."""
     block = stream.read(start, stop)
     check_values(block, stream.where, allow_minus_inf=True, row_offset=start)

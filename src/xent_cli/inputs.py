@@ -16,13 +16,14 @@ import numpy as np
 from .errors import InputError, UsageError
 from .readers import (
     FrameSource,
-    NpyStream,
     Positions,
     Source,
+    Stream,
     TextSource,
     Where,
+    data_columns,
+    open_shards,
     open_stream,
-    pandas_index,
     pandas_names,
     parse_number,
     read,
@@ -64,7 +65,7 @@ class Inputs:
     pred_source: Positions
     class_names: list[str] | None
     pred_columns: list[int] | None = None
-    stream: NpyStream | None = None
+    stream: Stream | None = None
     notes: list[str] = field(default_factory=list)  # what reading decided, for the reason line
     ids: list[str] | None = None  # each row's identifier (--id-column)
     weights: FloatArray | None = None  # each row's sample weight (--sample-weights, …)
@@ -186,14 +187,11 @@ class _Table:
     def of(cls, source: Source, *, less: tuple[int, ...] = ()) -> _Table:
         """All the columns of ``source`` but pandas' index and ``less`` (of a table, those
         that hold its predictions: DESIGN §9)."""
-        dropped = {0} if pandas_index(source) else set()
+        columns, index = data_columns(source)
         notes = (
-            [f"{source.name}: column 1 is pandas' index (row numbers), dropped"] if dropped else []
+            [f"{source.name}: column 1 is pandas' index (row numbers), dropped"] if index else []
         )
-        columns = (
-            source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
-        )
-        kept = [c for c in columns if c not in dropped and c not in less]
+        kept = [c for c in columns if c not in less]
         return cls(source, kept, notes)
 
     @property
@@ -253,7 +251,9 @@ def load(
         and not settings.drop
     )
     if stream and predictions != "-" and whole and labels is not None:
-        streamed = open_stream(predictions, settings.key)
+        streamed = open_shards(predictions, settings.key, settings.delimiter) or open_stream(
+            predictions, settings.key
+        )
     if streamed is not None:
         assert labels is not None
         names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
@@ -261,6 +261,7 @@ def load(
         label_table = _header_by_count(label_table, streamed.n_rows) or label_table
         label_set = labels_from(label_table.source, label_table.chosen, names)
         label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
+        _check_shards(streamed, label_table.source)
         _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
         weights = _weights_file(settings, stdin, streamed.n_rows, streamed.name)
@@ -317,6 +318,7 @@ def load(
     name = table.source.name
     if isinstance(table.source, TextSource) and table.source.integer_header:
         name += f" (its first line, {','.join(table.source.header or [])}, is pandas' header)"
+    _check_shards(pred_source, label_table.source)
     _check_counts(values.shape[0], label_table.source, name)
     notes = table.notes + label_table.notes
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
@@ -461,6 +463,27 @@ def _binary_by_name(labels: Labels, values: FloatArray) -> Labels:
         return labels
     matrix = labels.indices.astype(np.float64).reshape(-1, 1)
     return replace(labels, indices=None, matrix=matrix, named=False)
+
+
+def _check_shards(predictions: Positions, labels: Positions, what: str = "labels") -> None:
+    """Label shards pair with prediction shards in order (DESIGN §9): row counts are
+    checked shard by shard, and a mismatch names both files."""
+    shards = getattr(predictions, "shard_rows", None)
+    label_shards = getattr(labels, "shard_rows", None)
+    if shards is None or label_shards is None:
+        return
+    if len(shards) != len(label_shards):
+        raise InputError(
+            labels.name,
+            f"{len(label_shards)} shards of {what}, but {predictions.name} has {len(shards)} "
+            "shards of predictions",
+        )
+    for (shard, n), (label_shard, m) in zip(shards, label_shards, strict=True):
+        if n != m:
+            raise InputError(
+                label_shard,
+                f"{_rows(m)} of {what}, but its prediction shard {shard} has {_rows(n)}",
+            )
 
 
 def _check_counts(

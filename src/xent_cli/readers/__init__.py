@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from xent_cli.errors import InputError, MissingInputError
 from xent_cli.options import DELIMITER_AUTO
 
@@ -41,6 +43,7 @@ from .base import (
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
 from .safetensors import looks_like_safetensors, parse_safetensors
+from .shards import Shape, Shards, ShardStream, WholeShard, same_shape, shard_paths
 from .tables import (
     ARROW_MAGIC,
     PARQUET_MAGIC,
@@ -56,13 +59,18 @@ __all__ = [
     "FrameSource",
     "NpyStream",
     "Positions",
+    "ShardStream",
+    "Shards",
     "Source",
+    "Stream",
     "TextSource",
     "Where",
     "array_where",
     "check_not_all_masked",
     "check_values",
+    "data_columns",
     "open_npy",
+    "open_shards",
     "open_stream",
     "pandas_index",
     "pandas_names",
@@ -71,6 +79,8 @@ __all__ = [
     "read",
     "read_bytes",
 ]
+
+Stream = NpyStream | ShardStream  # rows read a block at a time
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -196,7 +206,14 @@ def read(
     class_names: Sequence[str] | None = None,
     delimiter: str = DELIMITER_AUTO,
 ) -> Source:
-    """Read and parse one input (``-`` is stdin); text with ``delimiter`` (or sniffed)."""
+    """Read and parse one input (``-`` is stdin; a glob or a directory is its shards, joined
+    in natural order); text with ``delimiter`` (or sniffed)."""
+    paths = shard_paths(path)
+    if paths is not None:
+        parts = [
+            read(part, key=key, class_names=class_names, delimiter=delimiter) for part in paths
+        ]
+        return Shards(path, parts)
     if path != STDIN and os.path.isfile(path):
         size = os.path.getsize(path)
         if size > HEAD_BYTES:
@@ -222,3 +239,42 @@ def _read_head(path: str) -> bytes:
             return handle.read(HEAD_BYTES)
     except OSError:
         return b""  # read_bytes names the problem
+
+
+def open_shards(spec: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> ShardStream | None:
+    """A stream over the prediction shards a glob or a directory names (``None``: ``spec``
+    is one file): large arrays in their row blocks, other shards read whole in turn."""
+    paths = shard_paths(spec)
+    if paths is None:
+        return None
+    parts: list[NpyStream | WholeShard] = []
+    shapes: list[Shape] = []
+    for path in paths:
+
+        def again(path: str = path) -> Source:
+            return read(path, key=key, delimiter=delimiter)
+
+        stream = open_stream(path, key)
+        if stream is not None:
+            part: NpyStream | WholeShard = stream
+            shape = Shape(stream.name, stream.n_columns, stream.header, stream.dtype)
+        else:
+            source = again()
+            columns, _ = data_columns(source)
+            part = WholeShard(source.name, source.n_rows, again, columns)
+            header = None if source.header is None else [source.header[c] for c in columns]
+            shape = Shape(source.name, len(columns), header, source.dtype)
+        if shapes:
+            same_shape(shapes[0], shape)
+        shapes.append(shape)
+        parts.append(part)
+    dtype = np.dtype(np.result_type(*(shape.dtype for shape in shapes)))
+    return ShardStream(spec, parts, shapes[0].n_columns, dtype, shapes[0].header)
+
+
+def data_columns(source: Source) -> tuple[list[int], bool]:
+    """The columns that hold data, and whether pandas' index was left out: a table's
+    matrix (DESIGN §9), every column but the index ``DataFrame.to_csv()`` writes (§2)."""
+    index = pandas_index(source)
+    columns = source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
+    return [c for c in columns if not (index and c == 0)], index

@@ -1,0 +1,225 @@
+"""Shards (DESIGN §9): a quoted glob or a directory read as one sequence of rows.
+
+Shards are taken in natural order (``part-2`` before ``part-10``). :class:`ShardStream` reads
+predictions a shard at a time (a large ``.npy`` or ``.safetensors`` shard in its own row
+blocks), so memory is one shard's block, never the dump; :class:`Shards` joins small inputs
+(labels, or predictions read whole) into one :class:`~.base.Source`. Either way an error
+names the shard's own file and its own row or line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import glob
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from xent_cli.errors import InputError, MissingInputError
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+
+    from .arrays import NpyStream
+    from .base import Source
+
+    FloatArray = npt.NDArray[np.float64]
+
+GLOB = re.compile(r"[*?\[]")
+
+
+def natural_key(path: str) -> list[Any]:
+    """Sorts names as people count: digits compare as numbers.
+
+    >>> sorted(["p-10.npy", "p-2.npy", "p-1.npy"], key=natural_key)
+    ['p-1.npy', 'p-2.npy', 'p-10.npy']
+    """
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path)]
+
+
+def shard_paths(spec: str) -> list[str] | None:
+    """The files a glob or a directory names, in natural order; ``None`` for one file (or
+    ``-``). A file whose name holds ``*`` is that file, not a pattern."""
+    if spec == "-" or os.path.isfile(spec):
+        return None
+    if os.path.isdir(spec):
+        names = [os.path.join(spec, n) for n in os.listdir(spec) if not n.startswith(".")]
+        files = [n for n in names if os.path.isfile(n)]
+        if not files:
+            raise MissingInputError(f"{spec}: is a directory holding no files")
+    elif GLOB.search(spec):
+        files = [n for n in glob.glob(spec) if os.path.isfile(n)]
+        if not files:
+            raise MissingInputError(f"{spec}: no file matches")
+    else:
+        return None
+    return sorted(files, key=natural_key)
+
+
+@dataclass
+class Shards:
+    """Sources read whole, joined in order as one; rows and errors keep their shard."""
+
+    name: str  # the glob or directory, as given
+    parts: list[Source]
+    header: list[str] | None = None
+    _starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        first = self.parts[0]
+        self.header = first.header
+        for part in self.parts[1:]:
+            same_shape(first, part)
+        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+
+    @property
+    def n_rows(self) -> int:
+        return sum(part.n_rows for part in self.parts)
+
+    @property
+    def n_columns(self) -> int:
+        return self.parts[0].n_columns
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        return np.dtype(np.result_type(*(part.dtype for part in self.parts)))
+
+    @property
+    def shard_rows(self) -> list[tuple[str, int]]:
+        """Each shard's file and row count, in order."""
+        return [(part.name, part.n_rows) for part in self.parts]
+
+    def part_at(self, row: int) -> tuple[int, int]:
+        """The shard that holds global ``row``, and the row within it."""
+        index = bisect.bisect_right(self._starts, row) - 1
+        return index, row - self._starts[index]
+
+    def where(self, row: int, column: int | None = None) -> str:
+        index, local = self.part_at(min(row, self.n_rows - 1))
+        if row >= self.n_rows:  # just past the end: the last shard's end
+            return self.parts[-1].where_end()
+        return self.parts[index].where(local, column)
+
+    def where_end(self) -> str:
+        return self.parts[-1].where_end()
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        return np.concatenate(
+            [part.numbers(columns, allow_minus_inf=allow_minus_inf) for part in self.parts]
+        )
+
+    def strings(self, column: int) -> list[str]:
+        return [text for part in self.parts for text in part.strings(column)]
+
+    def is_numeric(self, column: int) -> bool:
+        return all(part.is_numeric(column) for part in self.parts)
+
+
+def same_shape(first: Any, part: Any) -> None:
+    """A shard must have the first shard's columns (and header, where they have one)."""
+    if part.n_columns != first.n_columns:
+        raise InputError(
+            part.name,
+            f"has {part.n_columns} columns, but the first shard {first.name} has {first.n_columns}",
+        )
+    if part.header != first.header:
+        raise InputError(part.name, f"its header differs from the first shard's ({first.name})")
+
+
+@dataclass
+class Shape:
+    """What shards must share: the columns of data, their names; and each its dtype."""
+
+    name: str
+    n_columns: int
+    header: list[str] | None
+    dtype: np.dtype[np.generic]
+
+
+@dataclass
+class WholeShard:
+    """A shard that is read whole when its rows are wanted (text, tables, small arrays);
+    ``columns`` are those that hold data (a table's matrix, all but pandas' index)."""
+
+    name: str
+    n_rows: int
+    read: Callable[[], Source]
+    columns: list[int]
+
+    def values(self) -> FloatArray:
+        source = self.read()
+        every = self.columns == list(range(source.n_columns))
+        return source.numbers(None if every else self.columns, allow_minus_inf=True)
+
+    def where(self, row: int, column: int | None) -> str:
+        return self.read().where(row, None if column is None else self.columns[column])
+
+    def blocks(self) -> list[tuple[int, int]]:
+        return [(0, self.n_rows)]
+
+
+@dataclass
+class ShardStream:
+    """Prediction shards as one stream of rows: the interface of
+    :class:`~.arrays.NpyStream` (``blocks``, ``read``, ``where``), a shard at a time."""
+
+    name: str  # the glob or directory, as given
+    parts: list[NpyStream | WholeShard]
+    n_columns: int
+    dtype: np.dtype[np.generic]
+    header: list[str] | None = None
+    _starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+
+    @property
+    def sequential(self) -> bool:
+        return any(getattr(part, "sequential", False) for part in self.parts)
+
+    @property
+    def n_rows(self) -> int:
+        return sum(part.n_rows for part in self.parts)
+
+    @property
+    def shard_rows(self) -> list[tuple[str, int]]:
+        """Each shard's file and row count, in order."""
+        return [(part.name, part.n_rows) for part in self.parts]
+
+    @property
+    def row_bytes(self) -> int:
+        return self.n_columns * self.dtype.itemsize
+
+    def blocks(self) -> list[tuple[int, int]]:
+        """Each shard's own blocks, as global row ranges: no block spans two shards."""
+        return [
+            (start + a, start + b)
+            for start, part in zip(self._starts, self.parts, strict=True)
+            for a, b in part.blocks()
+        ]
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        index, local = self._part_at(start)
+        part = self.parts[index]
+        if isinstance(part, WholeShard):
+            return part.values()[local : local + stop - start]
+        return part.read(local, local + stop - start)
+
+    def _part_at(self, row: int) -> tuple[int, int]:
+        index = bisect.bisect_right(self._starts, row) - 1
+        return index, row - self._starts[index]
+
+    def where(self, row: int, column: int | None = None) -> str:
+        if row >= self.n_rows:
+            return self.where_end()
+        index, local = self._part_at(row)
+        part = self.parts[index]
+        return part.where(local, column)
+
+    def where_end(self) -> str:
+        last = self.parts[-1]
+        return f"{last.name}: row {last.n_rows + 1}"
