@@ -250,3 +250,61 @@ def test_bad_tables_are_one_positioned_line(tmp_path: Path) -> None:
         assert result.stderr.startswith(f"xent: {tmp_path / name if code == 65 else tmp_path}")
         assert line in result.stderr, (name, result.stderr)
         assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "name", ["p.csv", "p.tsv", "p-index.csv", "p.jsonl", "p.parquet", "p.arrow"]
+)
+def test_large_inputs_stream_in_pieces_with_the_same_losses(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    data: tuple[np.ndarray, np.ndarray, list[float]],
+    name: str,
+) -> None:
+    """Text and NDJSON cut at line ends, tables in slices of rows: every piece small here."""
+    from xent_cli import inputs as inputs_module
+    from xent_cli.readers import arrays
+
+    scores, labels, expected = data
+    if name == "p-index.csv":  # a header, pandas' index, and blank lines between pieces
+        lines = [",a,b,c,d"] + [
+            f"{i}," + ",".join(map(repr, map(float, row))) + "\n" for i, row in enumerate(scores)
+        ]
+        (tmp_path / name).write_text("\n".join(lines), encoding="utf-8")
+        np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
+        args = [str(tmp_path / name), str(tmp_path / "y.csv")]
+    else:
+        args = [*write(tmp_path, name, scores, labels)[:1], str(tmp_path / "y.csv")]
+        np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 200)  # a few rows a piece
+    opened = []
+    real = inputs_module.open_stream
+
+    def spy(*a: object, **k: object) -> object:
+        stream = real(*a, **k)  # type: ignore[arg-type]
+        opened.append(stream)
+        return stream
+
+    monkeypatch.setattr(inputs_module, "open_stream", spy)
+    got = losses(*args)
+    assert opened
+    assert opened[0] is not None
+    assert len(opened[0].parts) > 5
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_streamed_piece_names_the_files_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xent_cli.readers import arrays
+
+    rows = ["0.5,1.5"] * 40
+    rows[33] = "0.5,oops"
+    (tmp_path / "p.csv").write_text("a,b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("0\n" * 40, encoding="utf-8")
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 50)
+    result = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")])
+    assert (result.exit_code, result.stdout) == (65, "")
+    assert result.stderr == f"xent: {tmp_path / 'p.csv'}:35:5: field 2 is 'oops', not a number\n"

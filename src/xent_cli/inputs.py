@@ -257,12 +257,10 @@ def load(
     if streamed is not None:
         assert labels is not None
         names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
-        label_table = _labels_table(labels, settings, stdin, names or [])
-        label_table = _header_by_count(label_table, streamed.n_rows) or label_table
-        label_set = labels_from(label_table.source, label_table.chosen, names)
+        label_set, label_table = _lined_up_labels(
+            labels, settings, stdin, names, streamed, streamed.n_rows, streamed.name
+        )
         label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
-        _check_shards(streamed, label_table.source)
-        _check_counts(streamed.n_rows, label_table.source, streamed.name)
         placeholder = np.empty((0, streamed.n_columns))
         weights = _weights_file(settings, stdin, streamed.n_rows, streamed.name)
         return Inputs(
@@ -306,20 +304,13 @@ def load(
         raise UsageError(f"{pred_source.name} has no prediction columns left")
     values = table.numbers()
     class_names = _class_names(table.source, table.columns, settings.classes)
-    label_table = _labels_table(labels, settings, stdin, class_names or [])
-    first_read = _try_labels(label_table, class_names)  # counts the rows fast
-    relabelled = _header_by_count(label_table, len(values))
-    if relabelled is not None:
-        label_table = relabelled
-        first_read = labels_from(label_table.source, label_table.chosen, class_names)
-    if isinstance(first_read, InputError):
-        raise first_read
-    label_set = _binary_by_name(first_read, values)
     name = table.source.name
     if isinstance(table.source, TextSource) and table.source.integer_header:
         name += f" (its first line, {','.join(table.source.header or [])}, is pandas' header)"
-    _check_shards(pred_source, label_table.source)
-    _check_counts(values.shape[0], label_table.source, name)
+    label_set, label_table = _lined_up_labels(
+        labels, settings, stdin, class_names, pred_source, len(values), name
+    )
+    label_set = _binary_by_name(label_set, values)
     notes = table.notes + label_table.notes
     named = class_names if values.shape[1] > 1 else None  # one column: 0/1, not names
     weights = _weights(table.source, settings, stdin, len(values), table.source.name)
@@ -392,6 +383,30 @@ def _set_aside(
         less.append(index)
         ids = source.strings(index)
     return tuple(less), ids
+
+
+def _lined_up_labels(
+    labels: str,
+    settings: Settings,
+    stdin: BinaryIO | None,
+    class_names: list[str] | None,
+    predictions: Positions,
+    n_rows: int,
+    name: str,
+) -> tuple[Labels, _Table]:
+    """The labels file read against ``n_rows`` rows of ``predictions`` (called ``name``):
+    pandas' header told by the row count, shards paired, the counts checked."""
+    label_table = _labels_table(labels, settings, stdin, class_names or [])
+    first_read = _try_labels(label_table, class_names)  # counts the rows fast
+    relabelled = _header_by_count(label_table, n_rows)
+    if relabelled is not None:
+        label_table = relabelled
+        first_read = labels_from(label_table.source, label_table.chosen, class_names)
+    if isinstance(first_read, InputError):
+        raise first_read
+    _check_shards(predictions, label_table.source)
+    _check_counts(n_rows, label_table.source, name)
+    return first_read, label_table
 
 
 def _try_labels(table: _Table, class_names: list[str] | None) -> Labels | InputError:

@@ -20,14 +20,15 @@ import numpy as np
 from xent_cli.errors import InputError, MissingInputError
 from xent_cli.options import DELIMITER_AUTO
 
+from . import arrays
 from .arrays import (
     NPY_MAGIC,
     TORCH_FILE,
     ZIP_MAGIC,
     ArraySource,
     NpyStream,
+    open_array_stream,
     open_npy,
-    open_stream,
     parse_npy,
     parse_npz,
 )
@@ -43,7 +44,7 @@ from .base import (
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
 from .safetensors import looks_like_safetensors, parse_safetensors
-from .shards import Shape, Shards, ShardStream, WholeShard, same_shape, shard_paths
+from .shards import Part, Shape, Shards, ShardStream, WholeShard, same_shape, shard_paths
 from .tables import (
     ARROW_MAGIC,
     PARQUET_MAGIC,
@@ -247,16 +248,16 @@ def open_shards(spec: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     paths = shard_paths(spec)
     if paths is None:
         return None
-    parts: list[NpyStream | WholeShard] = []
+    parts: list[Part] = []
     shapes: list[Shape] = []
     for path in paths:
 
         def again(path: str = path) -> Source:
             return read(path, key=key, delimiter=delimiter)
 
-        stream = open_stream(path, key)
+        stream = open_stream(path, key, delimiter)
         if stream is not None:
-            part: NpyStream | WholeShard = stream
+            part: Part = stream
             shape = Shape(stream.name, stream.n_columns, stream.header, stream.dtype)
         else:
             source = again()
@@ -278,3 +279,30 @@ def data_columns(source: Source) -> tuple[list[int], bool]:
     index = pandas_index(source)
     columns = source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
     return [c for c in columns if not (index and c == 0)], index
+
+
+def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> Stream | None:
+    """A stream over a large input of predictions, read a block of rows at a time: an array
+    (``.npy``, an ``.npz`` member, a ``.safetensors`` tensor), text or NDJSON in pieces of
+    lines, Parquet or Arrow IPC in slices of rows; ``None`` for what is read whole."""
+    from . import chunks  # imports polars' reader only for tables
+
+    stream: Stream | None = open_array_stream(path, key)
+    if stream is not None:
+        return stream
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None
+    if size <= arrays.STREAM_BYTES or not os.path.isfile(path):
+        return None
+    head = _read_head(path)
+    kind = table_kind(path, head[:8])
+    if kind in ("parquet", "arrow"):
+        return chunks.table_stream(path, kind, key)
+    if compression(head[:8]) is not None or _binary(head[:4096]):
+        return None
+    if kind == "ndjson" or looks_like_ndjson(head[:4096]):
+        return chunks.json_stream(path, key)
+    source = parse(path, head, path=path, size=size, delimiter=delimiter)
+    return chunks.text_stream(path, source) if isinstance(source, TextSource) else None

@@ -397,7 +397,7 @@ def open_npy(path: str, name: str) -> NpyStream | None:
     return NpyStream(name, path, offset, shape[0], n_columns, dtype)
 
 
-def open_stream(path: str, key: str | None) -> NpyStream | None:
+def open_array_stream(path: str, key: str | None) -> NpyStream | None:
     """A stream over a large numeric ``.npy``, or over a large ``.npy`` member of a
     ``.npz`` (read in place when stored, unpacked block by block when compressed); ``None``
     for everything else, which the whole-file readers read and check."""

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from xent_cli.errors import InputError, MissingInputError
 if TYPE_CHECKING:
     import numpy.typing as npt
 
-    from .arrays import NpyStream
     from .base import Source
 
     FloatArray = npt.NDArray[np.float64]
@@ -140,26 +139,48 @@ class Shape:
     dtype: np.dtype[np.generic]
 
 
+class Part(Protocol):
+    """A part of a stream of rows: a shard, or a piece of a large file."""
+
+    name: str
+
+    @property
+    def n_rows(self) -> int: ...
+
+    def blocks(self) -> list[tuple[int, int]]: ...
+
+    def read(self, start: int, stop: int) -> FloatArray: ...
+
+    def where(self, row: int, column: int | None = None) -> str: ...
+
+    def where_end(self) -> str: ...
+
+
 @dataclass
 class WholeShard:
-    """A shard that is read whole when its rows are wanted (text, tables, small arrays);
-    ``columns`` are those that hold data (a table's matrix, all but pandas' index)."""
+    """A shard (or a piece of a file) read whole when its rows are wanted: text, tables,
+    small arrays; ``columns`` are those that hold data (a table's matrix, all but pandas'
+    index)."""
 
     name: str
     n_rows: int
-    read: Callable[[], Source]
+    load: Callable[[], Source]
     columns: list[int]
-
-    def values(self) -> FloatArray:
-        source = self.read()
-        every = self.columns == list(range(source.n_columns))
-        return source.numbers(None if every else self.columns, allow_minus_inf=True)
-
-    def where(self, row: int, column: int | None) -> str:
-        return self.read().where(row, None if column is None else self.columns[column])
 
     def blocks(self) -> list[tuple[int, int]]:
         return [(0, self.n_rows)]
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        source = self.load()
+        every = self.columns == list(range(source.n_columns))
+        values = source.numbers(None if every else self.columns, allow_minus_inf=True)
+        return values[start:stop]
+
+    def where(self, row: int, column: int | None = None) -> str:
+        return self.load().where(row, None if column is None else self.columns[column])
+
+    def where_end(self) -> str:
+        return self.load().where_end()
 
 
 @dataclass
@@ -168,10 +189,11 @@ class ShardStream:
     :class:`~.arrays.NpyStream` (``blocks``, ``read``, ``where``), a shard at a time."""
 
     name: str  # the glob or directory, as given
-    parts: list[NpyStream | WholeShard]
+    parts: Sequence[Part]
     n_columns: int
     dtype: np.dtype[np.generic]
     header: list[str] | None = None
+    sharded: bool = True  # parts are files (shards), not pieces of one file
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -186,9 +208,9 @@ class ShardStream:
         return sum(part.n_rows for part in self.parts)
 
     @property
-    def shard_rows(self) -> list[tuple[str, int]]:
-        """Each shard's file and row count, in order."""
-        return [(part.name, part.n_rows) for part in self.parts]
+    def shard_rows(self) -> list[tuple[str, int]] | None:
+        """Each shard's file and row count, in order (``None``: pieces of one file)."""
+        return [(part.name, part.n_rows) for part in self.parts] if self.sharded else None
 
     @property
     def row_bytes(self) -> int:
@@ -204,10 +226,7 @@ class ShardStream:
 
     def read(self, start: int, stop: int) -> FloatArray:
         index, local = self._part_at(start)
-        part = self.parts[index]
-        if isinstance(part, WholeShard):
-            return part.values()[local : local + stop - start]
-        return part.read(local, local + stop - start)
+        return self.parts[index].read(local, local + stop - start)
 
     def _part_at(self, row: int) -> tuple[int, int]:
         index = bisect.bisect_right(self._starts, row) - 1
@@ -217,9 +236,7 @@ class ShardStream:
         if row >= self.n_rows:
             return self.where_end()
         index, local = self._part_at(row)
-        part = self.parts[index]
-        return part.where(local, column)
+        return self.parts[index].where(local, column)
 
     def where_end(self) -> str:
-        last = self.parts[-1]
-        return f"{last.name}: row {last.n_rows + 1}"
+        return self.parts[-1].where_end()

@@ -141,6 +141,7 @@ class FrameSource:
     cells: list[tuple[str, int | None]]
     matrix_columns: list[int]  # the grid columns that hold the predictions (DESIGN §9)
     lines: list[int] | None = None  # NDJSON: each row's line
+    row_offset: int = 0  # rows of the file before this slice of it
     # column names; a list column's elements are named 0, 1, …, K−1 (class indices)
     header: list[str] | None = None
     _lists: dict[str, FloatArray] = field(default_factory=dict, repr=False)
@@ -178,7 +179,7 @@ class FrameSource:
                     matrix.append(len(cells))
             cells.append((column, None))
         header = [column if k is None else str(k) for column, k in cells]
-        return cls(name, frame, cells, matrix, lines, header)
+        return cls(name, frame, cells, matrix, lines, header=header)
 
     def choices(self) -> list[str]:
         """The columns that could hold numbers a row: list columns and numeric ones."""
@@ -216,7 +217,7 @@ class FrameSource:
 
     def where(self, row: int, column: int | None = None) -> str:
         """``FILE: row R, column 'y'`` (``FILE:LINE: …`` for NDJSON), or ``element K of 'z'``."""
-        place = _place(self.name, self.lines, row)
+        place = _place(self.name, self.lines, row + self.row_offset)
         if column is None:
             return place
         name, element = self.cells[column]
@@ -224,7 +225,7 @@ class FrameSource:
         return f"{place}{':' if self.lines else ','} {cell}"
 
     def where_end(self) -> str:
-        return f"{self.name}: row {self.n_rows + 1}"
+        return f"{self.name}: row {self.row_offset + self.n_rows + 1}"
 
     def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
         chosen = list(range(self.n_columns)) if columns is None else list(columns)

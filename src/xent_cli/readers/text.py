@@ -205,6 +205,7 @@ class TextSource:
     dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
     size: int = -1  # bytes in the whole input (-1: ``len(head)``)
     integer_header: bool = False  # the header is pandas' 0,1,…,K−1: could be a row of data
+    line_offset: int = 0  # lines of the file before ``head`` (a piece of a large file)
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
     _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
     _row_count: int | None = field(default=None, repr=False)
@@ -303,14 +304,14 @@ class TextSource:
         return position + 1
 
     def where(self, row: int, column: int | None = None) -> str:
-        line = self.line_numbers[row]
+        line = self.line_numbers[row] + self.line_offset
         char = 1 if column is None else self._char_column(row, column)
         return f"{self.name}:{line}:{char}"
 
     def where_end(self) -> str:
         """The position just past the last data line (for 'missing rows' errors)."""
         self._lines()
-        return f"{self.name}:{self._last_line + 1}:1"
+        return f"{self.name}:{self._last_line + 1 + self.line_offset}:1"
 
     def _check_widths(self) -> None:
         for row in range(self.n_rows):
@@ -578,9 +579,10 @@ def pandas_names(cells: list[str], *, floats: bool = True) -> bool:
     return all(cell == str(k) or (floats and cell == f"{k}.0") for k, cell in enumerate(cells))
 
 
-def binary_data(name: str, head: bytes) -> InputError:
-    """The error for bytes with a NUL in them where text was expected, at its line."""
-    line = head.count(b"\n", 0, head.index(b"\x00")) + 1
+def binary_data(name: str, head: bytes, first_line: int = 1) -> InputError:
+    """The error for bytes with a NUL in them where text was expected, at its line
+    (``head`` starts at line ``first_line``)."""
+    line = head.count(b"\n", 0, head.index(b"\x00")) + first_line
     return InputError(f"{name}:{line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy")
 
 
