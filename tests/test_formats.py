@@ -253,29 +253,44 @@ def test_bad_tables_are_one_positioned_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["p.csv", "p.tsv", "p-index.csv", "p.jsonl", "p.parquet", "p.arrow"]
+    ("name", "in_file"),
+    [
+        ("p.csv", False),
+        ("p.tsv", False),
+        ("p-index.csv", False),
+        ("p.jsonl", False),
+        ("p.parquet", False),
+        ("p.arrow", False),
+        # labels and ids in the file: set aside in one pass while the predictions stream
+        ("p.parquet", True),
+        ("p-wide.parquet", True),
+        ("p.jsonl", True),
+        ("p.arrow", True),
+    ],
 )
 def test_large_inputs_stream_in_pieces_with_the_same_losses(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     data: tuple[np.ndarray, np.ndarray, list[float]],
     name: str,
+    in_file: bool,
 ) -> None:
     """Text and NDJSON cut at line ends, tables in slices of rows: every piece small here."""
     from xent_cli import inputs as inputs_module
     from xent_cli.readers import arrays
 
     scores, labels, expected = data
+    np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
     if name == "p-index.csv":  # a header, pandas' index, and blank lines between pieces
-        lines = [",a,b,c,d"] + [
-            f"{i}," + ",".join(map(repr, map(float, row))) + "\n" for i, row in enumerate(scores)
+        rows = [
+            f"{i}," + ",".join(repr(float(v)) for v in row) + "\n" for i, row in enumerate(scores)
         ]
-        (tmp_path / name).write_text("\n".join(lines), encoding="utf-8")
-        np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
+        (tmp_path / name).write_text("\n".join([",a,b,c,d", *rows]), encoding="utf-8")
         args = [str(tmp_path / name), str(tmp_path / "y.csv")]
+    elif in_file:
+        args = write(tmp_path, name, scores, labels)
     else:
         args = [*write(tmp_path, name, scores, labels)[:1], str(tmp_path / "y.csv")]
-        np.savetxt(tmp_path / "y.csv", labels, fmt="%d")
     monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
     monkeypatch.setattr(arrays, "BLOCK_BYTES", 200)  # a few rows a piece
     opened = []
@@ -287,11 +302,17 @@ def test_large_inputs_stream_in_pieces_with_the_same_losses(
         return stream
 
     monkeypatch.setattr(inputs_module, "open_stream", spy)
-    got = losses(*args)
+    result = runner.invoke(app, ["compute", *args, "-f", "json", "-r", "none"])
+    assert result.exit_code == 0, result.stderr
     assert opened
     assert opened[0] is not None
     assert len(opened[0].parts) > 5
-    assert got == pytest.approx(expected, rel=1e-12)
+    document = json.loads(result.stdout)
+    assert document["losses"] == pytest.approx(expected, rel=1e-12)
+    if in_file:
+        csv = runner.invoke(app, ["compute", *args, "-f", "csv"]).stdout.splitlines()
+        assert csv[0] == "row,id,loss,predicted,target"
+        assert [line.split(",")[1] for line in csv[1:4]] == ["r0", "r1", "r2"]
 
 
 def test_a_streamed_piece_names_the_files_own_line(

@@ -17,10 +17,13 @@ from .errors import InputError, UsageError
 from .readers import (
     FrameSource,
     Positions,
+    ShardStream,
+    SideColumns,
     Source,
     Stream,
     TextSource,
     Where,
+    WholeShard,
     data_columns,
     open_shards,
     open_stream,
@@ -243,35 +246,21 @@ def load(
     from data by the row counts. With ``stream``, a large ``.npy`` of predictions is left
     on disk for :func:`compute` to read in blocks (bounded memory).
     """
-    streamed = None
     whole = (
         settings.label_column is None
         and settings.id_column is None
         and settings.weight_column is None
         and not settings.drop
     )
-    if stream and predictions != "-" and whole and labels is not None:
+    streamed = None
+    if stream and predictions != "-":
         streamed = open_shards(predictions, settings.key, settings.delimiter) or open_stream(
-            predictions, settings.key
+            predictions, settings.key, settings.delimiter
         )
+        if streamed is not None and not whole and not _in_pieces(streamed):
+            streamed = None  # columns set aside from arrays or shards: read whole
     if streamed is not None:
-        assert labels is not None
-        names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
-        label_set, label_table = _lined_up_labels(
-            labels, settings, stdin, names, streamed, streamed.n_rows, streamed.name
-        )
-        label_set = _binary_by_name(label_set, np.empty((0, streamed.n_columns)))
-        placeholder = np.empty((0, streamed.n_columns))
-        weights = _weights_file(settings, stdin, streamed.n_rows, streamed.name)
-        return Inputs(
-            placeholder,
-            label_set,
-            streamed,
-            None,
-            stream=streamed,
-            notes=label_table.notes,
-            weights=weights,
-        )
+        return _load_streamed(streamed, labels, settings, stdin, whole)
     pred_source = read(predictions, stdin=stdin, key=settings.key, delimiter=settings.delimiter)
     if settings.label_column is not None:
         if labels is not None:
@@ -369,20 +358,103 @@ def _check_weights(weights: FloatArray, where: Callable[[int], str]) -> None:
 
 
 def _set_aside(
-    source: Source, settings: Settings, label_index: int | None = None
+    source: Source, settings: Settings, label_index: int | None = None, *, ids: bool = True
 ) -> tuple[tuple[int, ...], list[str] | None]:
     """The columns that are not predictions (``--drop``, ``--id-column``, the labels'), and
-    each row's identifier from ``--id-column``."""
+    each row's identifier from ``--id-column`` (unless not ``ids``)."""
     less = [] if label_index is None else [label_index]
     less += [_column_index(spec, source, "--drop") for spec in settings.drop]
     if settings.weight_column is not None:
         less.append(_column_index(settings.weight_column, source, "--weight-column"))
-    ids = None
+    found = None
     if settings.id_column is not None:
         index = _column_index(settings.id_column, source, "--id-column")
         less.append(index)
-        ids = source.strings(index)
-    return tuple(less), ids
+        found = source.strings(index) if ids else None
+    return tuple(less), found
+
+
+def _in_pieces(stream: Stream) -> bool:
+    """Whether ``stream`` is one file in pieces whose columns have places (text, tables)."""
+    return isinstance(stream, ShardStream) and not stream.sharded
+
+
+def _load_streamed(
+    streamed: Stream, labels: str | None, settings: Settings, stdin: BinaryIO | None, whole: bool
+) -> Inputs:
+    """:func:`load` for predictions left on disk: the columns set aside (labels, ids,
+    weights) read in one pass, the predictions a block at a time later."""
+    side = None
+    if not whole:
+        assert isinstance(streamed, ShardStream)
+        side, streamed = _side_columns(streamed, settings)
+    names = _class_names(streamed, list(range(streamed.n_columns)), settings.classes)
+    nothing = np.empty((0, streamed.n_columns))
+    notes: list[str] = []
+    if settings.label_column is not None:
+        if labels is not None:
+            raise UsageError("give either LABELS or --label-column, not both")
+        assert side is not None
+        label_index = _column_index(settings.label_column, side)
+        label_set = labels_from(side, [label_index], names)
+    else:
+        if labels is None:
+            raise UsageError(
+                "missing LABELS: give a labels file (or - for stdin), or --label-column"
+            )
+        label_set, label_table = _lined_up_labels(
+            labels, settings, stdin, names, streamed, streamed.n_rows, streamed.name
+        )
+        notes = label_table.notes
+    ids = None
+    if side is not None:
+        _, ids = _set_aside(side, settings, None)
+        weights = _weights(side, settings, stdin, streamed.n_rows, streamed.name)
+    else:
+        weights = _weights_file(settings, stdin, streamed.n_rows, streamed.name)
+    return Inputs(
+        nothing,
+        _binary_by_name(label_set, nothing),
+        streamed,
+        None,
+        stream=streamed,
+        notes=notes,
+        ids=ids,
+        weights=weights,
+    )
+
+
+def _side_columns(streamed: ShardStream, settings: Settings) -> tuple[SideColumns, ShardStream]:
+    """The columns of a file in pieces that options set aside, and the stream of the rest."""
+    first = streamed.parts[0]
+    assert isinstance(first, WholeShard)
+    head = first.load()  # its header names the columns
+    label_index = None
+    if settings.label_column is not None:
+        label_index = _column_index(settings.label_column, head)
+    wanted = [] if label_index is None else [label_index]
+    for spec, option in (
+        (settings.id_column, "--id-column"),
+        (settings.weight_column, "--weight-column"),
+    ):
+        if spec is not None:
+            wanted.append(_column_index(spec, head, option))
+    parts = [part for part in streamed.parts if isinstance(part, WholeShard)]
+    side = SideColumns(streamed.name, parts, head.header, head.n_columns, wanted)
+    less, _ = _set_aside(head, settings, label_index, ids=False)
+    kept = [c for c in first.columns if c not in less]
+    if not kept:
+        raise UsageError(f"{streamed.name} has no prediction columns left")
+    header = None if head.header is None else [head.header[c] for c in kept]
+    narrowed = ShardStream(
+        streamed.name,
+        [replace(part, columns=kept) for part in parts],
+        len(kept),
+        streamed.dtype,
+        header,
+        sharded=False,
+    )
+    return side, narrowed
 
 
 def _lined_up_labels(

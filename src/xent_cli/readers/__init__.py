@@ -44,7 +44,16 @@ from .base import (
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
 from .safetensors import looks_like_safetensors, parse_safetensors
-from .shards import Part, Shape, Shards, ShardStream, WholeShard, same_shape, shard_paths
+from .shards import (
+    Part,
+    Shape,
+    Shards,
+    ShardStream,
+    SideColumns,
+    WholeShard,
+    same_shape,
+    shard_paths,
+)
 from .tables import (
     ARROW_MAGIC,
     PARQUET_MAGIC,
@@ -62,10 +71,12 @@ __all__ = [
     "Positions",
     "ShardStream",
     "Shards",
+    "SideColumns",
     "Source",
     "Stream",
     "TextSource",
     "Where",
+    "WholeShard",
     "array_where",
     "check_not_all_masked",
     "check_values",

@@ -240,3 +240,79 @@ class ShardStream:
 
     def where_end(self) -> str:
         return self.parts[-1].where_end()
+
+
+@dataclass
+class SideColumns:
+    """The columns of a file streamed in pieces that are not predictions (labels, row ids,
+    weights), read in one pass over the pieces and kept; the predictions stay on disk.
+
+    Its header and width are the file's, so that options name columns as in a file read
+    whole; only the ``wanted`` columns hold values. A cell's place is the piece's own.
+    """
+
+    name: str
+    parts: Sequence[WholeShard]
+    header: list[str] | None
+    n_columns: int
+    wanted: list[int]
+    dtype: np.dtype[np.generic] = field(default_factory=lambda: np.dtype(np.float64))
+    _numbers: dict[int, FloatArray] = field(default_factory=dict, repr=False)
+    _strings: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _loaded: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+
+    @property
+    def n_rows(self) -> int:
+        return sum(part.n_rows for part in self.parts)
+
+    def _load(self) -> None:
+        """Every wanted column, a piece at a time: numbers where the first piece holds
+        numbers (a later non-number is an error at its cell), else text."""
+        if self._loaded:
+            return
+        first = self.parts[0].load()
+        numeric = {c: first.is_numeric(c) for c in self.wanted}
+        numbers: dict[int, list[FloatArray]] = {c: [] for c in self.wanted if numeric[c]}
+        strings: dict[int, list[str]] = {c: [] for c in self.wanted if not numeric[c]}
+        for part in self.parts:
+            source = part.load()
+            for column, found in numbers.items():
+                found.append(source.numbers([column], allow_minus_inf=False)[:, 0])
+            for column, texts in strings.items():
+                texts.extend(source.strings(column))
+        self._numbers = {c: np.concatenate(found) for c, found in numbers.items()}
+        self._strings = strings
+        self._loaded = True
+
+    def numbers(self, columns: Sequence[int] | None = None, *, allow_minus_inf: bool) -> FloatArray:
+        self._load()
+        chosen = list(range(self.n_columns)) if columns is None else list(columns)
+        for column in chosen:
+            if column not in self._numbers:  # text: the piece that holds it says where
+                for part in self.parts:
+                    part.load().numbers([column], allow_minus_inf=allow_minus_inf)
+        return np.column_stack([self._numbers[c] for c in chosen])
+
+    def strings(self, column: int) -> list[str]:
+        """A column as its cells read (ids: ``007`` stays ``007``)."""
+        self._load()
+        if column not in self._strings:
+            self._strings[column] = [t for part in self.parts for t in part.load().strings(column)]
+        return self._strings[column]
+
+    def is_numeric(self, column: int) -> bool:
+        self._load()
+        return column in self._numbers
+
+    def where(self, row: int, column: int | None = None) -> str:
+        if row >= self.n_rows:
+            return self.where_end()
+        index = bisect.bisect_right(self._starts, row) - 1
+        return self.parts[index].load().where(row - self._starts[index], column)
+
+    def where_end(self) -> str:
+        return self.parts[-1].load().where_end()
