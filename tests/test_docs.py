@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import doctest
+import json
 import math
 import os
 import pty
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -429,6 +431,35 @@ def test_readme_mean_and_losses_of_logits_are_right() -> None:
         z, c = [float(v) for v in row[:3]], NAMES.index(row[3])
         assert close(line.split(",")[1], sparse_ce(z, c)), line
         assert line.split(",")[2:] == [NAMES[max(range(3), key=z.__getitem__)], row[3]]
+
+
+def test_readme_formats_and_shards_numbers_are_right() -> None:
+    """The Parquet, JSONL and shard samples hold eval_dump.csv's rows (checked here), and
+    the README's losses are those of its rows, in order."""
+    rows = read_rows("eval_dump.csv")
+    scores = [[float(v) for v in row[:3]] for row in rows]
+    targets = [NAMES.index(row[3]) for row in rows]
+    losses = [sparse_ce(z, c) for z, c in zip(scores, targets, strict=True)]
+    table = pl.read_parquet(SAMPLES / "eval_dump.parquet")
+    assert table.select(NAMES).rows() == [tuple(z) for z in scores]
+    assert table["label"].to_list() == [row[3] for row in rows]
+    lines = [json.loads(line) for line in (SAMPLES / "eval_dump.jsonl").read_text().splitlines()]
+    assert [line["logits"] for line in lines] == scores
+    assert [line["label"] for line in lines] == targets
+    shards = sorted((SAMPLES / "shards").glob("logits-*.npy"), key=lambda p: int(p.stem[7:]))
+    assert [np.load(p).tolist()[0] for p in shards] == scores
+    per_row = shown("xent compute samples/eval_dump.parquet --label-column label --id-column id")
+    for line, row, loss, z in zip(per_row[1:], rows, losses, scores, strict=True):
+        _, ident, value, predicted, target = line.split(",")
+        assert close(value, loss)
+        assert (predicted, target) == (NAMES[max(range(3), key=z.__getitem__)], row[3])
+        assert ident == f"img-{int(_) + 1:03d}"
+    (mean,) = shown("xent compute samples/eval_dump.jsonl --label-column label -r mean")
+    assert close(mean, math.fsum(losses) / len(losses))
+    sharded = shown("xent compute 'samples/shards/logits-*.npy' 'samples/shards/labels-*.csv'")
+    for line, loss, target in zip(sharded[1:], losses, targets, strict=True):
+        assert close(line.split(",")[1], loss)
+        assert int(line.split(",")[3]) == target
 
 
 def test_run_npz_holds_the_logits_and_classes_samples() -> None:
