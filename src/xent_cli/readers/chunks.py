@@ -33,26 +33,23 @@ if TYPE_CHECKING:
 
 BLANK = np.zeros(256, dtype=np.uint8)
 BLANK[[9, 10, 11, 12, 13, 32]] = 1  # the bytes str.strip() takes away (in ASCII)
-BLANK_STARTS = (b"\n\n", b"\n\r", b"\n ", b"\n\t", b"\n\x0b", b"\n\x0c")  # a line may be blank
-BLANK_FIRST = (b"\n", b"\r", b" ", b"\t", b"\x0b", b"\x0c")
 Piece = tuple[int, int, int, int]  # first byte, end byte, first line (1-based), rows
 
 
 def rows_in(piece: bytes) -> int:
     """The non-blank lines of ``piece``: the rows a reader finds in it.
 
-    >>> rows_in(b"1,2\\n\\n  \\n3,4\\r\\n5,6")
-    3
+    >>> rows_in(b"1,2\\n\\n  \\n3,4\\r\\n5,6"), rows_in(b"1\\n2\\n"), rows_in(b"")
+    (3, 2, 0)
     """
-    if not piece:
-        return 0
-    if not any(blank in piece for blank in BLANK_STARTS) and piece[:1] not in BLANK_FIRST:
-        # every line starts with a character that is not blank: each is a row
-        return piece.count(b"\n") + (not piece.endswith(b"\n"))
     codes = np.frombuffer(piece, dtype=np.uint8)
-    filled = 1 - BLANK[codes]  # 1 where a byte is not blank
     starts = np.concatenate(([0], np.flatnonzero(codes == 10) + 1))
     starts = starts[starts < codes.size]
+    if starts.size == 0:
+        return 0
+    if not BLANK[codes[starts]].any():  # every line starts with a character that is not blank
+        return int(starts.size)
+    filled = 1 - BLANK[codes]  # 1 where a byte is not blank
     return int(np.count_nonzero(np.maximum.reduceat(filled, starts)))
 
 
