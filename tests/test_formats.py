@@ -261,6 +261,11 @@ def test_bad_tables_are_one_positioned_line(tmp_path: Path) -> None:
         ("p.jsonl", False),
         ("p.parquet", False),
         ("p.arrow", False),
+        # compressed: unpacked as the pieces are read, in order
+        ("p.csv.gz", False),
+        ("p.tsv.xz", False),
+        ("p.csv.zst", False),
+        ("p.jsonl.bz2", True),
         # labels and ids in the file: set aside in one pass while the predictions stream
         ("p.parquet", True),
         ("p-wide.parquet", True),
@@ -329,3 +334,18 @@ def test_a_streamed_piece_names_the_files_own_line(
     result = runner.invoke(app, ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv")])
     assert (result.exit_code, result.stdout) == (65, "")
     assert result.stderr == f"xent: {tmp_path / 'p.csv'}:35:5: field 2 is 'oops', not a number\n"
+
+
+def test_a_truncated_stream_read_in_pieces_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xent_cli.readers import arrays
+
+    text = csv_text(np.random.default_rng(2).normal(size=(400, 3)))
+    (tmp_path / "p.csv.zst").write_bytes(zstandard.ZstdCompressor().compress(text)[:-9])
+    (tmp_path / "y.csv").write_text("0\n" * 400, encoding="utf-8")
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 1000)
+    result = runner.invoke(app, ["compute", str(tmp_path / "p.csv.zst"), str(tmp_path / "y.csv")])
+    assert (result.exit_code, result.stdout) == (65, "")
+    assert result.stderr.startswith(f"xent: {tmp_path / 'p.csv.zst'}: is not a valid zstd stream (")

@@ -311,9 +311,17 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     kind = table_kind(path, head[:8])
     if kind in ("parquet", "arrow"):
         return chunks.table_stream(path, kind, key)
-    if compression(head[:8]) is not None or _binary(head[:4096]):
+    packed = compression(head[:8]) if _binary(head[:4096]) else None
+    data: chunks.Bytes = chunks.FileBytes(path)
+    if packed is not None:  # text or NDJSON inside: unpacked as it is read
+        data = chunks.PackedBytes(path, packed)
+        head = data.read(0, HEAD_BYTES)
+        kind = table_kind(inner_name(path), head[:8])
+    elif _binary(head[:4096]):
         return None
     if kind == "ndjson" or looks_like_ndjson(head[:4096]):
-        return chunks.json_stream(path, key)
-    source = parse(path, head, path=path, size=size, delimiter=delimiter)
-    return chunks.text_stream(path, source) if isinstance(source, TextSource) else None
+        return chunks.json_stream(path, key, data)
+    if kind is not None or _binary(head[:4096]):
+        return None
+    source = parse(path, head, size=size if packed is None else -1, delimiter=delimiter)
+    return chunks.text_stream(path, source, data) if isinstance(source, TextSource) else None

@@ -12,16 +12,17 @@ quoted field may hold a line break) or a lone CR (a line break that is not ``\\n
 
 from __future__ import annotations
 
-import os
+import threading
 from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from xent_cli.errors import InputError
 
 from . import arrays
+from .compressed import blocks, broken
 from .shards import ShardStream, WholeShard
 from .tables import FrameSource, parse_table
 from .text import TextSource, binary_data, parse_text
@@ -53,26 +54,121 @@ def rows_in(piece: bytes) -> int:
     return int(np.count_nonzero(np.maximum.reduceat(filled, starts)))
 
 
+class FileBytes:
+    """The bytes of a plain file, read anywhere."""
+
+    sequential = False
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def reader(self, offset: int) -> IO[bytes]:
+        handle = open(self.path, "rb")  # closed by its caller
+        handle.seek(offset)
+        return handle
+
+    def read(self, start: int, end: int) -> bytes:
+        with self.reader(start) as handle:
+            return handle.read(end - start)
+
+
+class PackedBytes:
+    """The unpacked bytes of a compressed file, read forward: a read before the current
+    place unpacks again from the start, so pieces are read in order (``sequential``)."""
+
+    sequential = True
+
+    def __init__(self, path: str, kind: str) -> None:
+        self.path, self.kind = path, kind
+        self._lock = threading.Lock()
+        self._open: _Unpacked | None = None
+
+    def reader(self, offset: int) -> _Unpacked:
+        unpacked = _Unpacked(self.path, self.kind)
+        unpacked.skip(offset)
+        return unpacked
+
+    def read(self, start: int, end: int) -> bytes:
+        with self._lock:
+            if self._open is None or self._open.position > start:
+                if self._open is not None:
+                    self._open.close()
+                self._open = _Unpacked(self.path, self.kind)
+            self._open.skip(start - self._open.position)
+            return self._open.read(end - start)
+
+
+class _Unpacked:
+    """A compressed file unpacked as a forward-only file: ``read``, ``skip``, ``close``."""
+
+    def __init__(self, path: str, kind: str) -> None:
+        self._raw = open(path, "rb")  # closed by close()
+        self._blocks = blocks(kind, self._raw)
+        self._kind = kind
+        self._buffer = b""
+        self.position = 0
+
+    def read(self, count: int) -> bytes:
+        parts, wanted = [], count
+        while wanted > 0:
+            if not self._buffer:
+                try:
+                    block = next(self._blocks, None)
+                except Exception as exc:  # EOFError, zstandard's ZstdError, OSError, …
+                    raise broken(self._raw.name, self._kind, exc) from None
+                if block is None:  # the end
+                    break
+                self._buffer = block
+                continue
+            taken, self._buffer = self._buffer[:wanted], self._buffer[wanted:]
+            parts.append(taken)
+            wanted -= len(taken)
+        data = b"".join(parts)
+        self.position += len(data)
+        return data
+
+    def skip(self, count: int) -> None:
+        while count > 0:
+            got = len(self.read(min(count, 1 << 22)))
+            if not got:
+                return
+            count -= got
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __del__(self) -> None:  # a pass that ended early leaves the last one open
+        self._raw.close()
+
+    def __enter__(self) -> _Unpacked:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+Bytes = FileBytes | PackedBytes
+
+
 def line_pieces(
-    path: str, offset: int, line: int, size: int, *, quotes: bool = False
+    data: Bytes, offset: int, line: int, size: int, *, quotes: bool = False
 ) -> list[Piece] | None:
-    """``path`` from byte ``offset`` (line ``line``) cut at line ends into pieces of about
+    """``data`` from byte ``offset`` (line ``line``) cut at line ends into pieces of about
     ``size`` bytes, each with its rows; ``None`` when a lone CR is in the text, or a quote
     unless ``quotes`` (JSON: a string holds no raw line break)."""
     pieces: list[Piece] = []
-    with open(path, "rb") as handle:
-        handle.seek(offset)
+    with data.reader(offset) as handle:
         carry = b""
         while True:
             block = handle.read(size)
-            data = carry + block
-            if not data:
+            joined = carry + block
+            if not joined:
                 break
-            cut = data.rfind(b"\n") + 1 if block else len(data)
+            cut = joined.rfind(b"\n") + 1 if block else len(joined)
             if cut == 0:  # one line longer than a piece: read on to its end
-                carry = data
+                carry = joined
                 continue
-            piece, carry = data[:cut], data[cut:]
+            piece, carry = joined[:cut], joined[cut:]
             lone_cr = b"\r" in piece and b"\r" in piece.replace(b"\r\n", b"")
             if (b'"' in piece and not quotes) or lone_cr:
                 return None
@@ -82,12 +178,10 @@ def line_pieces(
     return [p for p in pieces if p[3]]
 
 
-def _piece_bytes(name: str, path: str, piece: Piece) -> bytes:
+def _piece_bytes(name: str, data: Bytes, piece: Piece) -> bytes:
     """A piece's bytes, checked as text (NUL bytes, UTF-8) with the file's own lines."""
     start, end, line, _ = piece
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        raw = handle.read(end - start)
+    raw = data.read(start, end)
     if b"\x00" in raw:
         raise binary_data(name, raw, first_line=line)
     try:
@@ -103,14 +197,14 @@ def _piece_bytes(name: str, path: str, piece: Piece) -> bytes:
     return raw
 
 
-def _text_piece(name: str, path: str, head: TextSource, piece: Piece) -> Source:
-    raw = _piece_bytes(name, path, piece)
+def _text_piece(name: str, data: Bytes, head: TextSource, piece: Piece) -> Source:
+    raw = _piece_bytes(name, data, piece)
     source = parse_text(name, raw, header=False, delimiter=head.delimiter or ",")
     return replace(source, line_offset=piece[2] - 1)
 
 
-def _json_piece(name: str, path: str, key: str | None, piece: Piece) -> Source:
-    source = parse_table(name, _piece_bytes(name, path, piece), "ndjson", key)
+def _json_piece(name: str, data: Bytes, key: str | None, piece: Piece) -> Source:
+    source = parse_table(name, _piece_bytes(name, data, piece), "ndjson", key)
     assert source.lines is not None
     return replace(source, lines=[n + piece[2] - 1 for n in source.lines])
 
@@ -123,33 +217,34 @@ def _slice(name: str, path: str, kind: str, key: str | None, start: int, rows: i
     return replace(source, row_offset=start)
 
 
-def text_stream(path: str, head: TextSource) -> ShardStream | None:
-    """A large CSV/TSV in pieces, or ``None`` when it must be read whole."""
+def text_stream(name: str, head: TextSource, data: Bytes) -> ShardStream | None:
+    """A large CSV/TSV (plain, or unpacked as it is read) in pieces; ``None`` when it must
+    be read whole."""
     from . import data_columns
 
     if head.delimiter is None:
         return None  # runs of blanks: the whole-file reader
-    offset = _line_start(path, head.first_line)
-    pieces = line_pieces(path, offset, head.first_line, arrays.BLOCK_BYTES)
+    offset = _line_start(data, head.first_line)
+    pieces = line_pieces(data, offset, head.first_line, arrays.BLOCK_BYTES)
     if not pieces:
         return None
     columns, _ = data_columns(head)
     parts = [
-        WholeShard(path, piece[3], partial(_text_piece, path, path, head, piece), columns)
-        for piece in pieces
+        WholeShard(name, p[3], partial(_text_piece, name, data, head, p), columns, data.sequential)
+        for p in pieces
     ]
     header = None if head.header is None else [head.header[c] for c in columns]
-    return ShardStream(path, parts, len(columns), head.dtype, header, sharded=False)
+    return ShardStream(name, parts, len(columns), head.dtype, header, sharded=False)
 
 
-def json_stream(path: str, key: str | None) -> ShardStream | None:
+def json_stream(name: str, key: str | None, data: Bytes) -> ShardStream | None:
     """A large NDJSON file in pieces of lines, or ``None`` (a quote is normal in JSON, so
     only a lone CR sends it to the whole-file reader)."""
-    pieces = line_pieces(path, 0, 1, arrays.BLOCK_BYTES, quotes=True)
+    pieces = line_pieces(data, 0, 1, arrays.BLOCK_BYTES, quotes=True)
     if not pieces:
         return None
-    loaders = [partial(_json_piece, path, path, key, piece) for piece in pieces]
-    return _stream(path, loaders, [piece[3] for piece in pieces])
+    loaders = [partial(_json_piece, name, data, key, piece) for piece in pieces]
+    return _stream(name, loaders, [piece[3] for piece in pieces], data.sequential)
 
 
 def table_stream(path: str, kind: str, key: str | None) -> ShardStream | None:
@@ -165,28 +260,31 @@ def table_stream(path: str, kind: str, key: str | None) -> ShardStream | None:
     step = max(1, arrays.BLOCK_BYTES // (8 * max(1, len(first.matrix_columns))))
     starts = range(0, total, step)
     loaders = [partial(_slice, path, path, kind, key, a, min(step, total - a)) for a in starts]
-    return _stream(path, loaders, [min(step, total - a) for a in starts])
+    return _stream(path, loaders, [min(step, total - a) for a in starts], False)
 
 
-def _stream(path: str, loaders: Sequence[Callable[[], Source]], rows: list[int]) -> ShardStream:
+def _stream(
+    name: str, loaders: Sequence[Callable[[], Source]], rows: list[int], sequential: bool
+) -> ShardStream:
     first = loaders[0]()
     assert isinstance(first, FrameSource)
     columns = first.matrix_columns
-    parts = [WholeShard(path, n, load, columns) for load, n in zip(loaders, rows, strict=True)]
+    parts = [
+        WholeShard(name, n, load, columns, sequential)
+        for load, n in zip(loaders, rows, strict=True)
+    ]
     header = None if first.header is None else [first.header[c] for c in columns]
-    return ShardStream(path, parts, len(columns), first.dtype, header, sharded=False)
+    return ShardStream(name, parts, len(columns), first.dtype, header, sharded=False)
 
 
-def _line_start(path: str, line: int) -> int:
+def _line_start(data: Bytes, line: int) -> int:
     """The byte offset where 1-based ``line`` starts."""
-    if line <= 1:
-        return 0
-    with open(path, "rb") as handle:
-        seen, offset = 1, 0
+    offset, seen = 0, 1
+    with data.reader(0) as handle:
         while seen < line:
             block = handle.read(1 << 16)
             if not block:
-                return os.path.getsize(path)
+                break
             found = -1
             while seen < line:
                 found = block.find(b"\n", found + 1)

@@ -48,7 +48,7 @@ def inner_name(name: str) -> str:
     return str(path.with_suffix("")) if path.suffix.lower() in SUFFIXES else name
 
 
-def _blocks(kind: str, raw: IO[bytes]) -> Iterator[bytes]:
+def blocks(kind: str, raw: IO[bytes]) -> Iterator[bytes]:
     """The unpacked bytes of the stream ``raw``, a block at a time; a stream that ends early
     raises EOFError."""
     if kind == "zstd":
@@ -110,13 +110,18 @@ def decompress(name: str, data: bytes | str, kind: str) -> bytes:
     parts: list[bytes] = []
     try:
         with raw:
-            for block in filter(None, _blocks(kind, raw)):
+            for block in filter(None, blocks(kind, raw)):
                 if not parts and b"\x00" in block and not block.startswith(BINARY_INSIDE):
                     raise binary_data(name, block)
                 parts.append(block)
     except InputError:
         raise
     except Exception as exc:  # OSError, EOFError, zstandard's ZstdError, …
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(name, f"is not a valid {kind} stream ({detail[:120]})") from None
+        raise broken(name, kind, exc) from None
     return b"".join(parts)
+
+
+def broken(name: str, kind: str, exc: Exception) -> InputError:
+    """The error for a stream that does not unpack (truncated, damaged)."""
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InputError(name, f"is not a valid {kind} stream ({detail[:120]})")

@@ -166,6 +166,7 @@ class WholeShard:
     n_rows: int
     load: Callable[[], Source]
     columns: list[int]
+    sequential: bool = False  # unpacked as it is read: parts in order, one thread
 
     def blocks(self) -> list[tuple[int, int]]:
         return [(0, self.n_rows)]
