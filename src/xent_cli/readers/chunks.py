@@ -37,21 +37,22 @@ BLANK[[9, 10, 11, 12, 13, 32]] = 1  # the bytes str.strip() takes away (in ASCII
 Piece = tuple[int, int, int, int]  # first byte, end byte, first line (1-based), rows
 
 
-def rows_in(piece: bytes) -> int:
-    """The non-blank lines of ``piece``: the rows a reader finds in it.
+def rows_in(piece: bytes) -> tuple[int, int]:
+    """The non-blank lines of ``piece`` (the rows a reader finds in it), and its line ends.
 
     >>> rows_in(b"1,2\\n\\n  \\n3,4\\r\\n5,6"), rows_in(b"1\\n2\\n"), rows_in(b"")
-    (3, 2, 0)
+    ((3, 4), (2, 2), (0, 0))
     """
     codes = np.frombuffer(piece, dtype=np.uint8)
-    starts = np.concatenate(([0], np.flatnonzero(codes == 10) + 1))
+    ends = np.flatnonzero(codes == 10)
+    starts = np.concatenate(([0], ends + 1))
     starts = starts[starts < codes.size]
     if starts.size == 0:
-        return 0
+        return 0, int(ends.size)
     if not BLANK[codes[starts]].any():  # every line starts with a character that is not blank
-        return int(starts.size)
+        return int(starts.size), int(ends.size)
     filled = 1 - BLANK[codes]  # 1 where a byte is not blank
-    return int(np.count_nonzero(np.maximum.reduceat(filled, starts)))
+    return int(np.count_nonzero(np.maximum.reduceat(filled, starts))), int(ends.size)
 
 
 class FileBytes:
@@ -172,9 +173,10 @@ def line_pieces(
             lone_cr = b"\r" in piece and b"\r" in piece.replace(b"\r\n", b"")
             if (b'"' in piece and not quotes) or lone_cr:
                 return None
-            pieces.append((offset, offset + cut, line, rows_in(piece)))
+            rows, ends = rows_in(piece)
+            pieces.append((offset, offset + cut, line, rows))
             offset += cut
-            line += piece.count(b"\n")
+            line += ends
     return [p for p in pieces if p[3]]
 
 
