@@ -1,7 +1,7 @@
 """Make the seeded benchmark data of ../shared/BENCHMARKS.md in benchmarks/data/ (not committed).
 
 1M×10: float64 scores as CSV (written with %.6g) and .npy, integer labels as CSV and .npy.
-100k×1000: float64 scores as .npy (763 MiB), integer labels as .npy.
+100k×1000: float64 scores as .npy (763 MiB), integer labels as .npy; the same as 8 shards.
 """
 
 from __future__ import annotations
@@ -30,6 +30,15 @@ def main() -> None:
     if not large.exists():
         np.save(large, rng.normal(scale=3.0, size=(100_000, 1000)))
         np.save(DATA / "100k_1000_labels.npy", rng.integers(0, 1000, size=100_000))
+    shards = DATA / "shards"
+    if not (shards / "scores-7.npy").exists():  # the 100k×1000 data as 8 shards of 12,500 rows
+        shards.mkdir(exist_ok=True)
+        scores = np.load(large, mmap_mode="r")
+        labels = np.load(DATA / "100k_1000_labels.npy")
+        for i in range(8):
+            rows = slice(12_500 * i, 12_500 * (i + 1))
+            np.save(shards / f"scores-{i}.npy", scores[rows])
+            np.save(shards / f"labels-{i}.npy", labels[rows])
     tiny = DATA / "tiny.csv"
     tiny.write_text("0.5,1.5,0.1\n2.2,1.3,1.7\n")
     print(f"data in {DATA}", file=sys.stderr)
