@@ -347,3 +347,76 @@ def test_regression_a_file_name_with_a_line_break_stays_one_line(tmp_path: Path)
     code, out, err = xent("compute", str(path), str(tmp_path / "y.csv"))
     assert (code, out) == (65, b"")
     assert err == f"xent: {tmp_path}/bad\\nname.csv:2:1: there is a header but no data rows\n"
+
+
+# ---- the outside check's cases (issue 12, second round) ------------------------------------
+
+
+def test_regression_an_ignore_index_beyond_int64_is_a_usage_error() -> None:
+    code, out, err = xent(
+        "compute", "samples/scores.csv", "samples/labels.csv", "--ignore-index", "9" * 23
+    )
+    assert (code, out) == (2, b"")
+    assert err == f"xent: --ignore-index {'9' * 23} is out of range: class indices are int64\n"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3) ",  # never closed
+        b"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 99999999999999999999), }",
+    ],
+)
+def test_regression_npy_headers_that_do_not_parse(tmp_path: Path, header: bytes) -> None:
+    """A header cut short was a SyntaxError traceback; a dimension past C's long an
+    OverflowError."""
+    padded = header + b" " * (-(len(header) + 11) % 64) + b"\n"
+    magic = b"\x93NUMPY\x01\x00" + len(padded).to_bytes(2, "little")
+    (tmp_path / "z.npy").write_bytes(magic + padded + bytes(72))
+    code, out, err = xent("softmax", str(tmp_path / "z.npy"))
+    assert (code, out) == (65, b"")
+    assert err.startswith(f"xent: {tmp_path / 'z.npy'}: is not a valid .npy file (")
+    assert err.count("\n") == 1
+
+
+def test_regression_an_encrypted_npz_member(tmp_path: Path) -> None:
+    """A member with the zip's encryption flag set was a RuntimeError traceback."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((2, 2)))
+    with zipfile.ZipFile(tmp_path / "z.npz", "w") as archive:
+        archive.writestr("z.npy", buffer.getvalue())
+    raw = bytearray((tmp_path / "z.npz").read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # both headers' flags
+        start = raw.find(signature)
+        raw[start + at] |= 1
+    (tmp_path / "z.npz").write_bytes(bytes(raw))
+    code, out, err = xent("softmax", str(tmp_path / "z.npz"))
+    assert (code, out) == (65, b"")
+    assert err.endswith("z.npz[z]: is encrypted (a zip with a password); save it with np.savez\n")
+
+
+def test_regression_one_column_given_to_two_options() -> None:
+    args = ["samples/eval_dump.csv", "--label-column", "label", "--weight-column", "label"]
+    code, out, err = xent("compute", *args)
+    assert (code, out) == (2, b"")
+    assert err == "xent: column 'label' is given to both --label-column and --weight-column\n"
+
+
+def test_regression_duplicate_class_names_are_found_in_linear_time(tmp_path: Path) -> None:
+    """A header of 100,000 distinct names took 41 s (each name searched in those before)."""
+    names = [f"c{k}" for k in range(100_000)]
+    (tmp_path / "p.csv").write_text(
+        ",".join(names) + "\n" + ",".join(["0.5"] * 100_000) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "y.csv").write_text("c7\n", encoding="utf-8")
+    args = [str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean", "-q"]
+    code, out, err = xent("compute", *args, "--outputs", "scores")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(math.log(100_000), rel=1e-12)  # equal scores
+
+
+def test_xent_threads_is_capped_at_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xent_cli import parallel
+
+    monkeypatch.setenv("XENT_THREADS", "99999999999999999999")
+    assert parallel.threads() == len(os.sched_getaffinity(0))

@@ -7,6 +7,7 @@ left on disk as a stream. Nothing here decides the loss or computes one.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, BinaryIO
@@ -362,16 +363,22 @@ def _set_aside(
 ) -> tuple[tuple[int, ...], list[str] | None]:
     """The columns that are not predictions (``--drop``, ``--id-column``, the labels'), and
     each row's identifier from ``--id-column`` (unless not ``ids``)."""
-    less = [] if label_index is None else [label_index]
-    less += [_column_index(spec, source, "--drop") for spec in settings.drop]
+    taken = [] if label_index is None else [(label_index, "--label-column")]
+    taken += [(_column_index(spec, source, "--drop"), "--drop") for spec in settings.drop]
     if settings.weight_column is not None:
-        less.append(_column_index(settings.weight_column, source, "--weight-column"))
+        index = _column_index(settings.weight_column, source, "--weight-column")
+        taken.append((index, "--weight-column"))
     found = None
     if settings.id_column is not None:
         index = _column_index(settings.id_column, source, "--id-column")
-        less.append(index)
+        taken.append((index, "--id-column"))
         found = source.strings(index) if ids else None
-    return tuple(less), found
+    for k, (index, option) in enumerate(taken):
+        other = next((o for i, o in taken[:k] if i == index and o != option), None)
+        if other is not None:
+            name = source.header[index] if source.header else str(index)
+            raise UsageError(f"column {name!r} is given to both {other} and {option}")
+    return tuple(index for index, _ in taken), found
 
 
 def _in_pieces(stream: Stream) -> bool:
@@ -536,7 +543,8 @@ def _class_names(
     if header is None or len(columns) < 2:
         return None
     names = [header[c] for c in columns]
-    twice = next((name for k, name in enumerate(names) if name in names[:k]), None)
+    counts = collections.Counter(names)
+    twice = next((name for name in names if counts[name] > 1), None)
     if twice is not None:
         raise InputError(
             source.name, f"the header names the class {twice!r} twice; class names are distinct"

@@ -21,14 +21,15 @@ _POOL: ThreadPoolExecutor | None = None
 
 
 def threads() -> int:
-    """Worker threads: the cores this process may use, at most 2 (XENT_THREADS overrides)."""
-    wanted = os.environ.get("XENT_THREADS")
-    if wanted and wanted.isdigit() and int(wanted) > 0:
-        return int(wanted)
+    """Worker threads: the cores this process may use, at most 2; XENT_THREADS chooses
+    another number, up to the cores (more only costs memory: a buffer each)."""
     try:
         available = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         available = os.cpu_count() or 1
+    wanted = os.environ.get("XENT_THREADS")
+    if wanted and wanted.isdigit() and int(wanted) > 0:
+        return min(int(wanted), max(1, available))
     return max(1, min(2, available))
 
 

@@ -66,6 +66,10 @@ class Settings:
         ):
             if values is not None and not all(math.isfinite(v) and v >= 0 for v in values):
                 raise UsageError(f"{name} must be finite and ≥ 0")
+        if self.ignore_index is not None and not -(2**63) <= self.ignore_index < 2**63:
+            raise UsageError(
+                f"--ignore-index {self.ignore_index} is out of range: class indices are int64"
+            )
         if self.focal_gamma is not None and not (
             math.isfinite(self.focal_gamma) and self.focal_gamma >= 0
         ):

@@ -107,7 +107,7 @@ def parse_npy(name: str, data: bytes) -> ArraySource:
     check_npy_size(name, data)
     try:
         array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
+    except (ValueError, OSError, EOFError, SyntaxError, OverflowError) as exc:
         raise _unreadable(name, ".npy", exc) from None
     return _check_array(name, array)
 
@@ -135,6 +135,8 @@ def check_npy_size(name: str, data: bytes, size: int | None = None) -> None:
             return
     except (ValueError, OSError, EOFError):
         return  # numpy's own reading says what is wrong
+    except Exception:  # a header cut short (SyntaxError), numbers past C longs
+        raise InputError(name, "is not a valid .npy file (its header does not parse)") from None
     if dtype.hasobject:
         return  # a pickle: refused by the reader
     count = 1
@@ -218,6 +220,8 @@ def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[Zip
         raise UsageError(f"{name} has no array {key!r}; it holds: {', '.join(keys)}")
     member = zipped.getinfo(f"{key}.npy")
     where = f"{name}[{key}]"
+    if member.flag_bits & 0x1:
+        raise InputError(where, "is encrypted (a zip with a password); save it with np.savez")
     if (
         member.compress_type == zipfile.ZIP_DEFLATED
         and member.file_size > DEFLATE_RATIO * member.compress_size + (1 << 16)
@@ -236,8 +240,14 @@ def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[Zip
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:120]
+    """What went wrong, in a few words (not an exception's class name).
+
+    >>> _short(EOFError()), _short(ValueError("bad\\nworse"))
+    ('it ends early', 'bad')
+    """
+    if not str(exc).strip():
+        return "it ends early" if isinstance(exc, EOFError) else "it does not read"
+    return str(exc).strip().splitlines()[0][:120]
 
 
 STREAM_BYTES = 64 << 20  # .npy files larger than this are streamed
