@@ -197,6 +197,48 @@ def test_confusion_with_soft_targets_says_why_there_is_none() -> None:
     assert err == "xent: warning: no confusion counts: the targets are not hard single labels\n"
 
 
+def sample_losses() -> tuple[list[float], list[int]]:
+    """The per-row losses of samples/scores.csv against samples/labels.csv, by mpmath."""
+    from . import reference as ref
+
+    rows = [line.split(",") for line in Path(ROOT / "samples/scores.csv").read_text().split()]
+    names = rows[0]
+    labels = [names.index(n) for n in Path(ROOT / "samples/labels.csv").read_text().split()]
+    scores = [[float(v) for v in row] for row in rows[1:]]
+    losses = [float(ref.sparse_softmax_ce(z, y)) for z, y in zip(scores, labels, strict=True)]
+    return losses, labels
+
+
+@pytest.mark.parametrize("weight", ["1e308", "1e-320"])
+def test_regression_extreme_class_weights_give_the_plain_mean(weight: str) -> None:
+    """Equal class weights leave the mean as it is: 1e308 printed inf (w·ℓ overflowed), and
+    subnormal weights lost four digits; weights are now scaled by a power of two first."""
+    losses, _ = sample_losses()
+    args = ["samples/scores.csv", "samples/labels.csv", "--class-weights", ",".join([weight] * 3)]
+    code, out, err = xent("compute", *args, "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(math.fsum(losses) / len(losses), rel=1e-15)
+
+
+def test_regression_subnormal_sample_weights_give_the_plain_mean(tmp_path: Path) -> None:
+    losses, _ = sample_losses()
+    (tmp_path / "w.csv").write_text("1e-320\n" * len(losses), encoding="utf-8")
+    args = ["samples/scores.csv", "samples/labels.csv", "--sample-weights", str(tmp_path / "w.csv")]
+    code, out, err = xent("compute", *args, "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(math.fsum(losses) / len(losses), rel=1e-15)
+
+
+def test_regression_huge_class_weights_on_multi_label_rows() -> None:
+    """Σ w·ℓ / N with w = 1e308 is 3.3e307, finite: it printed inf."""
+    ones = ["samples/tags_logits.csv", "samples/tags_labels.csv", "-r", "mean", "-q"]
+    code, out, _ = xent("compute", *ones)
+    assert code == 0
+    code, big, err = xent("compute", *ones, "--class-weights", "1e308,1e308,1e308,1e308")
+    assert (code, err) == (0, "")
+    assert float(big) == pytest.approx(float(out) * 1e308, rel=1e-15)
+
+
 @pytest.mark.parametrize(
     ("weights", "expected"),
     [

@@ -112,7 +112,23 @@ def _weights(values: tuple[float, ...] | None, k: int, what: str) -> FloatArray 
         return np.full(k, values[0])
     if len(values) != k:
         raise UsageError(f"{what} has {len(values)} values but there are {k} prediction columns")
-    return np.asarray(values, dtype=np.float64)
+    weights = np.asarray(values, dtype=np.float64)
+    return np.ldexp(weights, -weight_exponent(values)) if what == "--class-weights" else weights
+
+
+def weight_exponent(weights: tuple[float, ...] | FloatArray | None) -> int:
+    """e with the largest weight in [½, 1) once divided by 2^e: class weights are used so
+    scaled, and losses and sums scaled back by 2^e at the end. A power of two scales
+    exactly, so ordinary weights give the same bits; weights near the largest float no
+    longer overflow w·ℓ or Σw, and subnormal ones keep their precision.
+
+    >>> weight_exponent((1.0, 2.0, 3.0)), weight_exponent((1e308,)), weight_exponent(None)
+    (2, 1024, 0)
+    """
+    if weights is None or len(weights) == 0:
+        return 0
+    largest = float(np.max(np.abs(np.asarray(weights, dtype=np.float64))))
+    return math.frexp(largest)[1] if largest > 0 and math.isfinite(largest) else 0
 
 
 def row_losses(
@@ -420,9 +436,16 @@ def compute(
         if probability is not None:
             probability = np.where(ignored, np.nan, probability)
     scale = settings.base.log_e
+    if scale != 1.0:
+        losses_nats = losses_nats / scale
+    exponent = weight_exponent(settings.class_weights)  # the losses are w/2^e · ℓ
+    with np.errstate(over="ignore"):  # a loss beyond the largest float is honestly inf
+        shown = np.ldexp(losses_nats, exponent) if exponent else losses_nats
     return Result(
         decision=decision,
-        losses=losses_nats / scale if scale != 1.0 else losses_nats,
+        losses=shown,
+        scaled_losses=losses_nats if exponent else None,
+        exponent=exponent,
         class_names=inputs.class_names,
         predicted=predicted,
         target=target,

@@ -52,6 +52,10 @@ class Result:
     clipped: int = 0  # probabilities that xent's clipping to [ε, 1 − ε] moved
     ids: list[str] | None = None  # each row's identifier (--id-column)
     weights: FloatArray | None = None  # each row's sample weight (shown losses: unweighted)
+    # class weights w are used as w/2^exponent (compute.weight_exponent): the losses so
+    # computed, and the denominators, are 2^exponent times smaller than the true ones
+    scaled_losses: FloatArray | None = None
+    exponent: int = 0
 
     def __post_init__(self) -> None:
         if self.ignored is not None and self.ignored.all():
@@ -84,31 +88,40 @@ class Result:
         """Σ sᵢℓᵢ / Σ sᵢdᵢ: the plain mean; PyTorch's Σ w·ℓ / Σ w with class weights (d = w_y);
         scikit-learn's Σ sℓ / Σ s with sample weights s; Keras's Σ sℓ / N under --like keras
         or tf. NaN when the divisors sum to 0: nothing left to average.
+
+        Sums are taken of weights scaled by powers of two (exact), so that weights near the
+        largest float or subnormal ones give the mean the formula gives.
         """
         if self.denominators is None and self.weights is None:
-            return float(self.losses.mean())
-        divisors = None if self._per_row else self._divisors()
-        with np.errstate(over="ignore"):
-            divisor = float(self.rows) if divisors is None else float(divisors.sum())
-            total = self.total
-        if not divisor:
+            return self._scaled(float(self._losses().mean()), self.exponent)
+        numerator, weight_exponent = self._weighted_sum(self._losses())
+        if self._per_row:
+            return self._scaled(numerator / self.rows, self.exponent + weight_exponent)
+        divisors = np.ones(self.rows) if self.denominators is None else self.denominators
+        denominator, _ = self._weighted_sum(divisors)
+        if not denominator:
             return math.nan
-        if divisors is not None and not (math.isfinite(total) and math.isfinite(divisor)):
-            return self._scaled_mean(divisors)
-        return total / divisor
+        # class weights scale ℓ and d alike (their exponents cancel); else only ℓ is scaled
+        exponent = 0 if self.denominators is not None else self.exponent
+        return self._scaled(numerator / denominator, exponent)
 
-    def _scaled_mean(self, divisors: FloatArray) -> float:
-        """Σ sᵢℓᵢ / Σ sᵢdᵢ with both sums divided by c = max |sᵢdᵢ| first: the mean is the
-        same, and weights near the largest float (``--class-weights 1e308,…``) no longer
-        overflow the sums into inf/inf or x/inf = 0."""
-        scale = float(np.max(np.abs(divisors)))
-        if not math.isfinite(scale):
-            return math.nan
-        weights = np.ones(self.rows) if self.weights is None else self.weights
+    def _losses(self) -> FloatArray:
+        return self.losses if self.scaled_losses is None else self.scaled_losses
+
+    def _weighted_sum(self, values: FloatArray) -> tuple[float, int]:
+        """Σ sᵢvᵢ / 2^e with the sample weights s divided by 2^e (the largest in [½, 1)),
+        and e; Σ vᵢ and 0 without sample weights."""
         with np.errstate(over="ignore"):
-            numerator = float(np.dot(weights, self.losses / scale))
-            denominator = float((divisors / scale).sum())
-        return numerator / denominator if denominator else math.nan
+            if self.weights is None:
+                return float(values.sum()), 0
+            largest = float(np.max(self.weights, initial=0.0))
+            exponent = math.frexp(largest)[1] if 0 < largest < math.inf else 0
+            return float(np.dot(np.ldexp(self.weights, -exponent), values)), exponent
+
+    @staticmethod
+    def _scaled(value: float, exponent: int) -> float:
+        with np.errstate(over="ignore"):  # beyond the largest float: honestly inf
+            return float(np.ldexp(value, exponent))
 
     @property
     def _per_row(self) -> bool:
@@ -124,10 +137,8 @@ class Result:
     @property
     def total(self) -> float:
         """Σ sᵢℓᵢ: the (sample-weighted) sum."""
-        with np.errstate(over="ignore"):  # beyond the largest float the sum is honestly inf
-            if self.weights is None:
-                return float(self.losses.sum())
-            return float(np.dot(self.weights, self.losses))
+        total, weight_exponent = self._weighted_sum(self._losses())
+        return self._scaled(total, self.exponent + weight_exponent)
 
     @property
     def ignored_count(self) -> int:
