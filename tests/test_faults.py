@@ -462,3 +462,25 @@ def test_xent_threads_is_capped_at_the_cores(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setenv("XENT_THREADS", "99999999999999999999")
     assert parallel.threads() == len(os.sched_getaffinity(0))
+
+
+def test_regression_scores_far_apart_print_no_numpy_warning(tmp_path: Path) -> None:
+    """z − max z overflowing to −∞ is right (e^−∞ = 0); numpy's RuntimeWarning leaked."""
+    (tmp_path / "z.csv").write_text("1e308,-1e308\n0,1e308\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    for extra in ([], ["--label-smoothing", "0.1"], ["--like", "torch"]):
+        code, out, err = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"), *extra)
+        assert (code, err) == (0, ""), extra
+    code, out, err = xent("compute", str(tmp_path / "z.csv"), str(tmp_path / "y.csv"))
+    # row 0: log Σe^z − z₁ = 1e308 + 1e308, past the largest float; row 1: 1e308 − 0
+    assert out == b"row,loss,predicted,target\n0,inf,0,1\n1,1e+308,1,0\n"
+
+
+def test_regression_a_certain_right_answer_is_zero_not_minus_zero(tmp_path: Path) -> None:
+    (tmp_path / "p.csv").write_text("0,1,0\n0,0,1\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n2\n", encoding="utf-8")
+    code, out, _ = xent(
+        "compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--epsilon", "0"
+    )
+    assert code == 0
+    assert out == b"row,loss,predicted,target\n0,0.0,1,1\n1,0.0,2,2\n"

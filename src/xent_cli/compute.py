@@ -174,7 +174,7 @@ def row_losses(
     if row.from_scores:
         neglog = losses.class_neglog_from_scores(predictions)
     elif decision.log_probs:  # −log pₖ as given: no clipping (PyTorch's NLLLoss)
-        neglog = np.negative(predictions)
+        neglog = 0.0 - predictions  # log 1 = 0 gives 0, not −0.0
     else:
         neglog = class_neglog(predictions, convention, settings.clipping, dtype, sparse=row.sparse)
     combined = losses.combine_classes(

@@ -43,6 +43,12 @@ def _weighted(weights: FloatArray, values: FloatArray) -> FloatArray:
     return product
 
 
+# z − max z of scores ±1e308 apart overflows to ∓∞: exp(−∞) = 0 and a loss past the largest
+# float is ∞, both right, so numpy's "overflow encountered" warnings are only noise here
+_far_apart = np.errstate(over="ignore")
+
+
+@_far_apart
 def _shift_and_rest(scores: FloatArray) -> tuple[FloatArray, FloatArray]:
     """``(z − max z, Σ_{j≠argmax} e^(z_j − max z))`` along the last axis.
 
@@ -136,6 +142,7 @@ UNIT_ROUNDOFF = 2.0**-53
 TOLERANCE = 5e-13  # the relative error the fast path may leave, well inside 1e-12
 
 
+@_far_apart
 def _rest_exact(scores: FloatArray, shift: FloatArray) -> FloatArray:
     """Σ_j e^(z_j − shift) over the entries that differ from the shift (ties add 1 each).
 
@@ -149,6 +156,7 @@ def _rest_exact(scores: FloatArray, shift: FloatArray) -> FloatArray:
     return rest
 
 
+@_far_apart
 def _log_sum_exp_from(scores: FloatArray, shift: FloatArray) -> FloatArray:
     """log Σ_j e^(z_j − shift) per row, where each row holds an entry equal to its shift.
 
@@ -168,6 +176,7 @@ def _log_sum_exp_from(scores: FloatArray, shift: FloatArray) -> FloatArray:
     return log_sum
 
 
+@_far_apart
 def sparse_softmax_ce_with_logits(scores: ArrayLike, labels: ArrayLike) -> FloatArray:
     """Per row: logsumexp(z) − z_c, for class indices c.
 
@@ -241,13 +250,13 @@ def clip(probabilities: FloatArray, epsilon: float) -> FloatArray:
 
 
 def neg_log(probabilities: FloatArray) -> FloatArray:
-    """−log p, with −log 0 = ∞ and no warning.
+    """−log p, with −log 0 = ∞ and no warning, and −log 1 = 0 (not −0.0).
 
     >>> neg_log(np.array([1.0, 0.0])).tolist()
-    [-0.0, inf]
+    [0.0, inf]
     """
     with np.errstate(divide="ignore"):
-        return -np.log(probabilities)
+        return 0.0 - np.log(probabilities)
 
 
 def binary_ce(
