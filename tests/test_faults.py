@@ -484,3 +484,62 @@ def test_regression_a_certain_right_answer_is_zero_not_minus_zero(tmp_path: Path
     )
     assert code == 0
     assert out == b"row,loss,predicted,target\n0,0.0,1,1\n1,0.0,2,2\n"
+
+
+def test_regression_stdin_open_for_writing_only_is_66(tmp_path: Path) -> None:
+    with open(tmp_path / "x", "wb") as sink:
+        done = subprocess.run(
+            [sys.executable, "-m", "xent_cli", "softmax", "-"],
+            stdin=sink,
+            capture_output=True,
+            cwd=ROOT,
+            timeout=30,
+        )
+    assert (done.returncode, done.stdout) == (66, b"")
+    assert done.stderr == b"xent: <stdin>: cannot read (Bad file descriptor)\n"
+
+
+def test_regression_a_first_probability_of_0_0_is_data(tmp_path: Path) -> None:
+    """One column's first row "0.0" was taken for pandas' header (and a labels line dropped
+    to match): 3 rows and a wrong mean."""
+    (tmp_path / "p.csv").write_text("0.0\n0.9\n0.8\n0.1\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("0\n1\n1\n0\n", encoding="utf-8")
+    code, out, _ = xent("compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean")
+    assert code == 0
+    expected = (-math.log(1 - 2**-52) - 2 * math.log(0.9) - math.log(0.8)) / 4
+    # the first row, p = 0 against y = 0, is clipped to ε: −log(1 − ε) (ε = 2⁻⁵²)
+    assert float(out) == pytest.approx(expected, rel=1e-12)
+
+
+def test_regression_nul_and_huge_fields_are_placed_and_cut_short(tmp_path: Path) -> None:
+    (tmp_path / "nul.csv").write_bytes(b"0.5,0.5\n0.5,0\x00.5\n")
+    (tmp_path / "huge.csv").write_text("0.5,0.5\n0.5," + "9" * 100_000 + "\n")
+    (tmp_path / "y.csv").write_text("0\n1\n", encoding="utf-8")
+    code, _, err = xent("compute", str(tmp_path / "nul.csv"), str(tmp_path / "y.csv"))
+    assert (code, err) == (
+        65,
+        f"xent: {tmp_path / 'nul.csv'}:2:6: binary data (NUL bytes), not CSV/TSV text or .npy\n",
+    )
+    code, _, err = xent("compute", str(tmp_path / "huge.csv"), str(tmp_path / "y.csv"))
+    assert code == 65
+    assert err == (
+        f"xent: {tmp_path / 'huge.csv'}:2:5: field 2 is '{'9' * 40}…' (100,000 characters), "
+        "which overflows float64\n"
+    )
+
+
+def test_a_rust_panic_that_carries_ctrl_c_is_ctrl_c() -> None:
+    """polars turns Ctrl-C during to_numpy into a panic; reading on lost the interrupt."""
+    from xent_cli.readers.text import interrupted
+
+    class PanicException(BaseException):  # pyo3's, which is no Exception
+        pass
+
+    interrupted(PanicException("called Result::unwrap() on an Err value: ValueError"))
+    with pytest.raises(KeyboardInterrupt):
+        interrupted(
+            PanicException(
+                "Failed to access NumPy array API capsule: "
+                "PyErr { type: <class 'KeyboardInterrupt'> }"
+            )
+        )

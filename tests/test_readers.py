@@ -80,7 +80,7 @@ def test_blank_lines_inside_are_skipped_but_lines_still_count() -> None:
         (b"\n\n  \n", r"^p\.csv:1:1: the input is empty"),
         (b"a,b\n", r"^p\.csv:2:1: there is a header but no data rows"),
         (b"1,2\n\xff\xfe,3\n", r"^p\.csv:2:1: byte 0xff is not UTF-8 text"),
-        (b"ab\x00cd", r"^p\.csv:1:1: binary data"),
+        (b"ab\x00cd", r"^p\.csv:1:3: binary data"),
     ],
 )
 def test_text_errors_name_line_and_column(data: bytes, message: str) -> None:

@@ -110,7 +110,10 @@ def read_bytes(path: str, stdin: BinaryIO | None) -> tuple[str, bytes]:
     if path == STDIN:
         if stdin is None:  # <&-
             raise MissingInputError(f"{STDIN_NAME}: standard input is closed")
-        return STDIN_NAME, _read_all(stdin, STDIN_NAME)
+        try:
+            return STDIN_NAME, _read_all(stdin, STDIN_NAME)
+        except OSError as exc:  # 0>file: open for writing only
+            raise MissingInputError(f"{STDIN_NAME}: cannot read ({exc.strerror or exc})") from None
     try:
         with open(path, "rb") as handle:
             return path, _read_all(handle, path)

@@ -21,6 +21,7 @@ import numpy as np
 from xent_cli.errors import InputError, UsageError
 
 from .base import check_values
+from .text import interrupted
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -93,6 +94,7 @@ def parse_table(name: str, data: bytes | str, kind: str, key: str | None) -> Fra
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # polars' errors (a Rust panic too): the file is damaged
+        interrupted(exc)
         if kind == "ndjson":
             raise _bad_json_line(name, data) or _unreadable(name, kind, exc) from None
         raise _unreadable(name, kind, exc) from None

@@ -314,8 +314,8 @@ class TextSource:
         return f"{self.name}:{self._last_line + 1 + self.line_offset}:1"
 
     def _check_widths(self) -> None:
-        for row in range(self.n_rows):
-            cells = self.cells(row)
+        for row, line in enumerate(self.lines):  # split, counted and let go: no cache
+            cells = _split_line(line, self.delimiter)
             if len(cells) != self.n_columns:
                 what = "header" if self.header is not None else "first row"
                 raise InputError(
@@ -323,19 +323,21 @@ class TextSource:
                     f"row has {len(cells)} fields but the {what} has {self.n_columns}",
                 )
 
-    def _bad_cell(self, row: int, column: int, *, allow_minus_inf: bool) -> InputError | None:
-        text = self.cells(row)[column]
+    def _bad_cell(
+        self, row: int, column: int, *, allow_minus_inf: bool, cells: list[str] | None = None
+    ) -> InputError | None:
+        text = (self.cells(row) if cells is None else cells)[column]
         where = self.where(row, column)
         if text == "":
             return InputError(where, f"field {column + 1} is empty, not a number")
         value = parse_number(text)
         if value is None:
             hint = "; a decimal comma? write it with '.'" if decimal_comma(text) else ""
-            return InputError(where, f"field {column + 1} is {text!r}, not a number{hint}")
+            return InputError(where, f"field {column + 1} is {_shown(text)}, not a number{hint}")
         lowered = text.lower()
         if math.isnan(value):
             return InputError(
-                where, f"field {column + 1} is {text!r} (NaN); every value must be a number"
+                where, f"field {column + 1} is {_shown(text)} (NaN); every value must be a number"
             )
         if math.isinf(value):
             if lowered in PLAIN_INF:
@@ -348,15 +350,16 @@ class TextSource:
                 return InputError(where, f"field {column + 1} is −∞, which is not allowed here")
             return InputError(
                 where,
-                f"field {column + 1} is {text!r}, which overflows float64"
+                f"field {column + 1} is {_shown(text)}, which overflows float64"
                 + ("; write -inf for a masked class" if value < 0 and allow_minus_inf else ""),
             )
         return None
 
     def _first_bad(self, columns: Sequence[int], *, allow_minus_inf: bool) -> InputError | None:
-        for row in range(self.n_rows):
+        for row, line in enumerate(self.lines):
+            cells = _split_line(line, self.delimiter)  # not cached: one row at a time
             for column in columns:
-                error = self._bad_cell(row, column, allow_minus_inf=allow_minus_inf)
+                error = self._bad_cell(row, column, allow_minus_inf=allow_minus_inf, cells=cells)
                 if error is not None:
                     return error
         return None
@@ -446,7 +449,8 @@ class TextSource:
             values: FloatArray = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException:  # any failure of polars (a Rust panic too) means: use numpy
+        except BaseException as error:  # any failure of polars (a Rust panic too): numpy
+            interrupted(error)
             return None
         return values
 
@@ -501,6 +505,24 @@ def room_for_polars(size: int) -> bool:
     limits = [resource.getrlimit(kind)[0] for kind in (resource.RLIMIT_AS, resource.RLIMIT_DATA)]
     needed = POLARS_ADDRESS_SPACE + 4 * size
     return all(limit == resource.RLIM_INFINITY or limit >= needed for limit in limits)
+
+
+def interrupted(error: BaseException) -> None:
+    """Ctrl-C while polars works reaches it as a Python error inside Rust, which panics:
+    a panic that says so is the interrupt, raised again (else the read would go on)."""
+    if "KeyboardInterrupt" in str(error):
+        raise KeyboardInterrupt from None
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A cell as a message quotes it: in quotes, cut short past ``limit`` characters.
+
+    >>> _shown("oops"), _shown("9" * 50)
+    ("'oops'", "'9999999999999999999999999999999999999999…' (50 characters)")
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}"[:-1] + f"…' ({len(text):,} characters)"
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -582,8 +604,12 @@ def pandas_names(cells: list[str], *, floats: bool = True) -> bool:
 def binary_data(name: str, head: bytes, first_line: int = 1) -> InputError:
     """The error for bytes with a NUL in them where text was expected, at its line
     (``head`` starts at line ``first_line``)."""
-    line = head.count(b"\n", 0, head.index(b"\x00")) + first_line
-    return InputError(f"{name}:{line}:1", "binary data (NUL bytes), not CSV/TSV text or .npy")
+    at = head.index(b"\x00")
+    line = head.count(b"\n", 0, at) + first_line
+    column = at - (head.rfind(b"\n", 0, at) + 1) + 1
+    return InputError(
+        f"{name}:{line}:{column}", "binary data (NUL bytes), not CSV/TSV text or .npy"
+    )
 
 
 def parse_text(
@@ -628,7 +654,8 @@ def parse_text(
         line, number, end, last = _first_record(name, data, 0, 1, separator) or first
     cells = _split_line(line, separator)
     following = _first_record(name, data, end + 1, last + 1, separator)
-    integers = header is None and pandas_names(cells)
+    # one column's "0.0" is a probability more likely than a name: only "0" is pandas'
+    integers = header is None and pandas_names(cells, floats=len(cells) > 1)
     if header is None:
         header = False
         values = (
