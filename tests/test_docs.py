@@ -462,6 +462,23 @@ def test_readme_formats_and_shards_numbers_are_right() -> None:
         assert int(line.split(",")[3]) == target
 
 
+def test_readme_output_file_numbers_are_right(tmp_path: Path) -> None:
+    """-o writes every row to the file and prints the mean: both held to the formula."""
+    command = "xent compute samples/scores.csv samples/labels.csv -o /tmp/losses.parquet"
+    losses = [sparse_ce(z, c) for z, c in zip(SCORES, LABELS, strict=True)]
+    (mean,) = shown(command)
+    assert close(mean, math.fsum(losses) / len(losses))
+    target = tmp_path / "losses.parquet"
+    arguments = command.replace("/tmp/losses.parquet", str(target)).split()[1:]
+    done = subprocess.run(
+        [str(BIN / "xent"), *arguments], capture_output=True, cwd=ROOT, check=True
+    )
+    assert done.stdout.decode().strip() == mean
+    written = pl.read_parquet(target)
+    assert written.columns == ["row", "loss", "predicted", "target"]
+    assert [close(v, loss) for v, loss in zip(written["loss"], losses, strict=True)] == [True] * 5
+
+
 def test_run_npz_holds_the_logits_and_classes_samples() -> None:
     with np.load(SAMPLES / "run.npz", allow_pickle=False) as data:
         assert sorted(data.files) == ["labels", "logits"]

@@ -6,6 +6,7 @@ stay fast, and the engine is loaded only when a command runs.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -41,6 +42,8 @@ from .options import delimiter as delimiter_choice
 from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:
+    from .output import AtomicFile
+    from .transform import Mapping
     from .writer import Report
 
     LossName = str
@@ -256,6 +259,19 @@ def compute(
         ),
     ] = None,
     fmt: FormatOption = Format.auto,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Also write the per-row losses (all rows, the columns of -f csv) to FILE, "
+            "in the format its extension names: .csv, .tsv, .json, .jsonl, .npy (the losses, "
+            "float64) or .parquet; whole or not at all. Standard output then shows the "
+            "summary, as -r mean does (-r sum: the sum). - is standard output.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
     reduction: Annotated[
         Reduction,
         typer.Option(
@@ -451,6 +467,15 @@ def compute(
     """
     terminal: Terminal = ctx.obj
     terminal.check_stdin([predictions, labels, sample_weights])
+    if output is not None:
+        if compare:
+            raise UsageError("--compare prints one table, not a loss per row: -o does not apply")
+        if output == "-" and reduction is not Reduction.none:
+            raise UsageError(
+                f"-o - writes the rows to standard output, where -r {reduction.value} writes "
+                "its number; give -o a file"
+            )
+    kind = None if output in (None, "-") else _output_format(output)
     from .inputs import load
     from .settings import Settings
 
@@ -478,24 +503,36 @@ def compute(
         focal_alpha=focal_alpha,
         like=like,
     )
-    inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
-    if compare:
-        from .compare import compare as compare_frameworks
-        from .render.compare import ComparisonReport
+    with contextlib.ExitStack() as stack:
+        sink = None if kind is None else stack.enter_context(_atomic_file(output or ""))
+        inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
+        if compare:
+            from .compare import compare as compare_frameworks
+            from .render.compare import ComparisonReport
 
-        _emit(ComparisonReport(compare_frameworks(inputs, settings)), fmt, terminal)
+            _emit(ComparisonReport(compare_frameworks(inputs, settings)), fmt, terminal)
+            return
+        from .compute import compute as compute_result
+        from .render.compute import ComputeReport
+
+        bare = (
+            reduction is not Reduction.none
+            and terminal.format_for(fmt) in (Format.csv, Format.tsv)
+            and not show_confusion
+            and sink is None
+        )
+        passes = 2 if inputs.stream is not None else 1
+        with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
+            result = compute_result(inputs, settings, detail=not bare, progress=progress)
+        if sink is not None and kind is not None:
+            from .output import write
+
+            write(ComputeReport(result, Reduction.none), kind, sink)
+    if sink is not None:  # the rows are in the file: standard output shows the summary
+        shown = Reduction.mean if reduction is Reduction.none else reduction
+        _emit(ComputeReport(result, shown, top, show_confusion), fmt, terminal, quiet)
+        _wrote(terminal, quiet, f"{result.rows:,} rows", sink.path)
         return
-    from .compute import compute as compute_result
-    from .render.compute import ComputeReport
-
-    bare = (
-        reduction is not Reduction.none
-        and terminal.format_for(fmt) in (Format.csv, Format.tsv)
-        and not show_confusion
-    )
-    passes = 2 if inputs.stream is not None else 1
-    with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
-        result = compute_result(inputs, settings, detail=not bare, progress=progress)
     _emit(ComputeReport(result, reduction, top, show_confusion), fmt, terminal, quiet)
 
 
@@ -528,6 +565,18 @@ DelimiterOption = Annotated[
         "tab, ';' or blanks, from the first lines.",
     ),
 ]
+MatrixOutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the matrix (or --argmax's classes) to FILE instead of standard output, "
+        "in the format its extension names: .csv, .tsv, .json, .jsonl, .npy (float64) or "
+        ".parquet; whole or not at all. - is standard output.",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
 ScoresArgument = Annotated[
     str,
     typer.Argument(
@@ -554,6 +603,7 @@ def softmax(
         bool, typer.Option("--argmax", help="Print only the winning class of each row.")
     ] = False,
     fmt: FormatOption = Format.auto,
+    output: MatrixOutputOption = None,
     key: KeyOption = None,
     delimiter: DelimiterOption = DELIMITER_AUTO,
     no_color: NoColorOption = False,
@@ -570,19 +620,19 @@ def softmax(
     """
     terminal: Terminal = ctx.obj
     terminal.check_stdin([scores])
-    from .render.matrix import ArgmaxReport, MatrixReport
-    from .transform import softmax_matrix
+    from .transform import Mapping
 
-    matrix = softmax_matrix(
+    _map_rows(
+        terminal,
         scores,
-        terminal.stdin,
+        Mapping("softmax", temperature=temperature, log=log),
+        argmax=argmax,
+        fmt=fmt,
+        output=output,
         key=key,
-        temperature=temperature,
-        log=log,
         delimiter=delimiter_choice(delimiter),
+        quiet=quiet,
     )
-    report = ArgmaxReport(matrix, log=log) if argmax else MatrixReport(matrix, bars=not log)
-    _emit(report, fmt, terminal, quiet)
 
 
 @app.command(cls=_Command)
@@ -591,6 +641,7 @@ def sigmoid(
     ctx: typer.Context,
     scores: ScoresArgument = "-",
     fmt: FormatOption = Format.auto,
+    output: MatrixOutputOption = None,
     key: KeyOption = None,
     delimiter: DelimiterOption = DELIMITER_AUTO,
     no_color: NoColorOption = False,
@@ -606,18 +657,95 @@ def sigmoid(
     """
     terminal: Terminal = ctx.obj
     terminal.check_stdin([scores])
-    from .render.matrix import MatrixReport
-    from .transform import sigmoid_matrix
+    from .transform import Mapping
 
-    _emit(
-        MatrixReport(
-            sigmoid_matrix(scores, terminal.stdin, key=key, delimiter=delimiter_choice(delimiter)),
-            bars=True,
-        ),
-        fmt,
+    _map_rows(
         terminal,
-        quiet,
+        scores,
+        Mapping("sigmoid"),
+        fmt=fmt,
+        output=output,
+        key=key,
+        delimiter=delimiter_choice(delimiter),
+        quiet=quiet,
     )
+
+
+def _map_rows(
+    terminal: Terminal,
+    scores: str,
+    mapping: Mapping,
+    *,
+    fmt: Format,
+    output: str | None,
+    key: str | None,
+    delimiter: str,
+    quiet: bool,
+    argmax: bool = False,
+) -> None:
+    """``softmax``/``sigmoid``: the mapped rows streamed to standard output (a large
+    ``.npy`` is checked whole first, so an error leaves nothing partial there), or to
+    ``-o FILE`` (one pass; the file appears whole or not at all)."""
+    from .render.matrix import ArgmaxReport, MatrixReport
+    from .transform import Transformed, open_scores
+
+    def report_for(matrix: Transformed, progress: Progress | None) -> MatrixReport | ArgmaxReport:
+        if argmax:
+            return ArgmaxReport(matrix, mapping.log, progress)
+        return MatrixReport(matrix, not mapping.log, progress)
+
+    def opened() -> Transformed:
+        found = open_scores(
+            scores,
+            terminal.stdin,
+            key=key,
+            delimiter=delimiter,
+            masked_rows=mapping.kind == "sigmoid",  # σ(−∞) = 0; a softmax needs one score
+        )
+        return Transformed(found, mapping)
+
+    if output is None or output == "-":
+        matrix = opened()
+        passes = 2 if matrix.scores.streamed else 1
+        with Progress(matrix.n_rows * passes, terminal, quiet) as progress:
+            matrix.scores.check(progress)
+            _emit(report_for(matrix, progress), fmt, terminal, quiet)
+        return
+    from .output import write
+    from .writer import late_messages
+
+    kind = _output_format(output)
+    with _atomic_file(output) as sink:
+        matrix = opened()
+        with Progress(matrix.n_rows, terminal, quiet) as progress:
+            report = report_for(matrix, progress)
+            write(report, kind, sink, progress)
+    if not quiet and kind not in ("npy", "parquet"):
+        for message in late_messages(report, Format(kind)):
+            terminal.say(message)
+    shape = f"{matrix.n_rows:,} rows" if argmax else f"{matrix.n_rows:,}×{matrix.n_columns:,}"
+    _wrote(terminal, quiet, shape, output)
+
+
+def _output_format(path: str) -> str:
+    """The format ``-o path`` names (a directory is said to be one, whatever its name)."""
+    from .output import OutputError, output_format
+
+    if os.path.isdir(path):
+        raise OutputError(f"cannot write {path}: it is a directory")
+    return output_format(path)
+
+
+def _atomic_file(path: str) -> AtomicFile:
+    from .output import AtomicFile
+
+    return AtomicFile(path)
+
+
+def _wrote(terminal: Terminal, quiet: bool, what: str, path: str) -> None:
+    """One line on a terminal's stderr (never in a pipe or a log) saying where rows went."""
+    if terminal.stderr_is_tty and not quiet:
+        terminal.say(f"wrote {what} to {path}")
 
 
 @app.command(cls=_Command)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 from enum import IntEnum
+from typing import Any
 
 
 class ExitCode(IntEnum):
@@ -13,6 +14,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad options or arguments
     DATA = 65  # os.EX_DATAERR: the input is malformed
     NO_INPUT = 66  # os.EX_NOINPUT: a file is missing or unreadable
+    UNAVAILABLE = 69  # os.EX_UNAVAILABLE: a library a format or an engine needs is missing
     OS_ERROR = 71  # os.EX_OSERR: out of memory, or another operating-system limit
     OUTPUT = 74  # os.EX_IOERR: the output could not be written (a full disk)
     INTERRUPTED = 130  # Ctrl-C
@@ -83,3 +85,21 @@ class InputError(XentError):
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
         self.where = where
+
+
+class UnavailableError(XentError):
+    """A library a format or an engine needs is not installed (exit 69; the message names
+    the ``pip install`` that adds it)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+def polars_module(what: str) -> Any:
+    """polars, imported for ``what`` (``"reading Parquet"``), or a one-line 69."""
+    try:
+        import polars
+    except ImportError:
+        raise UnavailableError(
+            f"{what} needs polars, which is not installed: pip install polars"
+        ) from None
+    return polars

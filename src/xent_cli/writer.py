@@ -4,7 +4,10 @@ Every command's output is a :class:`Report`: a Rich view for a person, a :class:
 named columns for CSV/TSV (and JSONL), and a JSON document. :func:`emit` picks the format;
 :func:`delimited` writes every CSV/TSV line, quoting as RFC 4180 requires; JSON never holds
 ``NaN``/``Infinity`` (such values are ``null``, and the report says so). Floats are written
-as ``repr`` of the float64: exact round-trips.
+as ``repr`` of the float64: exact round-trips. A frame may be made a block of rows at a time
+(:class:`StreamedFrame`: ``softmax`` of a file larger than memory), and a JSON list of rows
+(:class:`Rows`) is then written a chunk at a time too, with the bytes ``json.dumps`` gives.
+``-o FILE`` (:mod:`xent_cli.output`) writes the same chunks to a file.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ if TYPE_CHECKING:  # Report is a protocol for the type checker: no start-up cost
             """The JSON output."""
             ...
 
-        def records(self) -> Frame | Iterable[Any]:
-            """The JSONL output: a value a line, or a :class:`Frame`, an object a row."""
+        def records(self) -> Frame | Rows | Iterable[Any]:
+            """The JSONL output: a value a line, a :class:`Frame` (an object a row), or
+            :class:`Rows` (a list a row)."""
             ...
 
         def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
@@ -48,10 +52,28 @@ if TYPE_CHECKING:  # Report is a protocol for the type checker: no start-up cost
             only for a person reading a terminal's stderr (``stderr_is_tty``)."""
             ...
 
+    class LateMessages(Protocol):
+        """A report of rows made while they are written: what it found out is told after."""
+
+        def late_messages(self, fmt: Format) -> list[str]:
+            """Lines for stderr once the output in ``fmt`` is written (a streamed matrix
+            knows whether it held −∞ only then)."""
+            ...
+
     from .terminal import Terminal
 
 DELIMITERS = {Format.csv: ",", Format.tsv: "\t"}
 CHUNK_ROWS = 1 << 16  # rows formatted at a time: memory for text is bounded by a chunk
+CHUNK_CELLS = 1 << 18  # and cells: a chunk of a wide matrix (1000 columns) has fewer rows
+
+
+def chunk_rows(n_columns: int) -> int:
+    """Rows in a chunk of ``n_columns`` columns: :data:`CHUNK_ROWS`, fewer for wide tables.
+
+    >>> chunk_rows(4), chunk_rows(1000)
+    (65536, 262)
+    """
+    return max(1, min(CHUNK_ROWS, CHUNK_CELLS // max(1, n_columns)))
 
 
 def quote(text: str, delimiter: str) -> str:
@@ -118,6 +140,11 @@ class Column:
 
         return [json.dumps(value, ensure_ascii=False) for value in self.values()]
 
+    def array(self) -> Any:
+        """The cells as a column of a binary table (Parquet): a typed numpy array, or a
+        list of values (text, or values of mixed kinds)."""
+        return self.values()
+
 
 class Floats(Column):
     """float64 values: exact ``repr`` text (``inf`` stays ``inf``); ``null`` in JSON when
@@ -143,6 +170,9 @@ class Floats(Column):
             texts[index] = "null"
         return texts
 
+    def array(self) -> Any:
+        return np.asarray(self.cells, dtype=np.float64)  # ±∞ kept: Parquet has them
+
 
 class Integers(Column):
     """Whole numbers (row indices, counts, 0/1 labels).
@@ -159,6 +189,9 @@ class Integers(Column):
 
     def json_texts(self) -> list[str]:
         return self.texts(",")
+
+    def array(self) -> Any:
+        return np.asarray(self.cells, dtype=np.int64)
 
 
 class Categories(Column):
@@ -212,6 +245,11 @@ class Categories(Column):
             lambda k: json.dumps(str(k)),
         )
 
+    def array(self) -> Any:
+        if self.names is None:
+            return np.asarray(self.cells, dtype=np.int64)
+        return self.values()  # names, and the numbers of unnamed classes as text
+
 
 class Values(Column):
     """Any JSON-able values, for short tables: numbers (floats exact), text (quoted where
@@ -250,9 +288,10 @@ class Frame:
         return len(self.columns[0]) if self.columns else 0
 
     def parts(self) -> Iterator[Frame]:
-        """The frame in chunks of :data:`CHUNK_ROWS` rows (headers stay with the whole)."""
-        for start in range(0, self.n_rows, CHUNK_ROWS):
-            stop = start + CHUNK_ROWS
+        """The frame in chunks of :func:`chunk_rows` rows (headers stay with the whole)."""
+        step = chunk_rows(len(self.columns))
+        for start in range(0, self.n_rows, step):
+            stop = start + step
             yield Frame([column.part(start, stop) for column in self.columns], self.header)
 
     def records(self) -> Iterator[dict[str, Any]]:
@@ -278,6 +317,83 @@ class Frame:
     def rows(self) -> list[list[Any]]:
         """One JSON list a row."""
         return [list(row) for row in zip(*(c.values() for c in self.columns), strict=True)]
+
+    def row_texts(self, flat: bool = False) -> list[str]:
+        """Each row as JSON text: a list of its cells (``json.dumps``'s spacing), or
+        (``flat``) its one cell.
+
+        >>> Frame([Floats("a", [0.5]), Floats("b", [float("-inf")])]).row_texts()
+        ['[0.5, null]']
+        """
+        texts = [column.json_texts() for column in self.columns]
+        if flat:
+            (only,) = texts
+            return only
+        return ["[" + ", ".join(row) + "]" for row in zip(*texts, strict=True)]
+
+    def blocks(self) -> Iterator[Frame]:
+        """The rows as frames of rows in order: here the whole."""
+        yield self
+
+
+class StreamedFrame(Frame):
+    """A frame made a block of rows at a time, so that it is never whole in memory.
+
+    ``columns`` name the columns (their cells are empty); ``make()`` gives the blocks, in
+    row order, as frames of the same columns. Each block is written in chunks of
+    :func:`chunk_rows` rows, as a whole frame is; the bytes are the same.
+    """
+
+    def __init__(
+        self,
+        columns: list[Column],
+        header: bool,
+        n_rows: int,
+        make: Callable[[], Iterator[Frame]],
+    ) -> None:
+        super().__init__(columns, header)
+        self._n_rows = n_rows
+        self._make = make
+
+    @property
+    def n_rows(self) -> int:
+        return self._n_rows
+
+    def blocks(self) -> Iterator[Frame]:
+        return self._make()
+
+    def parts(self) -> Iterator[Frame]:
+        for block in self._make():
+            yield from block.parts()
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for block in self._make():
+            yield from block.records()
+
+    def json_lines(self) -> list[str]:
+        raise TypeError("a streamed frame is written a part at a time (parts())")
+
+    def rows(self) -> list[list[Any]]:
+        raise TypeError("a streamed frame is written a part at a time (parts())")
+
+
+class Rows:
+    """A JSON list with an element per row of ``frame``: the list of the row's cells, or
+    (``flat``) its one cell. :func:`chunks` writes it a part at a time, as ``json.dumps``
+    of the whole list would (``-f json``), or an element a line (``-f jsonl``).
+
+    >>> "".join(_json_list(Rows(Frame([Integers("a", [1, 2]), Integers("b", [3, 4])]))))
+    '[[1, 3], [2, 4]]\\n'
+    """
+
+    def __init__(self, frame: Frame, flat: bool = False) -> None:
+        self.frame = frame
+        self.flat = flat
+
+    def texts(self) -> Iterator[list[str]]:
+        """The JSON text of each row, a part of the frame at a time."""
+        for part in self.frame.parts():
+            yield part.row_texts(self.flat)
 
 
 def delimited(table: Frame, delimiter: str) -> str:
@@ -327,9 +443,18 @@ def chunks(report: Report, fmt: Format) -> Iterator[str]:
     import json  # only JSON output needs it: keeps start-up short
 
     if fmt is Format.json:
-        yield json.dumps(report.document(), ensure_ascii=False, allow_nan=False) + "\n"
+        document = report.document()
+        if isinstance(document, Rows):
+            yield from _json_list(document)
+            return
+        yield json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n"
         return
     records = report.records()
+    if isinstance(records, Rows):
+        for texts in records.texts():
+            if texts:
+                yield "\n".join(texts) + "\n"
+        return
     if isinstance(records, Frame):
         for part in records.parts():
             yield "\n".join(part.json_lines()) + "\n"
@@ -342,6 +467,24 @@ def chunks(report: Report, fmt: Format) -> Iterator[str]:
             batch = []
     if batch:
         yield "".join(batch)
+
+
+def _json_list(rows: Rows) -> Iterator[str]:
+    """``json.dumps`` of the list of every row, a part at a time: ``[``, the rows separated
+    by ``, ``, ``]``."""
+    opened = False
+    for texts in rows.texts():
+        if texts:
+            yield (", " if opened else "[") + ", ".join(texts)
+            opened = True
+    yield "]\n" if opened else "[]\n"
+
+
+def late_messages(report: Report, fmt: Format) -> list[str]:
+    """What ``report`` has to say once its output in ``fmt`` is written (see
+    :class:`LateMessages`); nothing for most reports."""
+    late = getattr(report, "late_messages", None)
+    return list(late(fmt)) if late is not None else []
 
 
 def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False) -> None:
@@ -368,3 +511,6 @@ def emit(report: Report, fmt: Format, terminal: Terminal, *, quiet: bool = False
         return
     for chunk in chunks(report, chosen):
         terminal.write(chunk)
+    if not quiet:
+        for message in late_messages(report, chosen):
+            terminal.say(message)

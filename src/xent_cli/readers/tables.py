@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from xent_cli.errors import InputError, UsageError
+from xent_cli.errors import InputError, UsageError, polars_module
 
 from .base import check_values
 from .text import interrupted
@@ -79,8 +79,7 @@ def parse_table(name: str, data: bytes | str, kind: str, key: str | None) -> Fra
     """Read a whole table (``data``: its bytes, or its path) into a :class:`FrameSource`."""
     import io
 
-    import polars as pl
-
+    pl = polars_module(f"reading {KINDS[kind]}")
     source: Any = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
         if kind == "parquet":

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from xent_cli.blocks import ArrayBlocks
 from xent_cli.options import Format, Reduction
 from xent_cli.writer import Categories, Column, Floats, Frame, Integers, Values, json_number
 
@@ -427,6 +428,13 @@ class ComputeReport:
         if self.reduction is not Reduction.none:
             return [self.document()]
         return rows_columns(self.result, self._rows())
+
+    def array(self) -> ArrayBlocks:
+        """The per-row losses (float64, 1-D in row order), for a ``.npy``."""
+        losses = self.result.losses
+        return ArrayBlocks(
+            np.dtype(np.float64), (len(losses),), [(0, len(losses))], lambda a, b: losses[a:b]
+        )
 
     def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         """The warnings; and the reason line on a terminal's stderr, whatever stdout is
