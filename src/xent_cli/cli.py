@@ -244,7 +244,9 @@ def compute(
     predictions: Annotated[
         str,
         typer.Argument(
-            help="Model outputs: CSV, TSV, .npy or .npz; - reads stdin.",
+            help="Model outputs: CSV/TSV, .npy, .npz, .safetensors, Parquet, Arrow or "
+            "NDJSON (text compressed too), a quoted glob or a directory of shards; - reads "
+            "stdin.",
             show_default=False,
             metavar="PREDICTIONS",
         ),
@@ -309,11 +311,19 @@ def compute(
     ] = "auto",
     key: Annotated[
         str | None,
-        typer.Option(help="The array of a .npz PREDICTIONS file to read.", show_default=False),
+        typer.Option(
+            help="The array of a .npz or .safetensors PREDICTIONS file, or the list column "
+            "of a table, to read.",
+            show_default=False,
+        ),
     ] = None,
     label_key: Annotated[
         str | None,
-        typer.Option(help="The array of a .npz LABELS file to read.", show_default=False),
+        typer.Option(
+            help="The array of a .npz or .safetensors LABELS file, or the column of a "
+            "labels table, to read.",
+            show_default=False,
+        ),
     ] = None,
     label_column: Annotated[
         str | None,
@@ -580,7 +590,8 @@ MatrixOutputOption = Annotated[
 ScoresArgument = Annotated[
     str,
     typer.Argument(
-        help="Scores (logits): CSV, TSV, .npy or .npz; - or nothing reads stdin.",
+        help="Scores (logits): CSV/TSV, .npy, .npz, .safetensors, Parquet, Arrow or NDJSON, "
+        "or a glob or directory of shards; - or nothing reads stdin.",
         show_default=False,
         metavar="[SCORES]",
     ),
