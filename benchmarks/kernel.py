@@ -18,6 +18,7 @@ import torch
 from xent_cli.compute import compute, computed_blocks, decide_for
 from xent_cli.inputs import Inputs, labels_from
 from xent_cli.readers import ArraySource
+from xent_cli.conventions import epsilon_for
 from xent_cli.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -44,7 +45,8 @@ def main() -> None:
     source = ArraySource("1m_10_scores.npy", scores)
     label_set = labels_from(ArraySource("1m_10_labels.npy", labels), None, None)
     inputs = Inputs(source.numbers(allow_minus_inf=True), label_set, source, None)
-    settings = Settings()
+    # ε auto, resolved as compute() resolves it (the block pass takes it decided)
+    settings = Settings(epsilon=epsilon_for(None, None, scores.dtype))
     decision, _ = decide_for(inputs, settings)
     z, c = torch.from_numpy(scores), torch.from_numpy(labels)
 
