@@ -16,9 +16,9 @@ import numpy as np
 import torch
 
 from xent_cli.compute import compute, computed_blocks, decide_for
+from xent_cli.conventions import epsilon_for
 from xent_cli.inputs import Inputs, labels_from
 from xent_cli.readers import ArraySource
-from xent_cli.conventions import epsilon_for
 from xent_cli.settings import Settings
 
 DATA = Path(__file__).resolve().parent / "data"
