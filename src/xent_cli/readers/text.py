@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
+    LineNumbers = Sequence[int] | npt.NDArray[np.int64]  # each data line's 1-based number
 
 AUTO = DELIMITER_AUTO  # the delimiter: sniffed from the first lines
 BLANKS = DELIMITER_BLANKS  # the delimiter: runs of spaces and tabs
@@ -207,7 +208,7 @@ class TextSource:
     integer_header: bool = False  # the header is pandas' 0,1,…,K−1: could be a row of data
     line_offset: int = 0  # lines of the file before ``head`` (a piece of a large file)
     _cells: dict[int, list[str]] = field(default_factory=dict, repr=False)
-    _split: tuple[list[str], list[int]] | None = field(default=None, repr=False)
+    _split: tuple[Sequence[str], LineNumbers] | None = field(default=None, repr=False)
     _row_count: int | None = field(default=None, repr=False)
     _last_line: int = field(default=1, repr=False)  # the last line of the last record
 
@@ -230,19 +231,19 @@ class TextSource:
     def n_bytes(self) -> int:
         return self.size if self.size >= 0 else len(self.head)
 
-    def _lines(self) -> tuple[list[str], list[int]]:
+    def _lines(self) -> tuple[Sequence[str], LineNumbers]:
         if self._split is None:
             lines: list[str] = []
             numbers: list[int] = []
-            text = _decode(self.name, self.data)
-            physical = text.split("\n")
+            data = self.data
+            _decode(self.name, data)  # UTF-8 throughout, or an error at the bad byte
             start = self.first_line - 1
-            if '"' not in text or self.delimiter is None:  # a record is a line: fast
-                kept = [(n, line.rstrip("\r")) for n, line in enumerate(physical) if n >= start]
-                kept = [(n, line) for n, line in kept if line.strip()]
-                self._last_line = kept[-1][0] + 1 if kept else 1
-                self._split = ([line for _, line in kept], [n + 1 for n, _ in kept])
+            if b'"' not in data or self.delimiter is None:  # a record is a line: fast
+                kept = LineIndex.of(data, start)
+                self._last_line = int(kept.numbers[-1]) if len(kept) else 1
+                self._split = (kept, kept.numbers)
                 return self._split
+            physical = data.decode("utf-8").removeprefix("\ufeff").split("\n")
             index = start
             while index < len(physical):
                 line = physical[index].rstrip("\r")
@@ -261,12 +262,12 @@ class TextSource:
         return self._split
 
     @property
-    def lines(self) -> list[str]:
+    def lines(self) -> Sequence[str]:
         """The non-blank data records (a record spans lines where a quoted field does)."""
         return self._lines()[0]
 
     @property
-    def line_numbers(self) -> list[int]:
+    def line_numbers(self) -> LineNumbers:
         """The 1-based line number of each data line."""
         return self._lines()[1]
 
@@ -313,9 +314,9 @@ class TextSource:
         self._lines()
         return f"{self.name}:{self._last_line + 1 + self.line_offset}:1"
 
-    def _check_widths(self) -> None:
-        for row, line in enumerate(self.lines):  # split, counted and let go: no cache
-            cells = _split_line(line, self.delimiter)
+    def _check_widths(self, rows: range | None = None) -> None:
+        for row in range(self.n_rows) if rows is None else rows:
+            cells = _split_line(self.lines[row], self.delimiter)  # counted, let go: no cache
             if len(cells) != self.n_columns:
                 what = "header" if self.header is not None else "first row"
                 raise InputError(
@@ -355,9 +356,11 @@ class TextSource:
             )
         return None
 
-    def _first_bad(self, columns: Sequence[int], *, allow_minus_inf: bool) -> InputError | None:
-        for row, line in enumerate(self.lines):
-            cells = _split_line(line, self.delimiter)  # not cached: one row at a time
+    def _first_bad(
+        self, columns: Sequence[int], *, allow_minus_inf: bool, rows: range | None = None
+    ) -> InputError | None:
+        for row in range(self.n_rows) if rows is None else rows:
+            cells = _split_line(self.lines[row], self.delimiter)  # not cached: one at a time
             for column in columns:
                 error = self._bad_cell(row, column, allow_minus_inf=allow_minus_inf, cells=cells)
                 if error is not None:
@@ -457,16 +460,30 @@ class TextSource:
     def _numbers_by_line(
         self, chosen: list[int], every: bool, *, allow_minus_inf: bool
     ) -> FloatArray:
-        """The slow path: line by line, so that a bad cell is found with its position."""
-        try:
-            values = self._parse(self.lines, chosen, every, quotechar='"')
-        except ValueError:
-            self._check_widths()
-            error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf)
-            raise error or InputError(self.where(0), "could not read the rows as numbers") from None
-        if values.shape[0] != len(self.lines):
-            raise InputError(self.where(0), "could not read the rows as a table of numbers")
-        return values
+        """The slow path: a block of lines at a time, so that a bad cell is found with its
+        position by looking at the lines of the one block that failed."""
+        lines = self.lines
+        parts = []
+        for start in range(0, max(1, len(lines)), ROWS_A_BLOCK):
+            stop = min(len(lines), start + ROWS_A_BLOCK)
+            block: Any = (
+                io.BytesIO(lines.block(start, stop))
+                if isinstance(lines, LineIndex)
+                else lines[start:stop]
+            )
+            try:
+                values = self._parse(block, chosen, every, quotechar='"', encoding="utf-8")
+            except ValueError:
+                rows = range(start, stop)
+                self._check_widths(rows)
+                error = self._first_bad(chosen, allow_minus_inf=allow_minus_inf, rows=rows)
+                raise error or InputError(
+                    self.where(start), "could not read the rows as numbers"
+                ) from None
+            if values.shape[0] != stop - start:
+                raise InputError(self.where(start), "could not read the rows as a table of numbers")
+            parts.append(values)
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def strings(self, column: int) -> list[str]:
         self._check_widths()
@@ -523,6 +540,64 @@ def _shown(text: str, limit: int = 40) -> str:
     if len(text) <= limit:
         return repr(text)
     return f"{text[:limit]!r}"[:-1] + f"…' ({len(text):,} characters)"
+
+
+ROWS_A_BLOCK = 1 << 16  # lines parsed at a time where the whole would not parse
+BLANK_BYTES = np.zeros(256, dtype=np.uint8)
+BLANK_BYTES[[9, 10, 11, 12, 13, 32]] = 1  # what str.strip() takes away, in ASCII
+
+
+class LineIndex(Sequence[str]):
+    """The non-blank lines of a text, kept as offsets into its bytes: 16 bytes a line, not
+    a Python string each (6 million lines took 1.6 GB as a list), decoded when asked for."""
+
+    def __init__(
+        self,
+        data: bytes,
+        starts: npt.NDArray[np.int64],
+        ends: npt.NDArray[np.int64],
+        numbers: npt.NDArray[np.int64],
+    ) -> None:
+        self.data, self.starts, self.ends, self.numbers = data, starts, ends, numbers
+
+    @classmethod
+    def of(cls, data: bytes, skip: int) -> LineIndex:
+        """The non-blank lines of ``data`` after its first ``skip`` lines (a BOM dropped)."""
+        codes = np.frombuffer(data, dtype=np.uint8)
+        breaks = np.flatnonzero(codes == 10)
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.concatenate((breaks, [codes.size]))
+        numbers = np.arange(1, starts.size + 1)
+        if data.startswith(b"\xef\xbb\xbf"):
+            starts[0] = 3
+        starts, ends, numbers = starts[skip:], ends[skip:], numbers[skip:]
+        inside = starts < codes.size  # a last "line" after the last line break is empty
+        kept = np.zeros(starts.size, dtype=bool)
+        if inside.any():
+            filled = 1 - BLANK_BYTES[codes]  # 1 where a byte is not blank
+            kept[inside] = np.maximum.reduceat(filled, starts[inside]) > 0
+        return cls(data, starts[kept], ends[kept], numbers[kept])
+
+    def __len__(self) -> int:
+        return int(self.starts.size)
+
+    def block(self, start: int, stop: int) -> bytes:
+        """The bytes of lines ``start:stop`` (blank lines between them included)."""
+        if stop <= start:
+            return b""
+        return self.data[int(self.starts[start]) : int(self.ends[stop - 1])]
+
+    @overload
+    def __getitem__(self, row: int) -> str: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[str]: ...
+
+    def __getitem__(self, row: int | slice) -> str | list[str]:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        start, end = int(self.starts[row]), int(self.ends[row])
+        return self.data[start:end].decode("utf-8").rstrip("\r")
 
 
 def _decode(name: str, data: bytes) -> str:
