@@ -134,6 +134,12 @@ def main() -> None:
         [XENT, "compute", *big, "-r", "mean"],
         "≤ 1.1",
     )
+    compare(
+        "softmax 100k×1000 .npy -o probs.npy vs np.load + softmax + np.save script",
+        [XENT, "softmax", big[0], "-o", str(d / "probs-xent.npy")],
+        [PY, str(HERE / "peers/softmax_numpy.py"), big[0], str(d / "probs-numpy.npy")],
+        "≤ 0.7; peak ≤ ¼ of the input",
+    )
     file_mib = (d / "100k_1000_scores.npy").stat().st_size / 2**20
     compare("xent --version vs python -c pass", [XENT, "--version"], [PY, "-c", "pass"], "≤ 3")
     compare(
