@@ -10,7 +10,6 @@ names the shard's own file and its own row or line.
 from __future__ import annotations
 
 import bisect
-import glob
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -51,6 +50,8 @@ def shard_paths(spec: str) -> list[str] | None:
         if not files:
             raise MissingInputError(f"{spec}: is a directory holding no files")
     elif GLOB.search(spec):
+        import glob
+
         files = [n for n in glob.glob(spec) if os.path.isfile(n)]
         if not files:
             raise MissingInputError(f"{spec}: no file matches")

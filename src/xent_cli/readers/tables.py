@@ -10,7 +10,6 @@ polars is imported here only: a CSV or ``.npy`` never loads it (start-up, DESIGN
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +113,8 @@ def _json_lines(data: bytes | str) -> list[int]:
 
 def _bad_json_line(name: str, data: bytes | str) -> InputError | None:
     """The first line of an NDJSON text that is not one JSON object, named with its line."""
+    import json  # only an error path needs it
+
     raw = data if isinstance(data, bytes) else Path(data).read_bytes()
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
