@@ -8,6 +8,7 @@ import bz2
 import gzip
 import json
 import lzma
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -349,3 +350,110 @@ def test_a_truncated_stream_read_in_pieces_says_so(
     result = runner.invoke(app, ["compute", str(tmp_path / "p.csv.zst"), str(tmp_path / "y.csv")])
     assert (result.exit_code, result.stdout) == (65, "")
     assert result.stderr.startswith(f"xent: {tmp_path / 'p.csv.zst'}: is not a valid zstd stream (")
+
+
+# ---- pieces read as the whole file is (a review's findings) --------------------------------
+
+
+@pytest.fixture
+def pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every input streams, in pieces of a few rows, from a head cut mid-line."""
+    from xent_cli import readers
+    from xent_cli.readers import arrays
+
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 120)
+    monkeypatch.setattr(readers, "HEAD_BYTES", 333)
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_streamed_pieces_agree_with_the_whole_file(tmp_path: Path, pieces: None) -> None:
+    rng = np.random.default_rng(4)
+    scores = rng.dirichlet(np.ones(3), size=60)
+    labels = rng.integers(0, 3, size=60)
+    expected = [-math.log(p[y]) for p, y in zip(scores, labels, strict=True)]
+    rows = [
+        f"{i},{','.join(repr(float(v)) for v in p)},{'cat dog bird'.split()[y]}"
+        for i, (p, y) in enumerate(zip(scores, labels, strict=True))
+    ]
+    blanks = "   "  # a line of blanks between rows: not a row
+    text = ",cat,dog,bird,y\n" + "\n".join([*rows[:30], blanks, *rows[30:]]) + "\n"
+    (tmp_path / "p.csv").write_text(text, encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "p.csv"), "--label-column", "y", "-f", "csv")
+    assert (code, err) == (0, ""), err
+    lines = out.splitlines()
+    assert lines[0] == "row,loss,predicted,target"  # pandas' index left out, not a class
+    assert [float(line.split(",")[1]) for line in lines[1:]] == pytest.approx(expected, rel=1e-12)
+    assert {line.split(",")[3] for line in lines[1:]} <= {"cat", "dog", "bird"}  # names kept
+
+
+def test_a_header_ending_in_a_lone_cr_loses_no_row(tmp_path: Path, pieces: None) -> None:
+    (tmp_path / "p.csv").write_bytes(b"a,b\r" + b"0.25,0.75\n" * 40)
+    (tmp_path / "y.csv").write_text("1\n" * 40, encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(-math.log(0.75), rel=1e-12)
+
+
+def test_ndjson_keys_in_any_order_are_matched_by_name(tmp_path: Path, pieces: None) -> None:
+    lines = [json.dumps({"a": 0.0, "b": 2.0, "y": 1})] * 30
+    lines += [json.dumps({"y": 1, "b": 2.0, "a": 0.0})] * 30
+    (tmp_path / "p.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "p.jsonl"), "--label-column", "y", "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(float(ref.sparse_softmax_ce([0.0, 2.0], 1)), rel=1e-12)
+
+
+def test_a_row_that_breaks_the_width_in_a_later_piece(tmp_path: Path, pieces: None) -> None:
+    rows = ["0.5,0.5,0.0"] * 40
+    rows[25] = "0.5,0.5,0.0,9"
+    (tmp_path / "p.csv").write_text("a,b,c\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("0\n" * 40, encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"))
+    assert (code, out) == (65, "")
+    assert err == f"xent: {tmp_path / 'p.csv'}:27:13: row has 4 fields but the header has 3\n"
+    table = pl.DataFrame({"z": [[0.0, 1.0]] * 30 + [[0.0, 1.0, 2.0]] * 30, "y": [1] * 60})
+    table.write_parquet(tmp_path / "w.parquet")
+    code, out, err = run("compute", str(tmp_path / "w.parquet"), "--label-column", "y")
+    assert (code, out) == (65, "")
+    assert err == (
+        f"xent: {tmp_path / 'w.parquet'}: row 31, column 'z': holds 3 values, but row 1's holds 2\n"
+    )
+    lines = ['{"z": [0, 1], "y": 1}'] * 40 + ['{"z": [0, 1], "y": 1'] * 2
+    (tmp_path / "w.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "w.jsonl"), "--label-column", "y")
+    assert (code, out) == (65, "")
+    assert err.startswith(f"xent: {tmp_path / 'w.jsonl'}:41:1: not a JSON object")
+
+
+def test_streamed_vectors_take_class_names_from_classes(tmp_path: Path, pieces: None) -> None:
+    pl.DataFrame({"z": [[0.0, 2.0]] * 40, "y": ["dog"] * 40}).write_parquet(tmp_path / "v.parquet")
+    code, out, err = run(
+        "compute", str(tmp_path / "v.parquet"), "--label-column", "y", "--classes", "cat,dog"
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1].endswith(",dog,dog")
+
+
+def test_a_bom_alone_on_the_first_line_is_no_row(tmp_path: Path, pieces: None) -> None:
+    (tmp_path / "p.csv").write_bytes(b"\xef\xbb\xbf\n" + b"0.25,0.75\n" * 40)
+    (tmp_path / "y.csv").write_text("1\n" * 40, encoding="utf-8")
+    code, out, err = run("compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(-math.log(0.75), rel=1e-12)
+
+
+def test_keras_mean_with_ignored_rows_and_class_weights(tmp_path: Path) -> None:
+    """Keras divides by the counted rows, not Σw: weights 4,4 make the mean 4 times."""
+    (tmp_path / "p.csv").write_text("0.2,0.8\n0.7,0.3\n0.5,0.5\n0.1,0.9\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n0\n-100\n1\n", encoding="utf-8")
+    plain = (-math.log(0.8) - math.log(0.7) - math.log(0.9)) / 3
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "--ignore-index", "-100"]
+    for weights, factor in (("1,1", 1), ("4,4", 4)):
+        code, out, _ = run(*args, "--like", "keras", "--class-weights", weights, "-r", "mean")
+        assert code == 0
+        assert float(out) == pytest.approx(factor * plain, rel=1e-12)

@@ -279,3 +279,21 @@ def test_a_streamed_npz_member_names_its_bad_row(tmp_path: Path, small_blocks: N
     result = runner.invoke(app, ["compute", str(tmp_path / "z.npz"), y])
     assert result.exit_code == 65
     assert f"{tmp_path / 'z.npz'}[arr_0]: row 151, column 3" in result.stderr
+
+
+def test_a_damaged_packed_npz_member_that_streams_is_one_error(
+    tmp_path: Path, small_blocks: None
+) -> None:
+    """A CRC or deflate error while unpacking a streamed member was a BadZipFile traceback."""
+    z, y = scores_and_labels(tmp_path)
+    values = np.load(z)
+    np.savez_compressed(tmp_path / "z.npz", values)
+    raw = bytearray((tmp_path / "z.npz").read_bytes())
+    middle = len(raw) // 2
+    raw[middle : middle + 16] = bytes(16)  # zeros over the deflate stream
+    (tmp_path / "z.npz").write_bytes(bytes(raw))
+    result = runner.invoke(app, ["compute", str(tmp_path / "z.npz"), y])
+    assert (result.exit_code, result.stdout) == (65, "")
+    assert result.stderr.startswith(f"xent: {tmp_path / 'z.npz'}")
+    assert "is not a valid .npz file (" in result.stderr
+    assert result.stderr.count("\n") == 1

@@ -428,9 +428,12 @@ def compute(
     predicted = _joined([block.predicted for block in blocks])
     probability: FloatArray | None = _joined([block.probability for block in blocks])
     target = _target(decision) if detail else None
+    exponent = weight_exponent(settings.class_weights)  # the losses are w/2^e · ℓ
     if ignored is not None and ignored.any():
         losses_nats = np.where(ignored, 0.0, losses_nats)
-        divisors = np.where(ignored, 0.0, 1.0 if divisors is None else divisors)
+        # the denominators are scaled as the losses are (Result.mean): 2^−e for a counted row
+        counted = 1.0 if divisors is None and not exponent else math.ldexp(1.0, -exponent)
+        divisors = np.where(ignored, 0.0, counted if divisors is None else divisors)
         if target is not None:
             target = np.where(ignored, int(settings.ignore_index or 0), target)
         if probability is not None:
@@ -438,7 +441,6 @@ def compute(
     scale = settings.base.log_e
     if scale != 1.0:
         losses_nats = losses_nats / scale
-    exponent = weight_exponent(settings.class_weights)  # the losses are w/2^e · ℓ
     with np.errstate(over="ignore"):  # a loss beyond the largest float is honestly inf
         shown = np.ldexp(losses_nats, exponent) if exponent else losses_nats
     return Result(

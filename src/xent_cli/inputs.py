@@ -423,7 +423,7 @@ def _load_streamed(
         nothing,
         _binary_by_name(label_set, nothing),
         streamed,
-        None,
+        names if streamed.n_columns > 1 else None,  # one column: 0/1, not names
         stream=streamed,
         notes=notes,
         ids=ids,
@@ -453,6 +453,8 @@ def _side_columns(streamed: ShardStream, settings: Settings) -> tuple[SideColumn
     if not kept:
         raise UsageError(f"{streamed.name} has no prediction columns left")
     header = None if head.header is None else [head.header[c] for c in kept]
+    if isinstance(head, FrameSource) and head.vectors(kept):
+        header = None  # a vector a row: its elements have no names (--classes names them)
     narrowed = ShardStream(
         streamed.name,
         [replace(part, columns=kept) for part in parts],

@@ -308,23 +308,28 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
         size = os.path.getsize(path)
     except OSError:
         return None
-    if size <= arrays.STREAM_BYTES or not os.path.isfile(path):
+    if not os.path.isfile(path):
         return None
     head = _read_head(path)
     kind = table_kind(path, head[:8])
     if kind in ("parquet", "arrow"):
-        return chunks.table_stream(path, kind, key)
+        return chunks.table_stream(path, kind, key) if size > arrays.STREAM_BYTES else None
     packed = compression(head[:8]) if _binary(head[:4096]) else None
     data: chunks.Bytes = chunks.FileBytes(path)
-    if packed is not None:  # text or NDJSON inside: unpacked as it is read
+    if packed is not None:  # text or NDJSON inside, unpacked as it is read: by what it holds
         data = chunks.PackedBytes(path, packed)
         head = data.read(0, HEAD_BYTES)
+        if len(head) < HEAD_BYTES and len(head) <= arrays.STREAM_BYTES:
+            return None  # less than a MiB unpacked: read whole
         kind = table_kind(inner_name(path), head[:8])
-    elif _binary(head[:4096]):
+    elif size <= arrays.STREAM_BYTES or _binary(head[:4096]):
         return None
+    if b"\r" in head and b"\r" in head.replace(b"\r\n", b""):
+        return None  # a lone CR ends a line: the whole-file reader knows (universal newlines)
+    head = head[: head.rfind(b"\n") + 1]  # whole lines: a cut one would mislead the checks
     if kind == "ndjson" or looks_like_ndjson(head[:4096]):
         return chunks.json_stream(path, key, data)
-    if kind is not None or _binary(head[:4096]):
+    if kind is not None or _binary(head[:4096]) or not head:
         return None
-    source = parse(path, head, size=size if packed is None else -1, delimiter=delimiter)
+    source = parse(path, head, delimiter=delimiter)
     return chunks.text_stream(path, source, data) if isinstance(source, TextSource) else None

@@ -349,9 +349,12 @@ class PackedNpyStream(NpyStream):
                     if not got:
                         raise self._ended(start + done // self.row_bytes)
                     done += got
-            except BaseException:
+            except (InputError, KeyboardInterrupt):
                 self.close()
                 raise
+            except Exception as exc:  # BadZipFile (a CRC), zlib.error, EOFError, OSError
+                self.close()
+                raise _unreadable(self.name, ".npz", exc) from None
             self._position = stop
             if stop == self.n_rows:  # the last block: a pass is over
                 self.close()

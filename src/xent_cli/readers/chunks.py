@@ -15,25 +15,19 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from functools import partial
-from typing import IO, TYPE_CHECKING
-
-import numpy as np
-
-from xent_cli.errors import InputError
+from typing import IO, TYPE_CHECKING, Any
 
 from . import arrays
 from .compressed import blocks, broken
 from .shards import ShardStream, WholeShard
 from .tables import FrameSource, parse_table
-from .text import TextSource, binary_data, parse_text
+from .text import TextSource, binary_data, decode, nonblank_lines, parse_text
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from .base import Source
 
-BLANK = np.zeros(256, dtype=np.uint8)
-BLANK[[9, 10, 11, 12, 13, 32]] = 1  # the bytes str.strip() takes away (in ASCII)
 Piece = tuple[int, int, int, int]  # first byte, end byte, first line (1-based), rows
 
 
@@ -43,16 +37,8 @@ def rows_in(piece: bytes) -> tuple[int, int]:
     >>> rows_in(b"1,2\\n\\n  \\n3,4\\r\\n5,6"), rows_in(b"1\\n2\\n"), rows_in(b"")
     ((3, 4), (2, 2), (0, 0))
     """
-    codes = np.frombuffer(piece, dtype=np.uint8)
-    ends = np.flatnonzero(codes == 10)
-    starts = np.concatenate(([0], ends + 1))
-    starts = starts[starts < codes.size]
-    if starts.size == 0:
-        return 0, int(ends.size)
-    if not BLANK[codes[starts]].any():  # every line starts with a character that is not blank
-        return int(starts.size), int(ends.size)
-    filled = 1 - BLANK[codes]  # 1 where a byte is not blank
-    return int(np.count_nonzero(np.maximum.reduceat(filled, starts))), int(ends.size)
+    starts, _, _, breaks = nonblank_lines(piece)
+    return int(starts.size), breaks
 
 
 class FileBytes:
@@ -139,7 +125,9 @@ class _Unpacked:
         self._raw.close()
 
     def __del__(self) -> None:  # a pass that ended early leaves the last one open
-        self._raw.close()
+        raw = getattr(self, "_raw", None)  # not there when open() failed
+        if raw is not None:
+            raw.close()
 
     def __enter__(self) -> _Unpacked:
         return self
@@ -186,37 +174,43 @@ def _piece_bytes(name: str, data: Bytes, piece: Piece) -> bytes:
     raw = data.read(start, end)
     if b"\x00" in raw:
         raise binary_data(name, raw, first_line=line)
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        at = line + raw.count(b"\n", 0, exc.start)
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = raw[exc.start : exc.start + 1].hex()
-        raise InputError(
-            f"{name}:{at}:{column}",
-            f"byte 0x{byte} is not UTF-8 text; save the file as UTF-8 (or as .npy)",
-        ) from None
+    decode(name, raw, first_line=line)  # UTF-8 throughout, or an error at the bad byte
     return raw
 
 
 def _text_piece(name: str, data: Bytes, head: TextSource, piece: Piece) -> Source:
+    """A piece of a large text, its rows held to the file's header (or first row) width
+    and named by its header, its lines numbered as in the file."""
     raw = _piece_bytes(name, data, piece)
     source = parse_text(name, raw, header=False, delimiter=head.delimiter or ",")
-    return replace(source, line_offset=piece[2] - 1)
+    return replace(source, header=head.header, n_columns=head.n_columns, line_offset=piece[2] - 1)
 
 
-def _json_piece(name: str, data: Bytes, key: str | None, piece: Piece) -> Source:
-    source = parse_table(name, _piece_bytes(name, data, piece), "ndjson", key)
-    assert source.lines is not None
-    return replace(source, lines=[n + piece[2] - 1 for n in source.lines])
+def _json_piece(
+    name: str, data: Bytes, key: str | None, piece: Piece, like: FrameSource | None = None
+) -> FrameSource:
+    raw = _piece_bytes(name, data, piece)
+    return parse_table(name, raw, "ndjson", key, first_line=piece[2], like=like)
 
 
-def _slice(name: str, path: str, kind: str, key: str | None, start: int, rows: int) -> Source:
+def _slice(
+    name: str,
+    path: str,
+    kind: str,
+    key: str | None,
+    start: int,
+    rows: int,
+    like: FrameSource | None = None,
+) -> FrameSource:
+    scan = _scan(path, kind)
+    return FrameSource.of(name, scan.slice(start, rows).collect(), key, row_offset=start, like=like)
+
+
+def _scan(path: str, kind: str) -> Any:
+    """A lazy Parquet or Arrow IPC file, read only where a slice of it is collected."""
     import polars as pl
 
-    scan = pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
-    source = FrameSource.of(name, scan.slice(start, rows).collect(), key)
-    return replace(source, row_offset=start)
+    return pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
 
 
 def text_stream(name: str, head: TextSource, data: Bytes) -> ShardStream | None:
@@ -240,42 +234,47 @@ def text_stream(name: str, head: TextSource, data: Bytes) -> ShardStream | None:
 
 
 def json_stream(name: str, key: str | None, data: Bytes) -> ShardStream | None:
-    """A large NDJSON file in pieces of lines, or ``None`` (a quote is normal in JSON, so
-    only a lone CR sends it to the whole-file reader)."""
+    """A large NDJSON file in pieces of lines, each read like the first (the same columns
+    by name), or ``None`` (a lone CR sends it to the whole-file reader)."""
     pieces = line_pieces(data, 0, 1, arrays.BLOCK_BYTES, quotes=True)
     if not pieces:
         return None
-    loaders = [partial(_json_piece, name, data, key, piece) for piece in pieces]
-    return _stream(name, loaders, [piece[3] for piece in pieces], data.sequential)
+    first = _json_piece(name, data, key, pieces[0])
+    loaders = [partial(_json_piece, name, data, key, piece, first) for piece in pieces]
+    return _stream(name, first, loaders, [piece[3] for piece in pieces], data.sequential)
 
 
 def table_stream(path: str, kind: str, key: str | None) -> ShardStream | None:
-    """A large Parquet or Arrow IPC file in slices of rows."""
+    """A large Parquet or Arrow IPC file in slices of rows, each read like the first."""
     import polars as pl
 
-    scan = pl.scan_parquet(path) if kind == "parquet" else pl.scan_ipc(path)
-    total = int(scan.select(pl.len()).collect().item())
+    total = int(_scan(path, kind).select(pl.len()).collect().item())
     if total == 0:
         return None
     first = _slice(path, path, kind, key, 0, 1)
-    assert isinstance(first, FrameSource)
     step = max(1, arrays.BLOCK_BYTES // (8 * max(1, len(first.matrix_columns))))
     starts = range(0, total, step)
-    loaders = [partial(_slice, path, path, kind, key, a, min(step, total - a)) for a in starts]
-    return _stream(path, loaders, [min(step, total - a) for a in starts], False)
+    loaders = [
+        partial(_slice, path, path, kind, key, a, min(step, total - a), first) for a in starts
+    ]
+    return _stream(path, first, loaders, [min(step, total - a) for a in starts], False)
 
 
 def _stream(
-    name: str, loaders: Sequence[Callable[[], Source]], rows: list[int], sequential: bool
+    name: str,
+    first: FrameSource,
+    loaders: Sequence[Callable[[], Source]],
+    rows: list[int],
+    sequential: bool,
 ) -> ShardStream:
-    first = loaders[0]()
-    assert isinstance(first, FrameSource)
     columns = first.matrix_columns
     parts = [
         WholeShard(name, n, load, columns, sequential)
         for load, n in zip(loaders, rows, strict=True)
     ]
     header = None if first.header is None else [first.header[c] for c in columns]
+    if first.vectors(columns):
+        header = None  # a vector a row: its elements have no names (--classes names them)
     return ShardStream(name, parts, len(columns), first.dtype, header, sharded=False)
 
 

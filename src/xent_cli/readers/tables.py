@@ -10,7 +10,8 @@ polars is imported here only: a CSV or ``.npy`` never loads it (start-up, DESIGN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import collections
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,8 +75,20 @@ def looks_like_ndjson(head: bytes) -> bool:
     return head.lstrip().startswith(b"{")
 
 
-def parse_table(name: str, data: bytes | str, kind: str, key: str | None) -> FrameSource:
-    """Read a whole table (``data``: its bytes, or its path) into a :class:`FrameSource`."""
+def parse_table(
+    name: str,
+    data: bytes | str,
+    kind: str,
+    key: str | None,
+    *,
+    first_line: int = 1,
+    like: FrameSource | None = None,
+) -> FrameSource:
+    """Read a whole table (``data``: its bytes, or its path) into a :class:`FrameSource`.
+
+    A piece of a large NDJSON file starts at line ``first_line``, and must hold the columns
+    of the first piece, ``like`` (matched by name: the order of a line's keys is free).
+    """
     import io
 
     pl = polars_module(f"reading {KINDS[kind]}")
@@ -94,10 +107,13 @@ def parse_table(name: str, data: bytes | str, kind: str, key: str | None) -> Fra
     except BaseException as exc:  # polars' errors (a Rust panic too): the file is damaged
         interrupted(exc)
         if kind == "ndjson":
-            raise _bad_json_line(name, data) or _unreadable(name, kind, exc) from None
+            bad = _bad_json_line(name, data, first_line)
+            raise bad or _unreadable(name, kind, exc) from None
         raise _unreadable(name, kind, exc) from None
-    lines = _json_lines(data) if kind == "ndjson" else None
-    return FrameSource.of(name, frame, key, lines=lines)
+    lines = None
+    if kind == "ndjson":
+        lines = [n + first_line - 1 for n in _json_lines(data)]
+    return FrameSource.of(name, frame, key, lines=lines, like=like)
 
 
 def _unreadable(name: str, kind: str, exc: BaseException) -> InputError:
@@ -111,12 +127,13 @@ def _json_lines(data: bytes | str) -> list[int]:
     return [n + 1 for n, line in enumerate(raw.split(b"\n")) if line.strip()]
 
 
-def _bad_json_line(name: str, data: bytes | str) -> InputError | None:
-    """The first line of an NDJSON text that is not one JSON object, named with its line."""
+def _bad_json_line(name: str, data: bytes | str, first_line: int = 1) -> InputError | None:
+    """The first line of an NDJSON text that is not one JSON object, named with its line
+    (``data`` starts at line ``first_line``)."""
     import json  # only an error path needs it
 
     raw = data if isinstance(data, bytes) else Path(data).read_bytes()
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    for number, line in enumerate(raw.split(b"\n"), start=first_line):
         if not line.strip():
             continue
         try:
@@ -146,18 +163,36 @@ class FrameSource:
     row_offset: int = 0  # rows of the file before this slice of it
     # column names; a list column's elements are named 0, 1, …, K−1 (class indices)
     header: list[str] | None = None
+    key: str | None = None  # the list (or single) column chosen as the predictions
     _lists: dict[str, FloatArray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
-        cls, name: str, frame: Any, key: str | None, *, lines: list[int] | None = None
+        cls,
+        name: str,
+        frame: Any,
+        key: str | None,
+        *,
+        lines: list[int] | None = None,
+        row_offset: int = 0,
+        like: FrameSource | None = None,
     ) -> FrameSource:
         """The grid of ``frame``: its predictions in ``key`` (a list column, or a scalar
-        column alone), else in its one list column, else in its numeric columns."""
+        column alone), else in its one list column, else in its numeric columns.
+
+        A later piece or slice of a large file (rows from ``row_offset``; ``lines`` its
+        own) is read ``like`` the first: the same columns, by name, and list widths.
+        """
         import polars as pl
+
+        def place(row: int) -> str:
+            return _place(name, lines, row + row_offset) + (":" if lines else ",")
 
         if frame.height == 0 or frame.width == 0:
             raise InputError(name, f"is empty ({frame.height} rows, {frame.width} columns)")
+        if like is not None:
+            frame = _columns_like(frame, like, place(0))
+            key = like.key
         lists = [c for c, t in frame.schema.items() if isinstance(t, (pl.List, pl.Array))]
         if key is not None and key not in frame.columns:
             listed = ", ".join(frame.columns)
@@ -166,13 +201,14 @@ class FrameSource:
             listed = ", ".join(lists)
             raise UsageError(f"{name} has several list columns ({listed}); choose one with --key")
         chosen = key if key is not None else (lists[0] if lists else None)
+        widths = collections.Counter(n for n, k in (like.cells if like else []) if k is not None)
         cells: list[tuple[str, int | None]] = []
         matrix: list[int] = []
         for column, dtype in frame.schema.items():
             if isinstance(dtype, (pl.List, pl.Array)):
                 if column != chosen:
                     continue  # another list column: not cells of this grid
-                width = _list_width(name, frame, column, lines)
+                width = _list_width(frame, column, place, widths.get(column) or None)
                 matrix.extend(range(len(cells), len(cells) + width))
                 cells.extend((column, k) for k in range(width))
                 continue
@@ -180,8 +216,12 @@ class FrameSource:
                 if column != INDEX_COLUMN:
                     matrix.append(len(cells))
             cells.append((column, None))
+        if like is not None:
+            if cells != like.cells:  # a list column all null here, say
+                raise InputError(place(0).rstrip(",:"), "its columns differ from row 1's")
+            matrix = like.matrix_columns  # a column all null here is numeric there
         header = [column if k is None else str(k) for column, k in cells]
-        return cls(name, frame, cells, matrix, lines, header=header)
+        return cls(name, frame, cells, matrix, lines, row_offset, header, key=chosen)
 
     def choices(self) -> list[str]:
         """The columns that could hold numbers a row: list columns and numeric ones."""
@@ -294,23 +334,40 @@ def _place(name: str, lines: list[int] | None, row: int) -> str:
     return f"{name}:{lines[row]}" if lines else f"{name}: row {row + 1}"
 
 
-def _list_width(name: str, frame: Any, column: str, lines: list[int] | None) -> int:
-    """The one length of every list in ``column``; a row whose list differs is an error."""
+def _list_width(frame: Any, column: str, place: Callable[[int], str], width: int | None) -> int:
+    """The one length of every list in ``column`` (``width``: the first piece's); a row
+    whose list differs is an error, named by ``place``."""
     import polars as pl
 
     dtype = frame.schema[column]
-    if isinstance(dtype, pl.Array):
-        return int(dtype.size)
-    lengths = frame[column].list.len().fill_null(-1).to_numpy()
-    width = int(lengths[0])
-    odd = np.flatnonzero(lengths != width)
-    if width < 0 or odd.size:
-        row = 0 if width < 0 else int(odd[0])
+    lengths = (
+        np.full(frame.height, dtype.size)
+        if isinstance(dtype, pl.Array)
+        else frame[column].list.len().fill_null(-1).to_numpy()
+    )
+    expected = int(lengths[0]) if width is None else width
+    odd = np.flatnonzero(lengths != expected)
+    if expected < 0 or odd.size:
+        row = 0 if expected < 0 else int(odd[0])
         got = int(lengths[row])
-        held = "is missing (null)" if got < 0 else f"holds {got} values, but row 1's holds {width}"
-        separator = ":" if lines else ","
-        raise InputError(f"{_place(name, lines, row)}{separator} column {column!r}", held)
-    return width
+        held = (
+            "is missing (null)" if got < 0 else f"holds {got} values, but row 1's holds {expected}"
+        )
+        raise InputError(f"{place(row)} column {column!r}", held)
+    return expected
+
+
+def _columns_like(frame: Any, like: FrameSource, where: str) -> Any:
+    """``frame``'s columns in the order of ``like``'s (NDJSON keys come in any order); a
+    column missing or more is an error at ``where``, the piece's first row."""
+    names = list(like.frame.columns)
+    missing = [n for n in names if n not in frame.columns]
+    more = [n for n in frame.columns if n not in names]
+    if missing or more:
+        said = f"no {', '.join(map(repr, missing))}" if missing else ""
+        said += ("; " if said else "") + (f"also {', '.join(map(repr, more))}" if more else "")
+        raise InputError(where.rstrip(",:"), f"its columns differ from row 1's ({said})")
+    return frame.select(names)
 
 
 def _numeric(dtype: Any) -> bool:

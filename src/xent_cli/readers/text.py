@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     LineNumbers = Sequence[int] | npt.NDArray[np.int64]  # each data line's 1-based number
 
+os.environ.setdefault("POLARS_MAX_THREADS", str(threads()))  # read at polars' import
 AUTO = DELIMITER_AUTO  # the delimiter: sniffed from the first lines
 BLANKS = DELIMITER_BLANKS  # the delimiter: runs of spaces and tabs
 BOOLEANS = frozenset({"true", "false"})
@@ -236,7 +237,7 @@ class TextSource:
             lines: list[str] = []
             numbers: list[int] = []
             data = self.data
-            _decode(self.name, data)  # UTF-8 throughout, or an error at the bad byte
+            decode(self.name, data)  # UTF-8 throughout, or an error at the bad byte
             start = self.first_line - 1
             if b'"' not in data or self.delimiter is None:  # a record is a line: fast
                 kept = LineIndex.of(data, start)
@@ -426,7 +427,6 @@ class TextSource:
             return None
         if not room_for_polars(self.n_bytes):
             return None
-        os.environ.setdefault("POLARS_MAX_THREADS", str(threads()))  # read at its import
         try:
             import polars as pl
         except ImportError:
@@ -547,6 +547,35 @@ BLANK_BYTES = np.zeros(256, dtype=np.uint8)
 BLANK_BYTES[[9, 10, 11, 12, 13, 32]] = 1  # what str.strip() takes away, in ASCII
 
 
+def nonblank_lines(
+    data: bytes,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], int]:
+    """Where each non-blank line of ``data`` starts and ends (a BOM and a final line break
+    left out), its 1-based number, and how many line breaks ``data`` holds.
+
+    >>> starts, ends, numbers, breaks = nonblank_lines(b"\\xef\\xbb\\xbf\\n1,2\\n \\n3\\r\\n")
+    >>> starts.tolist(), ends.tolist(), numbers.tolist(), breaks
+    ([4, 10], [7, 12], [2, 4], 4)
+    """
+    codes = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(codes == 10)
+    starts = np.concatenate(([0], breaks + 1))
+    ends = np.concatenate((breaks, [codes.size]))
+    if data.startswith(b"\xef\xbb\xbf"):
+        starts[0] = min(3, int(ends[0]))
+    inside = starts < ends  # an empty line, or the "line" after a final break, is blank
+    kept = np.zeros(starts.size, dtype=bool)
+    if inside.any():
+        first = BLANK_BYTES[codes[starts[inside]]] == 0
+        if first.all():  # every line starts with a byte that is not blank: a quick answer
+            kept[inside] = True
+        else:
+            filled = 1 - BLANK_BYTES[codes]  # 1 where a byte is not blank
+            kept[inside] = np.maximum.reduceat(filled, starts[inside]) > 0
+    numbers = np.arange(1, starts.size + 1)
+    return starts[kept], ends[kept], numbers[kept], int(breaks.size)
+
+
 class LineIndex(Sequence[str]):
     """The non-blank lines of a text, kept as offsets into its bytes: 16 bytes a line, not
     a Python string each (6 million lines took 1.6 GB as a list), decoded when asked for."""
@@ -563,29 +592,22 @@ class LineIndex(Sequence[str]):
     @classmethod
     def of(cls, data: bytes, skip: int) -> LineIndex:
         """The non-blank lines of ``data`` after its first ``skip`` lines (a BOM dropped)."""
-        codes = np.frombuffer(data, dtype=np.uint8)
-        breaks = np.flatnonzero(codes == 10)
-        starts = np.concatenate(([0], breaks + 1))
-        ends = np.concatenate((breaks, [codes.size]))
-        numbers = np.arange(1, starts.size + 1)
-        if data.startswith(b"\xef\xbb\xbf"):
-            starts[0] = 3
-        starts, ends, numbers = starts[skip:], ends[skip:], numbers[skip:]
-        inside = starts < codes.size  # a last "line" after the last line break is empty
-        kept = np.zeros(starts.size, dtype=bool)
-        if inside.any():
-            filled = 1 - BLANK_BYTES[codes]  # 1 where a byte is not blank
-            kept[inside] = np.maximum.reduceat(filled, starts[inside]) > 0
+        starts, ends, numbers, _ = nonblank_lines(data)
+        kept = numbers > skip
         return cls(data, starts[kept], ends[kept], numbers[kept])
 
     def __len__(self) -> int:
         return int(self.starts.size)
 
     def block(self, start: int, stop: int) -> bytes:
-        """The bytes of lines ``start:stop`` (blank lines between them included)."""
+        """The bytes of lines ``start:stop``, one line each (blank lines between left out:
+        a parser would not skip one of blanks)."""
         if stop <= start:
             return b""
-        return self.data[int(self.starts[start]) : int(self.ends[stop - 1])]
+        if int(self.numbers[stop - 1] - self.numbers[start]) == stop - start - 1:
+            return self.data[int(self.starts[start]) : int(self.ends[stop - 1])]
+        pieces = zip(self.starts[start:stop].tolist(), self.ends[start:stop].tolist(), strict=True)
+        return b"\n".join(self.data[a:b] for a, b in pieces)
 
     @overload
     def __getitem__(self, row: int) -> str: ...
@@ -600,11 +622,13 @@ class LineIndex(Sequence[str]):
         return self.data[start:end].decode("utf-8").rstrip("\r")
 
 
-def _decode(name: str, data: bytes) -> str:
+def decode(name: str, data: bytes, first_line: int = 1) -> str:
+    """``data`` as text, or an error at its first byte that is not UTF-8 (``data`` starts
+    at line ``first_line`` of the file)."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start : exc.start + 1].hex()
         raise InputError(
@@ -619,7 +643,7 @@ def _line_text(name: str, data: bytes, start: int, end: int) -> str:
     try:
         return data[start:end].decode("utf-8").removeprefix("\ufeff").rstrip("\r")
     except UnicodeDecodeError:
-        _decode(name, data)  # raises with the line and column
+        decode(name, data)  # raises with the line and column
         raise
 
 
