@@ -29,7 +29,7 @@ from .inputs import Inputs, Labels
 from .options import Like, Targets
 from .parallel import Progress, bounds, run_blocks
 from .readers import Stream, check_not_all_masked, check_values
-from .result import Result
+from .result import Result, scale_exponent
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -127,8 +127,7 @@ def weight_exponent(weights: tuple[float, ...] | FloatArray | None) -> int:
     """
     if weights is None or len(weights) == 0:
         return 0
-    largest = float(np.max(np.abs(np.asarray(weights, dtype=np.float64))))
-    return math.frexp(largest)[1] if largest > 0 and math.isfinite(largest) else 0
+    return scale_exponent(float(np.max(np.abs(np.asarray(weights, dtype=np.float64)))))
 
 
 def row_losses(

@@ -114,8 +114,7 @@ class Result:
         with np.errstate(over="ignore"):
             if self.weights is None:
                 return float(values.sum()), 0
-            largest = float(np.max(self.weights, initial=0.0))
-            exponent = math.frexp(largest)[1] if 0 < largest < math.inf else 0
+            exponent = scale_exponent(float(np.max(self.weights, initial=0.0)))
             return float(np.dot(np.ldexp(self.weights, -exponent), values)), exponent
 
     @staticmethod
@@ -287,3 +286,13 @@ class Confusion:
         off = np.flatnonzero(self.target != self.predicted)
         order = np.argsort(-self.count[off], kind="stable")
         return off[order[:limit]]
+
+
+def scale_exponent(largest: float) -> int:
+    """e with ``largest`` / 2^e in [½, 1): weights divided by 2^e (exactly) keep their sums
+    finite and their precision; 0 for 0, ∞ or NaN.
+
+    >>> scale_exponent(3.0), scale_exponent(1e308), scale_exponent(0.0)
+    (2, 1024, 0)
+    """
+    return math.frexp(largest)[1] if 0 < largest < math.inf else 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from xent_cli.errors import InputError, UsageError
 
-from .base import array_where, check_values
+from .base import array_where, check_values, short
 
 if TYPE_CHECKING:
     import zipfile
@@ -173,7 +173,7 @@ def _unreadable(name: str, kind: str, exc: Exception) -> InputError:
     text = str(exc).lower()
     if isinstance(exc, ValueError) and ("pickle" in text or "object" in text):
         return InputError(name, "holds Python objects (a pickle); xent never unpickles")
-    return InputError(name, f"is not a valid {kind} file ({_short(exc)})")
+    return InputError(name, f"is not a valid {kind} file ({short(exc)})")
 
 
 def parse_npz(name: str, data: bytes | str, key: str | None) -> ArraySource:
@@ -237,17 +237,6 @@ def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[Zip
         raise InputError(where, "is not a .npy array inside the .npz")
     check_npy_size(where, head, member.file_size)
     return member, where
-
-
-def _short(exc: BaseException) -> str:
-    """What went wrong, in a few words (not an exception's class name).
-
-    >>> _short(EOFError()), _short(ValueError("bad\\nworse"))
-    ('it ends early', 'bad')
-    """
-    if not str(exc).strip():
-        return "it ends early" if isinstance(exc, EOFError) else "it does not read"
-    return str(exc).strip().splitlines()[0][:120]
 
 
 STREAM_BYTES = 64 << 20  # .npy files larger than this are streamed

@@ -126,3 +126,14 @@ def pandas_index(source: Source) -> bool:
         return False  # not a column of numbers: reading the file says what is wrong
     whole = bool((first == np.floor(first)).all())
     return whole and len(np.unique(first)) == len(first)
+
+
+def short(exc: BaseException) -> str:
+    """What went wrong, in a few words (never an exception's class name).
+
+    >>> short(EOFError()), short(ValueError("bad\\nworse"))
+    ('it ends early', 'bad')
+    """
+    if not str(exc).strip():
+        return "it ends early" if isinstance(exc, EOFError) else "it does not read"
+    return str(exc).strip().splitlines()[0][:120]

@@ -15,6 +15,8 @@ from typing import IO
 
 from xent_cli.errors import InputError
 
+from .base import short
+
 MAGIC = (
     (b"\x1f\x8b", "gzip"),
     (b"BZh", "bzip2"),
@@ -123,5 +125,4 @@ def decompress(name: str, data: bytes | str, kind: str) -> bytes:
 
 def broken(name: str, kind: str, exc: Exception) -> InputError:
     """The error for a stream that does not unpack (truncated, damaged)."""
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(name, f"is not a valid {kind} stream ({detail[:120]})")
+    return InputError(name, f"is not a valid {kind} stream ({short(exc)})")

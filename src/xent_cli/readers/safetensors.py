@@ -44,8 +44,8 @@ import numpy as np
 from xent_cli.errors import InputError, MissingInputError, UsageError
 
 from . import arrays
-from .arrays import ArraySource, NpyStream, _bytes, _check_array, _short
-from .base import array_where
+from .arrays import ArraySource, NpyStream, _bytes, _check_array
+from .base import array_where, short
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -312,7 +312,7 @@ def _json(name: str, text: bytes) -> object:
             f"column {exc.colno} of the header)",
         ) from None
     except (ValueError, RecursionError) as exc:  # an integer of over 4300 digits, deep nesting
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else _short(exc)
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else short(exc)
         raise InputError(name, f"its header is not valid JSON ({reason})") from None
 
 

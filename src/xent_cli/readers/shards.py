@@ -74,7 +74,7 @@ class Shards:
         self.header = first.header
         for part in self.parts[1:]:
             same_shape(first, part)
-        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+        self._starts = first_rows(self.parts)
 
     @property
     def n_rows(self) -> int:
@@ -95,8 +95,7 @@ class Shards:
 
     def part_at(self, row: int) -> tuple[int, int]:
         """The shard that holds global ``row``, and the row within it."""
-        index = bisect.bisect_right(self._starts, row) - 1
-        return index, row - self._starts[index]
+        return locate(self._starts, row)
 
     def where(self, row: int, column: int | None = None) -> str:
         index, local = self.part_at(min(row, self.n_rows - 1))
@@ -117,6 +116,26 @@ class Shards:
 
     def is_numeric(self, column: int) -> bool:
         return all(part.is_numeric(column) for part in self.parts)
+
+
+def first_rows(parts: Sequence[Any]) -> list[int]:
+    """The global row at which each part (with ``n_rows``) starts."""
+    starts, row = [], 0
+    for part in parts:
+        starts.append(row)
+        row += part.n_rows
+    return starts
+
+
+def locate(starts: list[int], row: int) -> tuple[int, int]:
+    """The part that holds global ``row`` (``starts`` from :func:`first_rows`), and the row
+    within it.
+
+    >>> locate([0, 3, 3, 8], 4), locate([0, 3, 3, 8], 2)
+    ((2, 1), (0, 2))
+    """
+    index = bisect.bisect_right(starts, row) - 1
+    return index, row - starts[index]
 
 
 def same_shape(first: Any, part: Any) -> None:
@@ -199,7 +218,7 @@ class ShardStream:
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
-        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+        self._starts = first_rows(self.parts)
 
     @property
     def sequential(self) -> bool:
@@ -228,11 +247,13 @@ class ShardStream:
 
     def read(self, start: int, stop: int) -> FloatArray:
         index, local = self._part_at(start)
-        return self.parts[index].read(local, local + stop - start)
+        part = self.parts[index]
+        if local + stop - start > part.n_rows:  # blocks() never gives one: a caller's slip
+            raise ValueError(f"rows {start}:{stop} span two parts of {self.name}")
+        return part.read(local, local + stop - start)
 
     def _part_at(self, row: int) -> tuple[int, int]:
-        index = bisect.bisect_right(self._starts, row) - 1
-        return index, row - self._starts[index]
+        return locate(self._starts, row)
 
     def where(self, row: int, column: int | None = None) -> str:
         if row >= self.n_rows:
@@ -265,7 +286,7 @@ class SideColumns:
     _loaded: bool = field(default=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._starts = list(np.cumsum([0] + [p.n_rows for p in self.parts[:-1]]).tolist())
+        self._starts = first_rows(self.parts)
 
     @property
     def n_rows(self) -> int:
@@ -313,8 +334,8 @@ class SideColumns:
     def where(self, row: int, column: int | None = None) -> str:
         if row >= self.n_rows:
             return self.where_end()
-        index = bisect.bisect_right(self._starts, row) - 1
-        return self.parts[index].load().where(row - self._starts[index], column)
+        index, local = locate(self._starts, row)
+        return self.parts[index].load().where(local, column)
 
     def where_end(self) -> str:
         return self.parts[-1].load().where_end()

@@ -20,7 +20,7 @@ import numpy as np
 
 from xent_cli.errors import InputError, UsageError, polars_module
 
-from .base import check_values
+from .base import check_values, short
 from .text import interrupted
 
 if TYPE_CHECKING:
@@ -117,8 +117,7 @@ def parse_table(
 
 
 def _unreadable(name: str, kind: str, exc: BaseException) -> InputError:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(name, f"is not a readable {KINDS[kind]} file ({text[:120]})")
+    return InputError(name, f"is not a readable {KINDS[kind]} file ({short(exc)})")
 
 
 def _json_lines(data: bytes | str) -> list[int]:
