@@ -12,6 +12,7 @@ quoted field may hold a line break) or a lone CR (a line break that is not ``\\n
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import replace
 from functools import partial
@@ -144,7 +145,62 @@ def line_pieces(
 ) -> list[Piece] | None:
     """``data`` from byte ``offset`` (line ``line``) cut at line ends into pieces of about
     ``size`` bytes, each with its rows; ``None`` when a lone CR is in the text, or a quote
-    unless ``quotes`` (JSON: a string holds no raw line break)."""
+    unless ``quotes`` (JSON: a string holds no raw line break).
+
+    A plain file is cut by looking near each boundary only, and its pieces are counted on
+    both cores; an unpacked stream is read once, in order.
+    """
+    bounds = _cuts(data, offset, size) if isinstance(data, FileBytes) else None
+    if bounds is None:
+        return _counted_in_order(data, offset, line, size, quotes)
+    from xent_cli import parallel
+
+    counts = parallel.run_blocks(lambda start, end: _count(data.read(start, end), quotes), bounds)
+    if any(count is None for count in counts):
+        return None
+    pieces: list[Piece] = []
+    for (start, end), count in zip(bounds, counts, strict=True):
+        assert count is not None
+        rows, ends = count
+        pieces.append((start, end, line, rows))
+        line += ends
+    return [p for p in pieces if p[3]]
+
+
+def _cuts(data: FileBytes, offset: int, size: int) -> list[tuple[int, int]]:
+    """Byte ranges of about ``size`` from ``offset`` to the end of a file, each ending just
+    after a line break (or at the end): a few KiB read near each boundary."""
+    total = os.path.getsize(data.path)
+    bounds, start = [], offset
+    with open(data.path, "rb") as handle:
+        while start < total:
+            end = min(total, start + size)
+            while end < total:  # on to the next line end
+                handle.seek(end - 1)
+                window = handle.read(1 << 16)
+                found = window.find(b"\n")
+                if found >= 0:
+                    end += found
+                    break
+                end += len(window)
+            end = min(total, end)
+            bounds.append((start, end))
+            start = end
+    return bounds
+
+
+def _count(piece: bytes, quotes: bool) -> tuple[int, int] | None:
+    """A piece's rows and line ends; ``None`` for a lone CR, or a quote unless ``quotes``."""
+    lone_cr = b"\r" in piece and b"\r" in piece.replace(b"\r\n", b"")
+    if (b'"' in piece and not quotes) or lone_cr:
+        return None
+    return rows_in(piece)
+
+
+def _counted_in_order(
+    data: Bytes, offset: int, line: int, size: int, quotes: bool
+) -> list[Piece] | None:
+    """:func:`line_pieces` reading ``data`` once, in order (an unpacked stream)."""
     pieces: list[Piece] = []
     with data.reader(offset) as handle:
         carry = b""
@@ -158,10 +214,10 @@ def line_pieces(
                 carry = joined
                 continue
             piece, carry = joined[:cut], joined[cut:]
-            lone_cr = b"\r" in piece and b"\r" in piece.replace(b"\r\n", b"")
-            if (b'"' in piece and not quotes) or lone_cr:
+            count = _count(piece, quotes)
+            if count is None:
                 return None
-            rows, ends = rows_in(piece)
+            rows, ends = count
             pieces.append((offset, offset + cut, line, rows))
             offset += cut
             line += ends
