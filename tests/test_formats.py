@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import json
 import lzma
 import math
@@ -16,6 +17,8 @@ import numpy as np
 import polars as pl
 import pytest
 import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from xent_cli.cli import app
@@ -457,3 +460,43 @@ def test_keras_mean_with_ignored_rows_and_class_weights(tmp_path: Path) -> None:
         code, out, _ = run(*args, "--like", "keras", "--class-weights", weights, "-r", "mean")
         assert code == 0
         assert float(out) == pytest.approx(factor * plain, rel=1e-12)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(
+        st.sampled_from(["0.5,1", "", "  ", "2,3\r", "7" * 40, "\t", "1,1"]), max_size=60
+    ),
+    size=st.integers(min_value=1, max_value=90),
+    ending=st.booleans(),
+)
+def test_pieces_cut_near_boundaries_are_the_pieces_read_in_order(
+    tmp_path: Path, lines: list[str], size: int, ending: bool
+) -> None:
+    """Cutting a file by looking near each boundary (and counting pieces on both cores)
+    gives the pieces, rows and line numbers of reading it once in order."""
+    from xent_cli.readers import chunks
+
+    text = "\n".join(lines) + ("\n" if ending and lines else "")
+    (tmp_path / "t.csv").write_bytes(text.encode())
+    data = chunks.FileBytes(str(tmp_path / "t.csv"))
+    raw = text.encode()
+    lone_cr = b"\r" in raw.replace(b"\r\n", b"")
+    for pieces in (
+        chunks.line_pieces(data, 0, 1, size),
+        chunks._counted_in_order(data, 0, 1, size, False),
+    ):
+        if lone_cr:  # the whole-file reader's case
+            assert pieces is None
+            continue
+        assert pieces is not None
+        # each piece ends at a line end (or the end) after the one before, with its rows and
+        # its first line's number as counted here from the bytes (pieces of no row left out)
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(pieces))
+        assert all(end == len(raw) or raw[end - 1 : end] == b"\n" for _, end, _, _ in pieces)
+        for start, end, line, rows in pieces:
+            assert line == raw.count(b"\n", 0, start) + 1
+            assert rows == sum(1 for part in raw[start:end].split(b"\n") if part.strip())
+        assert sum(p[3] for p in pieces) == sum(1 for line in lines if line.strip())
