@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from xent_cli import terminal as terminal_module
 from xent_cli.cli import app
 from xent_cli.options import Format
 from xent_cli.terminal import Terminal
@@ -133,3 +134,49 @@ def test_explain_prints_no_reason_line_it_is_in_its_own_output(stderr_tty: bool)
     assert runner.invoke(app, args, obj=terminal).exit_code == 0
     assert err.getvalue() == ""
     assert json.loads(out.getvalue())["reason"] == REASON.removeprefix("xent: ").rstrip()
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet", "jsonl", "csv.gz"])
+def test_every_streamed_format_shows_progress_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """No CSV run showed progress (a 5M-row CSV took 18 s silently): every input that
+    streams reports its rows on a terminal's stderr after the delay, and none in a pipe."""
+    import gzip
+
+    import polars as pl
+
+    from xent_cli.readers import arrays
+
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 256)
+    monkeypatch.setenv("XENT_PROGRESS_DELAY", "0")
+    rows = [[0.5, 1.5, float(i % 3)] for i in range(300)]
+    frame = pl.DataFrame({"z": [r[:2] for r in rows], "y": [int(r[2]) % 2 for r in rows]})
+    path = tmp_path / f"p.{kind}"
+    if kind == "parquet":
+        frame.write_parquet(path)
+    elif kind == "jsonl":
+        frame.write_ndjson(path)
+    else:
+        text = "".join(f"{a},{b},{int(y) % 2}\n" for a, b, y in rows).encode()
+        path.write_bytes(gzip.compress(text) if kind.endswith(".gz") else text)
+    column = "y" if kind in ("parquet", "jsonl") else "2"
+    args = ["compute", str(path), "--label-column", column, "-r", "mean", "-f", "csv"]
+    heard: list[int] = []  # the rows the bar hears of (Rich draws it only on a real terminal)
+    told = terminal_module.Progress.__call__
+
+    def listen(self: terminal_module.Progress, rows: int) -> None:
+        heard.append(rows)
+        told(self, rows)
+
+    monkeypatch.setattr(terminal_module.Progress, "__call__", listen)
+    terminal, out, _ = fake(tty=True)
+    assert runner.invoke(app, args, obj=terminal).exit_code == 0
+    assert float(out.getvalue()) > 0
+    assert len(heard) > 5  # a piece at a time
+    assert sum(heard) in (300, 600)  # every row, in one pass or two
+    heard.clear()
+    terminal, out, _ = fake(tty=False)
+    assert runner.invoke(app, args, obj=terminal).exit_code == 0
+    assert heard == []  # in a pipe: no bar
