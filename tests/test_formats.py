@@ -500,3 +500,17 @@ def test_pieces_cut_near_boundaries_are_the_pieces_read_in_order(
             assert line == raw.count(b"\n", 0, start) + 1
             assert rows == sum(1 for part in raw[start:end].split(b"\n") if part.strip())
         assert sum(p[3] for p in pieces) == sum(1 for line in lines if line.strip())
+
+
+@pytest.mark.parametrize("name", ["p.parquet", "p.jsonl", "p.arrow"])
+def test_softmax_of_a_table_takes_its_predictions_only(
+    tmp_path: Path, data: tuple[np.ndarray, np.ndarray, list[float]], name: str
+) -> None:
+    """softmax read every column of a table: "column 'id' holds String values"."""
+    scores, labels, _ = data
+    write(tmp_path, name, scores, labels)
+    result = runner.invoke(app, ["softmax", str(tmp_path / name), "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    got = np.array(json.loads(result.stdout))
+    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    assert got == pytest.approx(shifted / shifted.sum(axis=1, keepdims=True), rel=1e-12)

@@ -22,12 +22,13 @@ from . import losses
 from .errors import UsageError
 from .options import DELIMITER_AUTO
 from .readers import (
+    FrameSource,
     NpyStream,
     Source,
     Stream,
     check_not_all_masked,
     check_values,
-    pandas_index,
+    data_columns,
     read,
 )
 
@@ -48,13 +49,16 @@ def read_scores(
     path: str, stdin: BinaryIO | None, key: str | None, delimiter: str = DELIMITER_AUTO
 ) -> tuple[FloatArray, Source, list[str] | None]:
     """Scores as an (N, K) float64 array (−∞ allowed: a masked class), their source, and
-    their header; pandas' index column is dropped (DESIGN §2)."""
+    their header: the columns that hold data (pandas' index dropped, DESIGN §2; a table's
+    list column or numeric columns, §9)."""
     source = read(path, stdin=stdin, key=key, delimiter=delimiter)
-    if pandas_index(source):
-        columns = list(range(1, source.n_columns))
-        header = source.header[1:] if source.header is not None else None
-        return source.numbers(columns, allow_minus_inf=True), source, header
-    return source.numbers(allow_minus_inf=True), source, source.header
+    columns, _ = data_columns(source)
+    if columns == list(range(source.n_columns)):
+        return source.numbers(allow_minus_inf=True), source, source.header
+    header = None if source.header is None else [source.header[c] for c in columns]
+    if isinstance(source, FrameSource) and source.vectors(columns):
+        header = None  # a vector a row: its elements have no names
+    return source.numbers(columns, allow_minus_inf=True), source, header
 
 
 def check_temperature(temperature: float, option: str) -> None:
