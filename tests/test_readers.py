@@ -395,3 +395,17 @@ def test_regression_a_very_wide_csv_goes_to_numpy_not_polars(polars_used: list[b
     source = readers.parse_text("wide.csv", f"{row}\n{row}\n".encode())
     assert source.numbers(allow_minus_inf=True).shape == (2, 20_000)
     assert polars_used == [False]
+
+
+def test_ids_saved_in_a_float_array_read_as_whole_numbers(tmp_path: Path) -> None:
+    """--id-column of a float .npy printed 100.0 for the id 100."""
+    np.save(tmp_path / "p.npy", np.array([[100.0, 0.2, 0.8], [101.0, 0.6, 0.4]]))
+    (tmp_path / "y.csv").write_text("1\n0\n", encoding="utf-8")
+    from typer.testing import CliRunner
+
+    from xent_cli.cli import app
+
+    args = ["compute", str(tmp_path / "p.npy"), str(tmp_path / "y.csv"), "--id-column", "0"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.stderr
+    assert [line.split(",")[1] for line in result.stdout.splitlines()] == ["id", "100", "101"]

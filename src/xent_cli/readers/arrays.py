@@ -77,8 +77,16 @@ class ArraySource:
         return values
 
     def strings(self, column: int) -> list[str]:
-        matrix = self._matrix()
-        return [str(value) for value in matrix[:, column].tolist()]
+        """A column as text: whole numbers of a float array as whole numbers (ids saved in a
+        float matrix read ``100``, not ``100.0``).
+
+        >>> ArraySource("x.npy", np.array([[100.0, 0.5], [7.0, 1.5]])).strings(0)
+        ['100', '7']
+        """
+        values = self._matrix()[:, column]
+        if values.dtype.kind == "f" and np.isfinite(values).all() and (values % 1 == 0).all():
+            return [str(int(value)) for value in values.tolist()]
+        return [str(value) for value in values.tolist()]
 
     def is_numeric(self, column: int) -> bool:
         return self.array.dtype.kind in "biuf"
