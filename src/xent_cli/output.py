@@ -366,18 +366,19 @@ def write_parquet(frame: Frame, sink: AtomicFile) -> None:
     """``frame``'s columns as a Parquet file; a streamed frame (``softmax`` of a large
     input) a row group at a time, its memory a few row groups."""
     polars = _polars()
-    names = unique_names([column.name for column in frame.columns])
+    names = unique_names([name for column in frame.columns for name in column.headings()])
 
     def data(block: Frame) -> Any:
+        columns = [one for column in block.columns for one in column.split()]
         series = [
             polars.Series(name, column.array(), strict=False)
-            for name, column in zip(names, block.columns, strict=True)
+            for name, column in zip(names, columns, strict=True)
         ]
         return polars.DataFrame(series)
 
     from .writer import StreamedFrame
 
-    types = [_polars_type(polars, column) for column in frame.columns]
+    types = [_polars_type(polars, one) for column in frame.columns for one in column.split()]
     register = _io_source(polars)
     if not isinstance(frame, StreamedFrame) or register is None or None in types:
         whole = [data(block) for block in frame.blocks()]

@@ -10,7 +10,16 @@ import numpy as np
 
 from xent_cli.blocks import ArrayBlocks
 from xent_cli.options import Format
-from xent_cli.writer import Categories, Column, Floats, Frame, Rows, StreamedFrame, chunk_rows
+from xent_cli.writer import (
+    Categories,
+    Column,
+    FloatRows,
+    Floats,
+    Frame,
+    Rows,
+    StreamedFrame,
+    chunk_rows,
+)
 
 from . import HEAD_ROWS, TAIL_ROWS, human, plain, shown_rows
 
@@ -169,6 +178,9 @@ def _shown(matrix: Transformed) -> tuple[list[int], npt.NDArray[np.float64], Any
     return rows, values, winners
 
 
+WIDE = 1024  # classes past which a matrix is written a row at a time (writer.FloatRows)
+
+
 class MatrixReport:
     """The N×K matrix of ``softmax``/``sigmoid``: CSV/TSV with a header only when the input
     had one, JSON a list of rows, JSONL a row a line; ``bars`` on the terminal table.
@@ -201,6 +213,8 @@ class MatrixReport:
 
     def _columns(self, values: npt.NDArray[np.float64] | None = None) -> list[Column]:
         names = self.matrix.names
+        if len(names) > WIDE:  # one column of rows, not a column object a class
+            return [FloatRows(names, np.empty((0, len(names))) if values is None else values)]
         if values is None:
             return [Floats(name, []) for name in names]
         return [Floats(name, values[:, k]) for k, name in enumerate(names)]
