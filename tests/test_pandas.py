@@ -375,3 +375,21 @@ def test_the_readmes_pandas_samples() -> None:
     result = runner.invoke(app, [*args, "-r", "mean"])
     assert result.exit_code == 0, result.stderr
     assert float(result.stdout) == pytest.approx(log_loss(y, proba, labels=[0, 1, 2]), rel=1e-14)
+
+
+def test_accuracy_with_sample_weights_is_scikit_learns(tmp_path: Path) -> None:
+    """Accuracy counted every row whatever its weight; with sample weights it is now
+    Σ s·[right] / Σ s, as accuracy_score(sample_weight=) (a row of weight 0 left out)."""
+    from sklearn.metrics import accuracy_score
+
+    proba, y = model_outputs(load_digits)
+    weights = np.random.default_rng(1).uniform(0.0, 3.0, size=len(y))
+    weights[::7] = 0.0
+    write_predictions(tmp_path / "p.csv", proba, "no_index")
+    np.savetxt(tmp_path / "y.csv", y, fmt="%d")
+    np.savetxt(tmp_path / "w.csv", weights)
+    args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
+    result = runner.invoke(app, [*args, "--sample-weights", str(tmp_path / "w.csv"), "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    true = accuracy_score(y, proba.argmax(axis=1), sample_weight=weights)
+    assert json.loads(result.stdout)["accuracy"] == pytest.approx(true, rel=1e-12)

@@ -166,11 +166,19 @@ class Result:
 
     @property
     def accuracy(self) -> float | None:
-        """The share of counted rows whose predicted class is the target (NaN for none)."""
-        correct = self.correct_count
+        """The share of counted rows whose predicted class is the target (NaN for none);
+        with sample weights s, Σ s·[right] / Σ s, as scikit-learn's ``accuracy_score`` with
+        ``sample_weight`` (a row of weight 0 does not count)."""
+        correct = self.correct
         if correct is None:
             return None
-        return correct / self.counted_rows if self.counted_rows else math.nan
+        if self.weights is None:
+            count = self.correct_count or 0
+            return count / self.counted_rows if self.counted_rows else math.nan
+        kept = np.ones(self.rows, dtype=bool) if self.ignored is None else ~self.ignored
+        weights = self.weights[kept]
+        total = float(weights.sum())
+        return float(np.dot(weights, correct[kept])) / total if total else math.nan
 
     @property
     def perplexity(self) -> float:

@@ -234,7 +234,8 @@ def summary_table(result: Result) -> Any:
             "ignored", f"{result.ignored_count:,} rows (--ignore-index), left out of the mean"
         )
     if result.accuracy is not None:
-        shown = f"({result.correct_count:,} of {result.counted_rows:,})"
+        weighted = " rows, weighted by sample" if result.weights is not None else ""
+        shown = f"({result.correct_count:,} of {result.counted_rows:,}{weighted})"
         share = "—" if math.isnan(result.accuracy) else f"{result.accuracy:.2%}"
         grid.add_row("accuracy", f"{share} {shown}")
     grid.add_row("perplexity", human(result.perplexity, 6))
