@@ -236,7 +236,7 @@ def bad_tables(tmp_path: Path) -> list[tuple[str, list[str], int, str]]:
             "text.parquet",
             ["--label-column", "y", "--key", "name"],
             65,
-            "text.parquet: row 1, column 'name': holds String values, not numbers",
+            "text.parquet: row 1, column 'name': 'a' is not a number",
         ),
         ("bad.jsonl", y, 65, "bad.jsonl:3:1: not a JSON object (Expecting ',' delimiter)"),
         ("list.jsonl", y, 65, "list.jsonl:2:1: is a JSON array, not an object"),
@@ -514,3 +514,52 @@ def test_softmax_of_a_table_takes_its_predictions_only(
     got = np.array(json.loads(result.stdout))
     shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
     assert got == pytest.approx(shifted / shifted.sum(axis=1, keepdims=True), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a word among numbers: the column was left out, and a 2-class model read as binary
+        (
+            b'{"a": 0.1, "b": 0.9, "y": 1}\n{"a": 0.5, "b": "x", "y": 0}\n',
+            ":2: column 'b': 'x' is not a number",
+        ),
+        (b'{"a": NaN, "b": 0.9, "y": 1}\n', ":1:1: not a JSON object (NaN is not JSON)"),
+        (b'{"a": 1e400, "b": 0.9, "y": 1}\n', ":1:1: not a JSON object (1e400 overflows float64)"),
+        (b"\n\n", ":1:1: the input is empty (no rows)"),
+    ],
+)
+def test_ndjson_faults_are_named_by_line(tmp_path: Path, text: bytes, message: str) -> None:
+    """polars' own words ("InternalError(TapeError)") or a silently dropped column, before."""
+    (tmp_path / "p.jsonl").write_bytes(text)
+    code, out, err = run("compute", str(tmp_path / "p.jsonl"), "--label-column", "y")
+    assert (code, out) == (65, "")
+    assert err == f"xent: {tmp_path / 'p.jsonl'}{message}\n"
+
+
+def test_ndjson_with_a_bom_and_arrow_streams_by_any_name(tmp_path: Path) -> None:
+    (tmp_path / "p.jsonl").write_bytes(b'\xef\xbb\xbf{"a": 0.0, "b": 2.0, "y": 1}\n')
+    table = pl.DataFrame({"a": [0.0, 1.0], "b": [2.0, 1.0], "y": [1, 0]})
+    table.write_ipc_stream(tmp_path / "p.arrows")
+    table.write_ipc_stream(tmp_path / "s.arrow")  # a stream named as a file
+    expected = float(ref.sparse_softmax_ce([0.0, 2.0], 1))
+    code, out, err = run("compute", str(tmp_path / "p.jsonl"), "--label-column", "y", "-r", "mean")
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(expected, rel=1e-12)
+    both = (expected + float(ref.sparse_softmax_ce([1.0, 1.0], 0))) / 2
+    for name in ("p.arrows", "s.arrow"):
+        code, out, err = run("compute", str(tmp_path / name), "--label-column", "y", "-r", "mean")
+        assert (code, err) == (0, ""), name
+        assert float(out) == pytest.approx(both, rel=1e-12)
+
+
+def test_a_damaged_file_is_named_by_its_suffix_not_read_as_csv(tmp_path: Path) -> None:
+    (tmp_path / "m.parquet").write_bytes(b"PAR1")
+    (tmp_path / "h.safetensors").write_bytes((2**62).to_bytes(8, "little") + b"{}")
+    (tmp_path / "y.csv").write_text("0\n", encoding="utf-8")
+    code, _, err = run("compute", str(tmp_path / "m.parquet"), str(tmp_path / "y.csv"))
+    assert code == 65
+    assert err.startswith(f"xent: {tmp_path / 'm.parquet'}: is not a readable Parquet file (")
+    code, _, err = run("compute", str(tmp_path / "h.safetensors"), str(tmp_path / "y.csv"))
+    assert code == 65
+    assert err.startswith(f"xent: {tmp_path / 'h.safetensors'}: is not a valid .safetensors file")

@@ -501,3 +501,34 @@ def test_ctrl_c_while_blocks_are_written_removes_the_temporary(
     assert (code, out) == (130, "")
     assert leftovers(tmp_path, {"z.npy", f"p{suffix}"}) == []
     assert (tmp_path / f"p{suffix}").read_bytes() == b"old"
+
+
+def test_a_parquet_that_cannot_be_written_is_one_line_and_74(tmp_path: Path) -> None:
+    """A file-size limit (or a full disk) while polars wrote .parquet was a ComputeError
+    traceback and exit 1; the other formats said "cannot write … File too large" (74)."""
+    import resource
+
+    np.save(tmp_path / "z.npy", np.random.default_rng(3).normal(size=(100_000, 4)))
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xent_cli",
+            "softmax",
+            str(tmp_path / "z.npy"),
+            "-o",
+            str(tmp_path / "p.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=small_files,  # a limit on the child alone
+    )
+    assert (done.returncode, done.stdout) == (74, "")
+    assert done.stderr.startswith(f"xent: cannot write {tmp_path / 'p.parquet'}: ")
+    assert done.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["z.npy"]  # no partial, no temporary

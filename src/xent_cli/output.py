@@ -380,18 +380,33 @@ def write_parquet(frame: Frame, sink: AtomicFile) -> None:
 
     types = [_polars_type(polars, one) for column in frame.columns for one in column.split()]
     register = _io_source(polars)
-    if not isinstance(frame, StreamedFrame) or register is None or None in types:
-        whole = [data(block) for block in frame.blocks()]
-        polars.concat(whole).write_parquet(sink.temporary)
-        return
-    schema = dict(zip(names, types, strict=True))
+    failed: list[BaseException] = []  # what reading the input raised inside polars' sink
 
     def source(*_: Any) -> Iterator[Any]:
-        for block in frame.blocks():
-            yield data(block)
+        try:
+            for block in frame.blocks():
+                yield data(block)
+        except GeneratorExit:
+            raise
+        except BaseException as error:
+            failed.append(error)
+            raise
 
-    rows = max(1, PARQUET_CELLS // max(1, len(names)))
-    register(source, schema=schema).sink_parquet(sink.temporary, row_group_size=rows)
+    try:
+        if not isinstance(frame, StreamedFrame) or register is None or None in types:
+            whole = [data(block) for block in frame.blocks()]
+            polars.concat(whole).write_parquet(sink.temporary)
+            return
+        schema = dict(zip(names, types, strict=True))
+        rows = max(1, PARQUET_CELLS // max(1, len(names)))
+        register(source, schema=schema).sink_parquet(sink.temporary, row_group_size=rows)
+    except (XentError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as error:  # polars' own: a full disk, a file too large, …
+        if failed:
+            raise failed[0] from None
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "failed"
+        raise OutputError(f"cannot write {sink.path}: {reason[:160]}") from None
 
 
 def _io_source(polars: Any) -> Any:

@@ -133,7 +133,7 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
     /dev/zero or a device never fills memory (DESIGN §5)."""
     first = handle.read(1 << 16)
     known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, *BINARY_MAGIC))
-    known = known or looks_like_safetensors(first)
+    known = known or looks_like_safetensors(first) or _binary_by_name(name)
     if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
         raise binary_data(name, first)
     return first + handle.read()
@@ -170,7 +170,7 @@ def parse(
         return parse_safetensors(name, whole, key)  # from its path, the one tensor is read
     kind = table_kind(name, data[:8])
     if data.startswith((PARQUET_MAGIC, ARROW_MAGIC)) and not _binary(data[:4096]):
-        kind = None  # text that starts so: a header "PAR1,…"
+        kind = table_kind(name, b"")  # text that starts so (a header "PAR1,…"), unless named
     if kind is not None or (looks_like_ndjson(data[:4096]) and not data.startswith(NPY_MAGIC)):
         return parse_table(name, whole, kind or "ndjson", key)
     if partial and path is not None and data.startswith(NPY_MAGIC):
@@ -196,6 +196,16 @@ def parse(
     return parse_text(
         name, data, class_names=class_names, path=path, size=size, delimiter=delimiter
     )
+
+
+def _binary_by_name(name: str) -> bool:
+    """Whether ``name``'s suffix says a binary format (an Arrow stream has no magic number).
+
+    >>> _binary_by_name("run.arrows"), _binary_by_name("w.safetensors"), _binary_by_name("p.csv")
+    (True, True, False)
+    """
+    kind = table_kind(name, b"")
+    return kind in ("parquet", "arrow", "arrow stream") or name.lower().endswith(".safetensors")
 
 
 def _binary(head: bytes) -> bool:

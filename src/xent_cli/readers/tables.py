@@ -11,6 +11,7 @@ polars is imported here only: a CSV or ``.npy`` never loads it (start-up, DESIGN
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,12 +93,22 @@ def parse_table(
     import io
 
     pl = polars_module(f"reading {KINDS[kind]}")
+    if kind == "ndjson":
+        data = data if isinstance(data, bytes) else Path(data).read_bytes()
+        data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM, as in text
+        if not data.strip():
+            raise InputError(f"{name}:{first_line}:1", "the input is empty (no rows)")
     source: Any = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
         if kind == "parquet":
             frame = pl.read_parquet(source)
         elif kind == "arrow":
-            frame = pl.read_ipc(source)
+            try:
+                frame = pl.read_ipc(source)
+            except Exception:  # an Arrow stream named .arrow/.ipc: no file footer
+                if isinstance(source, io.BytesIO):
+                    source.seek(0)
+                frame = pl.read_ipc_stream(source)
         elif kind == "arrow stream":
             frame = pl.read_ipc_stream(source)
         else:
@@ -126,6 +137,18 @@ def _json_lines(data: bytes | str) -> list[int]:
     return [n + 1 for n, line in enumerate(raw.split(b"\n")) if line.strip()]
 
 
+def _no_constant(text: str) -> float:
+    """NaN and Infinity are not JSON (Python's json reads them; polars does not)."""
+    raise ValueError(f"{text} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} overflows float64")
+    return value
+
+
 def _bad_json_line(name: str, data: bytes | str, first_line: int = 1) -> InputError | None:
     """The first line of an NDJSON text that is not one JSON object, named with its line
     (``data`` starts at line ``first_line``)."""
@@ -136,9 +159,10 @@ def _bad_json_line(name: str, data: bytes | str, first_line: int = 1) -> InputEr
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_constant=_no_constant, parse_float=_finite)
         except (ValueError, UnicodeDecodeError) as error:
-            detail = getattr(error, "msg", None) or "not UTF-8 text"
+            unicode = isinstance(error, UnicodeDecodeError)
+            detail = "not UTF-8 text" if unicode else getattr(error, "msg", None) or str(error)
             return InputError(f"{name}:{number}:1", f"not a JSON object ({detail})")
         if not isinstance(value, dict):
             what = type(value).__name__.replace("dict", "object").replace("list", "array")
@@ -211,7 +235,7 @@ class FrameSource:
                 matrix.extend(range(len(cells), len(cells) + width))
                 cells.extend((column, k) for k in range(width))
                 continue
-            if column == chosen or (chosen is None and _numeric(dtype)):
+            if column == chosen or (chosen is None and _holds_numbers(frame[column])):
                 if column != INDEX_COLUMN:
                     matrix.append(len(cells))
             cells.append((column, None))
@@ -286,9 +310,16 @@ class FrameSource:
                 self._lists[name] = self._list_matrix(name)
             return self._lists[name][:, element]
         series = self.frame[name]
-        if not _numeric(series.dtype):
-            raise InputError(self.where(0, column), f"holds {series.dtype} values, not numbers")
         self._no_nulls(series, column)
+        if str(series.dtype) == "String":  # numbers and text mixed (NDJSON): the text is wrong
+            parsed = series.cast(_float64(), strict=False)
+            if parsed.null_count():
+                row = int(parsed.is_null().arg_max() or 0)
+                text = str(series[row])
+                raise InputError(self.where(row, column), f"{text[:40]!r} is not a number")
+            series = parsed
+        elif not _numeric(series.dtype):
+            raise InputError(self.where(0, column), f"holds {series.dtype} values, not numbers")
         return np.asarray(series.cast(_float64()).to_numpy(), dtype=np.float64)
 
     def _list_matrix(self, name: str) -> FloatArray:
@@ -367,6 +398,26 @@ def _columns_like(frame: Any, like: FrameSource, where: str) -> Any:
         said += ("; " if said else "") + (f"also {', '.join(map(repr, more))}" if more else "")
         raise InputError(where.rstrip(",:"), f"its columns differ from row 1's ({said})")
     return frame.select(names)
+
+
+def _holds_numbers(series: Any) -> bool:
+    """Whether a column is one of the predictions when no list column is: numbers, or text
+    that mixes numbers and words (NDJSON's 0.9 and "x" in one column): that one stays, so
+    that the word is an error at its row, not the column silently left out. Text of words
+    only (ids, class names), or of numbers only, is not predictions.
+
+    >>> import polars as pl
+    >>> _holds_numbers(pl.Series([0.5, 1.0])), _holds_numbers(pl.Series(["0.5", "x"]))
+    (True, True)
+    >>> _holds_numbers(pl.Series(["img-1", "img-2"])), _holds_numbers(pl.Series(["17", "18"]))
+    (False, False)
+    """
+    if _numeric(series.dtype):
+        return True
+    if str(series.dtype) != "String":
+        return False
+    unparsed = series.cast(_float64(), strict=False).null_count() - series.null_count()
+    return bool(0 < unparsed < series.len() - series.null_count())
 
 
 def _numeric(dtype: Any) -> bool:
