@@ -532,3 +532,18 @@ def test_a_parquet_that_cannot_be_written_is_one_line_and_74(tmp_path: Path) -> 
     assert done.stderr.startswith(f"xent: cannot write {tmp_path / 'p.parquet'}: ")
     assert done.stderr.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["z.npy"]  # no partial, no temporary
+
+
+@pytest.mark.parametrize("command", ["softmax", "compute"])
+def test_an_input_is_never_its_own_output(tmp_path: Path, command: str) -> None:
+    """-o naming an input replaced it with what was read from it: now a usage error, and
+    the file is as it was."""
+    (tmp_path / "z.csv").write_text("0.5,1.5,0.1\n2.2,1.3,1.7\n", encoding="utf-8")
+    (tmp_path / "y.csv").write_text("1\n2\n", encoding="utf-8")
+    target = tmp_path / ("z.csv" if command == "softmax" else "y.csv")
+    before = target.read_bytes()
+    args = [command, tmp_path / "z.csv"] + ([tmp_path / "y.csv"] if command == "compute" else [])
+    code, out, err = xent(*args, "-o", tmp_path / "." / target.name)  # the same file, named so
+    assert (code, out) == (2, "")
+    assert err.endswith("is an input of this command: write another file\n")
+    assert target.read_bytes() == before

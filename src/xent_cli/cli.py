@@ -10,7 +10,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
@@ -514,7 +514,8 @@ def compute(
         like=like,
     )
     with contextlib.ExitStack() as stack:
-        sink = None if kind is None else stack.enter_context(_atomic_file(output or ""))
+        named = (predictions, labels, sample_weights)
+        sink = None if kind is None else stack.enter_context(_atomic_file(output or "", named))
         inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
         if compare:
             from .compare import compare as compare_frameworks
@@ -726,7 +727,7 @@ def _map_rows(
     from .writer import late_messages
 
     kind = _output_format(output)
-    with _atomic_file(output) as sink:
+    with _atomic_file(output, [scores]) as sink:
         matrix = opened()
         with Progress(matrix.n_rows, terminal, quiet) as progress:
             report = report_for(matrix, progress)
@@ -747,9 +748,15 @@ def _output_format(path: str) -> str:
     return output_format(path)
 
 
-def _atomic_file(path: str) -> AtomicFile:
+def _atomic_file(path: str, inputs: Sequence[str | None] = ()) -> AtomicFile:
+    """FILE of ``-o``, written whole or not at all; one of the command's ``inputs`` is
+    refused (it would be replaced by what was read from it)."""
     from .output import AtomicFile
 
+    for given in inputs:
+        if given and given != "-" and os.path.isfile(given) and os.path.exists(path):
+            if os.path.samefile(given, path):
+                raise UsageError(f"-o {path} is an input of this command: write another file")
     return AtomicFile(path)
 
 
