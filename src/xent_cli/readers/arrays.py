@@ -17,9 +17,9 @@ from typing import IO, TYPE_CHECKING, BinaryIO, ClassVar
 
 import numpy as np
 
-from xent_cli.errors import InputError, UsageError
+from xent_cli.errors import InputError
 
-from .base import array_where, check_values, short
+from .base import array_where, check_values, chosen, short
 
 if TYPE_CHECKING:
     import zipfile
@@ -218,14 +218,7 @@ def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[Zip
     keys = [member[: -len(".npy")] for member in members if member.endswith(".npy")]
     if not keys:
         raise InputError(name, "is a zip archive holding no arrays (.npy members), not a .npz")
-    if key is None:
-        if len(keys) != 1:
-            raise UsageError(
-                f"{name} holds several arrays ({', '.join(keys)}); choose one with --key NAME"
-            )
-        key = keys[0]
-    elif key not in keys:
-        raise UsageError(f"{name} has no array {key!r}; it holds: {', '.join(keys)}")
+    key = chosen(name, keys, key, "array")
     member = zipped.getinfo(f"{key}.npy")
     where = f"{name}[{key}]"
     if member.flag_bits & 0x1:

@@ -137,3 +137,37 @@ def short(exc: BaseException) -> str:
     if not str(exc).strip():
         return "it ends early" if isinstance(exc, EOFError) else "it does not read"
     return str(exc).strip().splitlines()[0][:120]
+
+
+def chosen(name: str, names: Sequence[str], key: str | None, what: str) -> str:
+    """The member ``key`` names (an ``.npz`` array, a tensor), or the only one: a usage
+    error that lists them (the first 20) when ``key`` names none, or is needed and missing.
+
+    >>> chosen("z.npz", ["logits"], None, "array")
+    'logits'
+    >>> chosen("z.npz", ["a", "b"], None, "array")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    xent_cli.errors.UsageError: z.npz holds several arrays (a, b); choose one with --key NAME
+    """
+    from xent_cli.errors import UsageError
+
+    if key is None:
+        if len(names) != 1:
+            raise UsageError(
+                f"{name} holds several {what}s ({listing(names)}); choose one with --key NAME"
+            )
+        return names[0]
+    if key not in names:
+        raise UsageError(f"{name} has no {what} {key!r}; it holds: {listing(names)}")
+    return key
+
+
+def listing(names: Sequence[str], shown: int = 20) -> str:
+    """Names for a message: the first ``shown``, and how many there are in all.
+
+    >>> listing(["a", "b"]), listing([str(k) for k in range(30)], 2)
+    ('a, b', '0, 1, … (30 in all)')
+    """
+    names = list(names)
+    text = ", ".join(names[:shown])
+    return text if len(names) <= shown else f"{text}, … ({len(names):,} in all)"

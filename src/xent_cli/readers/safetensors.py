@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from xent_cli.errors import InputError, MissingInputError, UsageError
+from xent_cli.errors import InputError, MissingInputError
 
 from . import arrays
 from .arrays import ArraySource, NpyStream, _bytes, _check_array
-from .base import array_where, short
+from .base import array_where, chosen, short
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -424,14 +424,7 @@ def _choose(name: str, header: Header, key: str | None) -> tuple[str, Tensor]:
     tensors = header.tensors
     if not tensors:
         raise InputError(name, "holds no tensors (its header lists none)")
-    if key is None:
-        if len(tensors) != 1:
-            raise UsageError(
-                f"{name} holds several tensors ({_listing(tensors)}); choose one with --key NAME"
-            )
-        key = next(iter(tensors))
-    elif key not in tensors:
-        raise UsageError(f"{name} has no tensor {key!r}; it holds: {_listing(tensors)}")
+    key = chosen(name, list(tensors), key, "tensor")
     return key, tensors[key]
 
 
@@ -542,10 +535,3 @@ def _shown(value: object) -> str:
     """
     text = repr(value)
     return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _listing(tensors: dict[str, Tensor]) -> str:
-    """The tensors' names for a message: the first 20, and how many there are in all."""
-    names = list(tensors)
-    shown = ", ".join(names[:20])
-    return shown if len(names) <= 20 else f"{shown}, … ({len(names):,} in all)"
