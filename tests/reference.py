@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import mpmath as mp
+import numpy as np
 
 mp.mp.dps = 60
 
@@ -79,3 +80,11 @@ def relative_error(value: float, true: mp.mpf) -> float:
     if true == 0:
         return abs(value)
     return float(abs((mp.mpf(value) - true) / true))
+
+
+def softmax_rows(z: np.ndarray) -> np.ndarray:
+    """pₖ = e^(zₖ − max z) / Σⱼ e^(zⱼ − max z) a row, the textbook formula in numpy (not
+    xent's kernel)."""
+    weights = np.exp(z - z.max(axis=1, keepdims=True))
+    result: np.ndarray = weights / weights.sum(axis=1, keepdims=True)
+    return result

@@ -17,11 +17,18 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LIMIT = ["prlimit", "--as=1500000000"]  # 1.5 GB: numpy and the work fit, 745 GiB does not
+LIMIT = 1_500_000_000  # bytes of address space: numpy and the work fit, 745 GiB does not
 
 
-def xent(*args: str, limit: bool = False, stdin: bytes | None = None) -> tuple[int, bytes, str]:
-    command = [*(LIMIT if limit else []), sys.executable, "-m", "xent_cli", *args]
+def xent(
+    *args: str, limit: bool | int = False, stdin: bytes | None = None
+) -> tuple[int, bytes, str]:
+    """``python -m xent_cli ARGS``: its code, stdout and stderr; with ``limit``, under
+    ``prlimit --as`` of :data:`LIMIT` bytes (or of ``limit`` bytes)."""
+    bound = LIMIT if limit is True else limit
+    command = [sys.executable, "-m", "xent_cli", *args]
+    if bound:
+        command = ["prlimit", f"--as={bound}", *command]
     done = subprocess.run(command, input=stdin, capture_output=True, cwd=ROOT, timeout=60)
     return done.returncode, done.stdout, done.stderr.decode()
 
@@ -70,15 +77,10 @@ def test_memory_that_cannot_be_had_is_one_line_and_exit_71(tmp_path: Path) -> No
     """Any MemoryError left is one line and sysexits' EX_OSERR (DESIGN §5): here an 800 MB
     .npz member read whole (a label column is taken out of it) under a 500 MB limit."""
     zeros_npz(tmp_path / "z.npz", 100_000, 1000)
-    args = ["compute", str(tmp_path / "z.npz"), "--label-column", "1"]
-    done = subprocess.run(
-        ["prlimit", "--as=500000000", sys.executable, "-m", "xent_cli", *args],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
+    code, out, err = xent(
+        "compute", str(tmp_path / "z.npz"), "--label-column", "1", limit=500_000_000
     )
-    assert (done.returncode, done.stdout) == (71, b"")
-    err = done.stderr.decode()
+    assert (code, out) == (71, b"")
     assert len(err.splitlines()) == 1
     assert re.match(
         r"xent: cannot allocate [\d.]+ MiB \(out of memory, or over a memory limit\)", err
@@ -278,14 +280,9 @@ def test_regression_a_packed_npz_member_is_unpacked_in_blocks(tmp_path: Path) ->
     zeros_npz(tmp_path / "z.npz", 100_000, 1000)
     np.save(tmp_path / "y.npy", np.arange(100_000) % 1000)
     args = [str(tmp_path / "z.npz"), str(tmp_path / "y.npy"), "-r", "mean", "-q"]
-    done = subprocess.run(
-        ["prlimit", "--as=500000000", sys.executable, "-m", "xent_cli", "compute", *args],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert float(done.stdout) == pytest.approx(math.log(1000), rel=1e-12)
+    code, out, err = xent("compute", *args, limit=500_000_000)
+    assert code == 0, err
+    assert float(out) == pytest.approx(math.log(1000), rel=1e-12)
     # labels that do not line up fail from the header, before anything is unpacked
     (tmp_path / "y.csv").write_text("0\n1\n", encoding="utf-8")
     code, out, err = xent("compute", str(tmp_path / "z.npz"), str(tmp_path / "y.csv"), limit=True)
@@ -355,14 +352,9 @@ def test_regression_polars_under_an_address_space_limit(tmp_path: Path) -> None:
     assert (tmp_path / "p.csv").stat().st_size > 4 << 20  # polars' size, without a limit
     expected = float(np.mean(-np.log(probabilities[np.arange(150_000), labels])))
     args = ["compute", str(tmp_path / "p.csv"), str(tmp_path / "y.csv"), "-r", "mean"]
-    done = subprocess.run(
-        ["prlimit", "--as=1000000000", sys.executable, "-m", "xent_cli", *args],
-        capture_output=True,
-        cwd=ROOT,
-        timeout=60,
-    )
-    assert (done.returncode, done.stderr) == (0, b"")
-    assert float(done.stdout) == pytest.approx(expected, rel=1e-12)
+    code, out, err = xent(*args, limit=1_000_000_000)
+    assert (code, err) == (0, "")
+    assert float(out) == pytest.approx(expected, rel=1e-12)
 
 
 def test_work_runs_on_this_thread_when_no_thread_can_start(

@@ -15,7 +15,6 @@ import math
 import os
 import pty
 import re
-import select
 import struct
 import subprocess
 import sys
@@ -28,6 +27,8 @@ from typer.testing import CliRunner
 from xent_cli.cli import app
 from xent_cli.render import MIN_TABLE_WIDTH
 from xent_cli.terminal import Terminal
+
+from .ptys import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -229,21 +230,8 @@ def pty_run(args: list[str], columns: int, env: dict[str, str]) -> tuple[int, st
         env={**environment, "NO_COLOR": "1", "TERM": "xterm", **env},
     )
     os.close(follower)
-    output = b""
-    while True:
-        ready, _, _ = select.select([controller], [], [], 30)
-        if not ready:
-            process.kill()
-            break
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the process has closed its side
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(controller)
-    return process.wait(timeout=30), output.decode().replace("\r\n", "\n")
+    code, output = drain(controller, process)
+    return code, output.decode().replace("\r\n", "\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="a pseudo-terminal is POSIX")

@@ -27,6 +27,7 @@ from xent_cli.cli import app
 from xent_cli.readers import arrays as stream
 
 from . import reference as ref
+from .reference import softmax_rows
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,13 +40,6 @@ CLASSES = ["cat", "dog", "bird", "a,b"]  # a name CSV must quote
 def xent(*args: str | Path) -> tuple[int, str, str]:
     result = runner.invoke(app, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
-
-
-def softmax_reference(z: np.ndarray) -> np.ndarray:
-    """pₖ = e^(zₖ − max z) / Σⱼ e^(zⱼ − max z), the textbook formula (not xent's kernel)."""
-    weights = np.exp(z - z.max(axis=1, keepdims=True))
-    result: np.ndarray = weights / weights.sum(axis=1, keepdims=True)
-    return result
 
 
 def sigmoid_reference(z: np.ndarray) -> np.ndarray:
@@ -226,7 +220,7 @@ def test_softmax_matrix_round_trips_in_every_format(data: Data, suffix: str, kin
     assert (code, out, err) == (0, "", "")  # nothing on stdout; stderr is no terminal
     found = matrix_of(target, CLASSES if kind == "csv" else None)
     assert found.shape == (60, 4)
-    np.testing.assert_allclose(found, softmax_reference(z), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(found, softmax_rows(z), rtol=1e-13, atol=1e-300)
     if suffix == ".npy":
         assert found.dtype == np.float64
 
@@ -269,7 +263,7 @@ def test_npy_output_is_what_np_save_writes(tmp_path: Path) -> None:
     np.save(tmp_path / "z.npy", z)
     xent("softmax", tmp_path / "z.npy", "-o", tmp_path / "p.npy")
     expected = io.BytesIO()
-    np.save(expected, softmax_reference(z))
+    np.save(expected, softmax_rows(z))
     written = (tmp_path / "p.npy").read_bytes()
     header = len(expected.getvalue()) - 6 * 8
     assert written[:header] == expected.getvalue()[:header]

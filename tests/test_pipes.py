@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import numpy as np
 import pytest
 
 from . import reference as ref
+from .ptys import drain
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -186,21 +186,7 @@ def _pty_run(args: list[str], stdin_tty: bool, env: dict[str, str]) -> tuple[int
         env={**os.environ, "COLUMNS": "100", **env},
     )
     os.close(terminal)
-    output = b""
-    while True:
-        ready, _, _ = select.select([controller], [], [], 30)
-        if not ready:
-            process.kill()
-            break
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(controller)
-    return process.wait(timeout=30), output
+    return drain(controller, process)
 
 
 def test_table_on_a_terminal_with_and_without_colour() -> None:

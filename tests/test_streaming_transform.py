@@ -19,6 +19,8 @@ from xent_cli.cli import app
 from xent_cli.readers import arrays as stream
 from xent_cli.terminal import Terminal
 
+from .reference import softmax_rows
+
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = Path(sys.executable).with_name("xent")
@@ -35,13 +37,6 @@ VARIANTS = [
 def xent(*args: str | Path) -> tuple[int, str, str]:
     result = runner.invoke(app, [str(a) for a in args])
     return result.exit_code, result.stdout, result.stderr
-
-
-def softmax_reference(z: np.ndarray) -> np.ndarray:
-    """The textbook formula, e^(z − max z) / Σ e^(z − max z): not xent's kernel."""
-    weights = np.exp(z - z.max(axis=1, keepdims=True))
-    result: np.ndarray = weights / weights.sum(axis=1, keepdims=True)
-    return result
 
 
 @pytest.fixture
@@ -89,7 +84,7 @@ def test_streamed_softmax_matches_the_formula(tmp_path: Path) -> None:
     code, out, err = xent("softmax", tmp_path / "z.npy", "-f", "json")
     assert code == 0, err
     found = np.array(json.loads(out), dtype=np.float64)
-    np.testing.assert_allclose(found, softmax_reference(z), rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(found, softmax_rows(z), rtol=1e-13, atol=1e-300)
     assert found[17, 2] == 0.0
 
 
@@ -119,6 +114,17 @@ def test_a_large_table_on_a_terminal_makes_only_the_rows_it_shows(
     """The terminal shows the first 10 and last 5 rows; only those are mapped, and the
     table is the one the whole matrix gives."""
     scores(tmp_path, n=5000)
+    mapped = rows_mapped(monkeypatch)
+    code, table, err = xent(*args, tmp_path / "z.npy", "-f", "table")
+    assert code == 0, err
+    assert sum(mapped) == 15
+    assert "4,985 of 5,000 rows" in table
+    monkeypatch.setattr(stream, "STREAM_BYTES", 1 << 40)  # read whole
+    assert xent(*args, tmp_path / "z.npy", "-f", "table")[1] == table
+
+
+def rows_mapped(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows of each block softmax/sigmoid maps, as they are mapped."""
     mapped: list[int] = []
     call = transform.Mapping.__call__
 
@@ -127,12 +133,7 @@ def test_a_large_table_on_a_terminal_makes_only_the_rows_it_shows(
         return call(self, block, reuse)
 
     monkeypatch.setattr(transform.Mapping, "__call__", counted)
-    code, table, err = xent(*args, tmp_path / "z.npy", "-f", "table")
-    assert code == 0, err
-    assert sum(mapped) == 15
-    assert "4,985 of 5,000 rows" in table
-    monkeypatch.setattr(stream, "STREAM_BYTES", 1 << 40)  # read whole
-    assert xent(*args, tmp_path / "z.npy", "-f", "table")[1] == table
+    return mapped
 
 
 class ClosedPipe(io.StringIO):
@@ -152,14 +153,7 @@ def test_a_closed_pipe_stops_the_work(
     """After the reader has gone, xent maps no more than the blocks already under way, and
     ends quietly with 0."""
     scores(tmp_path, n=2000)
-    mapped: list[int] = []
-    call = transform.Mapping.__call__
-
-    def counted(self: transform.Mapping, block: np.ndarray, reuse: bool = False) -> np.ndarray:
-        mapped.append(len(block))
-        return call(self, block, reuse)
-
-    monkeypatch.setattr(transform.Mapping, "__call__", counted)
+    mapped = rows_mapped(monkeypatch)
     out, err = ClosedPipe(), io.StringIO()
     terminal = Terminal(stdin=None, stdout=out, stderr=err)
     result = runner.invoke(app, [args[0], str(tmp_path / "z.npy"), *args[1:]], obj=terminal)
@@ -184,7 +178,7 @@ def test_head_on_a_large_streamed_softmax_ends_quietly(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stderr == b""
     first = [float(v) for v in done.stdout.decode().split(",")]
-    np.testing.assert_allclose(first, softmax_reference(z[:1])[0], rtol=1e-14)
+    np.testing.assert_allclose(first, softmax_rows(z[:1])[0], rtol=1e-14)
 
 
 def test_memory_stays_bounded_whatever_the_size(tmp_path: Path) -> None:
@@ -210,7 +204,7 @@ def test_memory_stays_bounded_whatever_the_size(tmp_path: Path) -> None:
     peak = int(done.stdout) * 1024
     assert peak < size / 2, f"peak {peak / 2**20:.0f} MiB for a {size / 2**20:.0f} MiB input"
     probabilities = np.load(tmp_path / "p.npy", mmap_mode="r")
-    np.testing.assert_allclose(probabilities[-3:], softmax_reference(z[-3:]), rtol=1e-13)
+    np.testing.assert_allclose(probabilities[-3:], softmax_rows(z[-3:]), rtol=1e-13)
     del probabilities
     os.unlink(tmp_path / "p.npy")
 
@@ -224,7 +218,7 @@ def test_a_compressed_npz_member_streams_in_order(tmp_path: Path) -> None:
         "softmax", tmp_path / "z.npz", "--key", "scores", "-o", tmp_path / "p.npy"
     )
     assert (code, out) == (0, ""), err
-    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), softmax_reference(z), rtol=1e-13)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), softmax_rows(z), rtol=1e-13)
     assert (
         xent("softmax", tmp_path / "z.npz", "--key", "scores")[1]
         == xent("softmax", tmp_path / "z.npy")[1]
@@ -245,7 +239,7 @@ def test_shards_map_as_one_sequence_of_rows(tmp_path: Path, spec: str) -> None:
     assert (code, err) == (0, "")
     assert out == xent("softmax", tmp_path / "z.npy")[1]
     xent("softmax", shards / spec, "-o", tmp_path / "p.npy")
-    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), softmax_reference(z), rtol=1e-13)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), softmax_rows(z), rtol=1e-13)
 
 
 @pytest.mark.parametrize("args", VARIANTS)
@@ -285,7 +279,7 @@ def test_a_wide_matrix_is_written_a_row_at_a_time_with_the_same_bytes(
         lines = by_row.stdout.splitlines()
         assert lines[0] == header
         got = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
-        assert got == pytest.approx(softmax_reference(scores), rel=1e-12, abs=0)
+        assert got == pytest.approx(softmax_rows(scores), rel=1e-12, abs=0)
 
 
 def test_a_wide_matrix_to_parquet_keeps_its_columns(
@@ -304,4 +298,4 @@ def test_a_wide_matrix_to_parquet_keeps_its_columns(
     assert result.exit_code == 0, result.stderr
     table = pl.read_parquet(tmp_path / "p.parquet")
     assert table.columns == [str(k) for k in range(30)]
-    assert table.to_numpy() == pytest.approx(softmax_reference(scores), rel=1e-12)
+    assert table.to_numpy() == pytest.approx(softmax_rows(scores), rel=1e-12)
