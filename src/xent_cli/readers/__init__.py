@@ -258,10 +258,11 @@ def read(
     return parse(name, data, key=key, class_names=class_names, delimiter=delimiter)
 
 
-def _read_head(path: str) -> bytes:
+def _read_head(path: str, size: int | None = None) -> bytes:
+    """The first ``size`` bytes of ``path`` (:data:`HEAD_BYTES` unless said)."""
     try:
         with open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES)
+            return handle.read(HEAD_BYTES if size is None else size)
     except OSError:
         return b""  # read_bytes names the problem
 
@@ -320,6 +321,8 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
         return None
     if not os.path.isfile(path):
         return None
+    if size <= arrays.STREAM_BYTES and compression(_read_head(path, 8)) is None:
+        return None  # small and plain: read whole (a compressed one is judged unpacked)
     head = _read_head(path)
     kind = table_kind(path, head[:8])
     if kind in ("parquet", "arrow"):
