@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import doctest
+import gzip
 import json
 import math
 import os
@@ -456,6 +457,12 @@ def test_readme_formats_and_shards_numbers_are_right() -> None:
         assert ident == f"img-{int(_) + 1:03d}"
     (mean,) = shown("xent compute samples/eval_dump.jsonl --label-column label -r mean")
     assert close(mean, math.fsum(losses) / len(losses))
+    assert (
+        gzip.decompress((SAMPLES / "eval_dump.csv.gz").read_bytes())
+        == (SAMPLES / "eval_dump.csv").read_bytes()
+    )
+    (mean,) = shown("xent compute samples/eval_dump.csv.gz --label-column label -r mean")
+    assert close(mean, math.fsum(losses) / len(losses))
     sharded = shown("xent compute 'samples/shards/logits-*.npy' 'samples/shards/labels-*.csv'")
     for line, loss, target in zip(sharded[1:], losses, targets, strict=True):
         assert close(line.split(",")[1], loss)
@@ -485,6 +492,17 @@ def test_run_npz_holds_the_logits_and_classes_samples() -> None:
         assert data["logits"].dtype == np.float64
         assert data["logits"].tolist() == LOGITS
         assert data["labels"].tolist() == CLASSES
+    from safetensors.numpy import load_file  # the reference reader, not xent's
+
+    tensors = load_file(str(SAMPLES / "run.safetensors"))
+    assert tensors["logits"].tolist() == LOGITS
+    assert tensors["labels"].tolist() == CLASSES
+    command = (
+        "xent compute samples/run.safetensors samples/run.safetensors --key logits "
+        "--label-key labels -r mean"
+    )
+    losses = [sparse_ce(z, c) for z, c in zip(LOGITS, CLASSES, strict=True)]
+    assert close(shown(command)[0], math.fsum(losses) / len(losses))
 
 
 def test_readme_softmax_values_are_right() -> None:
