@@ -200,7 +200,7 @@ def test_a_stream_is_read_once_when_its_first_block_decides(
     assert ref.relative_error(float(streamed.losses[row]), true) <= 1e-12
 
 
-@pytest.mark.parametrize("failing", ["_decide", "_block"])
+@pytest.mark.parametrize("failing", ["_decide", "block_of"])
 def test_a_guess_that_fails_costs_a_second_pass_not_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_blocks: None, failing: str
 ) -> None:

@@ -651,12 +651,35 @@ def compute(
         named = (predictions, labels, sample_weights)
         sink = None if kind is None else stack.enter_context(_atomic_file(output or "", named))
         stack.enter_context(_engine(engine, scheduler))
-        inputs = load(predictions, labels, settings, stdin=terminal.stdin, stream=not compare)
+        bare = (  # a number is all that is printed
+            reduction in (Reduction.mean, Reduction.sum)
+            and chosen in (Format.csv, Format.tsv)
+            and not show_confusion
+            and not show_per_class
+            and sink is None
+        )
+        inputs = load(
+            predictions,
+            labels,
+            settings,
+            stdin=terminal.stdin,
+            stream=not compare,
+            bounded=bare and not compare,
+        )
         if compare:
             from .compare import compare as compare_frameworks
             from .render.compare import ComparisonReport
 
             _emit(ComparisonReport(compare_frameworks(inputs, settings)), fmt, terminal)
+            return
+        passes = 2 if inputs.stream is not None else 1
+        if inputs.label_blocks is not None:  # labels in blocks: totals, memory a block's
+            from .render.compute import TotalsReport
+            from .totals import totals
+
+            with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
+                found = totals(inputs, settings, progress)
+            _emit(TotalsReport(found, reduction), fmt, terminal, quiet)
             return
         from .compute import compute as compute_result
         from .render.compute import ComputeReport, summary_printed
@@ -664,14 +687,6 @@ def compute(
         # with -o FILE the rows go to the file, and standard output shows the summary
         listing = reduction in (Reduction.none, Reduction.row)
         shown = Reduction.mean if sink is not None and listing else reduction
-        bare = (
-            reduction in (Reduction.mean, Reduction.sum)
-            and chosen in (Format.csv, Format.tsv)
-            and not show_confusion
-            and not show_per_class
-            and sink is None
-        )
-        passes = 2 if inputs.stream is not None else 1
         with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
             result = compute_result(
                 inputs,

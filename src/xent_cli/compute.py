@@ -8,9 +8,9 @@ runs the row's kernel over row blocks on both cores, into a :class:`~result.Resu
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -38,6 +38,12 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
+    BoolArray = npt.NDArray[np.bool_]
+
+T = TypeVar("T")
+SUMS_OFF = (
+    "scikit-learn warns here: 'The y_pred values do not sum to one' (it does not renormalise them)"
+)
 
 
 def _predicted(decision: Decision, predictions: FloatArray) -> npt.NDArray[np.generic] | None:
@@ -219,16 +225,21 @@ def _checked_block(stream: Stream, start: int, stop: int) -> FloatArray:
     return block
 
 
+BlockWork = Callable[[Decision, "FloatArray", int, int], T]
+"""What a pass does with a block of rows: ``work(decision, values, start, stop)`` with
+``values`` the rows ``start:stop``, decided as ``decision`` says."""
+
+
 @dataclass
-class StreamPass:
+class StreamPass(Generic[T]):
     """One pass over a stream: the summary for detection, and the blocks computed with the
     loss that its first block decided (``None`` where that block decided nothing)."""
 
     summary: Summary
     guess: Decision | None
-    blocks: list[Block] | None
+    blocks: list[T] | None
 
-    def blocks_for(self, decision: Decision) -> list[Block] | None:
+    def blocks_for(self, decision: Decision) -> list[T] | None:
         """The blocks, if they were computed with the kernel ``decision`` asks for."""
         guess = self.guess
         if guess is None or self.blocks is None:
@@ -242,15 +253,11 @@ class StreamPass:
 
 
 def _stream_pass(
-    inputs: Inputs,
-    settings: Settings,
-    detail: bool,
-    progress: Progress | None = None,
-    evaluate: bool = False,
-) -> StreamPass:
+    inputs: Inputs, settings: Settings, work: BlockWork[T], progress: Progress | None = None
+) -> StreamPass[T]:
     """Pass 1 over a streamed file: check every value and summarise it for detection.
 
-    The loss is guessed from the first block and computed in the same pass; when the
+    The loss is guessed from the first block and ``work`` done in the same pass; when the
     whole file decides the same, the file is not read again.
     """
     stream = inputs.stream
@@ -265,13 +272,13 @@ def _stream_pass(
     except XentError:  # the whole file may still decide: it says so after the pass
         guess = None
 
-    def summarise(start: int, stop: int) -> tuple[Summary, Block | None]:
+    def summarise(start: int, stop: int) -> tuple[Summary, T | None]:
         block = _checked_block(stream, start, stop)
         summary = Summary.of(block, tolerance, row_offset=start)
         if guess is None:
             return summary, None
         try:
-            return summary, _block(guess, block, start, stop, settings, dtype, detail, evaluate)
+            return summary, work(guess, block, start, stop)
         except XentError:  # only the guess objects: the decided loss may not
             return summary, None
 
@@ -333,7 +340,7 @@ def _clipped_at(settings: Settings, dtype: np.dtype[np.generic]) -> float:
     return settings.clipping  # xent's, or Keras's 1e-7 (auto under --like keras|tf)
 
 
-def _block(
+def block_of(
     decision: Decision,
     values: FloatArray,
     start: int,
@@ -371,6 +378,37 @@ def _block(
     )
 
 
+def _block_work(
+    settings: Settings, dtype: np.dtype[np.generic], detail: bool, evaluate: bool
+) -> BlockWork[Block]:
+    """The work of :func:`compute` a block: its :class:`Block`."""
+
+    def work(decision: Decision, values: FloatArray, start: int, stop: int) -> Block:
+        return block_of(decision, values, start, stop, settings, dtype, detail, evaluate)
+
+    return work
+
+
+def each_block(
+    inputs: Inputs, decision: Decision, work: BlockWork[T], progress: Progress | None = None
+) -> list[T]:
+    """``work`` on every block of rows, on both cores, from memory or from the stream; the
+    results in row order."""
+    stream = inputs.stream
+    if stream is not None:
+
+        def streamed(start: int, stop: int) -> T:
+            return work(decision, stream.read(start, stop), start, stop)
+
+        return run_blocks(streamed, stream.blocks(), progress, parallel=not stream.sequential)
+    predictions = inputs.predictions
+
+    def in_memory(start: int, stop: int) -> T:
+        return work(decision, predictions[start:stop], start, stop)
+
+    return run_blocks(in_memory, bounds(*predictions.shape), progress)
+
+
 def computed_blocks(
     inputs: Inputs,
     decision: Decision,
@@ -383,22 +421,52 @@ def computed_blocks(
 
     This is the pass that computes the loss; ``benchmarks/kernel.py`` times it.
     """
-    dtype = inputs.pred_source.dtype
-    stream = inputs.stream
-    if stream is not None:
+    work = _block_work(settings, inputs.pred_source.dtype, detail, evaluate)
+    return each_block(inputs, decision, work, progress)
 
-        def streamed(start: int, stop: int) -> Block:
-            values = stream.read(start, stop)
-            return _block(decision, values, start, stop, settings, dtype, detail, evaluate)
 
-        return run_blocks(streamed, stream.blocks(), progress, parallel=not stream.sequential)
-    predictions = inputs.predictions
+def settled(inputs: Inputs, settings: Settings) -> Settings:
+    """``settings`` checked, with ε decided for the predictions' dtype."""
+    settings.check()
+    epsilon = epsilon_for(settings.epsilon, settings.like, inputs.pred_source.dtype)
+    return replace(settings, epsilon=epsilon)
 
-    def in_memory(start: int, stop: int) -> Block:
-        values = predictions[start:stop]
-        return _block(decision, values, start, stop, settings, dtype, detail, evaluate)
 
-    return run_blocks(in_memory, bounds(*predictions.shape), progress)
+def decided_blocks(
+    inputs: Inputs, settings: Settings, work: BlockWork[T], progress: Progress | None = None
+) -> tuple[Decision, BoolArray | None, list[T]]:
+    """Detection, and ``work`` on every block with the loss decided (a streamed file's
+    blocks done in the pass that summarises it, when its first block decided the same);
+    the decision, the rows left out (``--ignore-index``, ``--shift``) and the blocks'
+    results in row order. ``progress`` hears of two passes over a streamed file."""
+    first_pass = None
+    if inputs.stream is not None:
+        first_pass = _stream_pass(inputs, settings, work, progress)
+    decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
+    if settings.like is not None:
+        reason = not_applicable(settings.like, decision)
+        if reason is not None:
+            raise UsageError(f"--like {settings.like.value}: {reason}")
+    blocks = first_pass.blocks_for(decision) if first_pass is not None else None
+    if blocks is None:
+        blocks = each_block(inputs, decision, work, progress)
+    elif progress is not None:
+        progress(inputs.n_rows)  # the second pass was not needed
+    return decision, ignored, blocks
+
+
+def left_out(
+    losses: FloatArray, divisors: FloatArray | None, ignored: BoolArray | None, exponent: int
+) -> tuple[FloatArray, FloatArray | None]:
+    """Losses with the rows left out (``ignored``) set to 0, and what each row adds to the
+    mean's divisor: 0 for a row left out, its class weight or 1 for another (scaled by
+    2^−``exponent`` as the losses are: Result.mean); as they were when none is left out."""
+    if ignored is None or not ignored.any():
+        return losses, divisors
+    counted = 1.0 if divisors is None and not exponent else math.ldexp(1.0, -exponent)
+    return np.where(ignored, 0.0, losses), np.where(
+        ignored, 0.0, counted if divisors is None else divisors
+    )
 
 
 def _joined(parts: Sequence[npt.NDArray[Any] | None]) -> Any:
@@ -423,40 +491,24 @@ def compute(
     when the loss its first block decided is the loss the whole file decides). With
     ``evaluate`` (and ``detail``), what the figures of DESIGN §10 need of each row.
     """
+    if inputs.label_blocks is not None:
+        raise ValueError("labels read in blocks give totals only: xent_cli.totals.totals")
     evaluate = evaluate and detail
-    settings.check()
-    epsilon = epsilon_for(settings.epsilon, settings.like, inputs.pred_source.dtype)
-    settings = replace(settings, epsilon=epsilon)
-    first_pass = None
-    if inputs.stream is not None:
-        first_pass = _stream_pass(inputs, settings, detail, progress, evaluate)
-    decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
+    settings = settled(inputs, settings)
+    work = _block_work(settings, inputs.pred_source.dtype, detail, evaluate)
+    decision, ignored, blocks = decided_blocks(inputs, settings, work, progress)
     warnings = list(decision.warnings)
-    if settings.like is not None:
-        reason = not_applicable(settings.like, decision)
-        if reason is not None:
-            raise UsageError(f"--like {settings.like.value}: {reason}")
-    blocks = first_pass.blocks_for(decision) if first_pass is not None else None
-    if blocks is None:
-        blocks = computed_blocks(inputs, decision, settings, detail, progress, evaluate)
-    elif progress is not None:
-        progress(inputs.n_rows)  # the second pass was not needed
     if any(block.sums_off for block in blocks):
-        warnings.append(
-            "scikit-learn warns here: 'The y_pred values do not sum to one' "
-            "(it does not renormalise them)"
-        )
-    losses_nats: FloatArray = np.concatenate([block.losses for block in blocks])
+        warnings.append(SUMS_OFF)
     divisors: FloatArray | None = _joined([block.divisors for block in blocks])
     predicted = _joined([block.predicted for block in blocks])
     probability: FloatArray | None = _joined([block.probability for block in blocks])
     target = _target(decision) if detail else None
     exponent = weight_exponent(settings.class_weights)  # the losses are w/2^e · ℓ
+    losses_nats, divisors = left_out(
+        np.concatenate([block.losses for block in blocks]), divisors, ignored, exponent
+    )
     if ignored is not None and ignored.any():
-        losses_nats = np.where(ignored, 0.0, losses_nats)
-        # the denominators are scaled as the losses are (Result.mean): 2^−e for a counted row
-        counted = 1.0 if divisors is None and not exponent else math.ldexp(1.0, -exponent)
-        divisors = np.where(ignored, 0.0, counted if divisors is None else divisors)
         if target is not None:
             target = np.where(ignored, int(settings.ignore_index or 0), target)
         if probability is not None:

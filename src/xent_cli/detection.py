@@ -114,6 +114,12 @@ def _indices_from_column(labels: Labels, n_classes: int, binary_hint: bool) -> I
     return _check_range(column, n_classes, labels)
 
 
+def class_indices(labels: Labels, n_classes: int) -> IntArray:
+    """A one-column block of labels as class indices of K classes, checked as detection
+    checks them for a sparse loss (labels read in blocks: :mod:`xent_cli.totals`)."""
+    return _indices_from_column(labels, n_classes, binary_hint=n_classes == 2)
+
+
 def _check_range(
     indices: npt.NDArray[np.int64] | npt.NDArray[np.float64], n_classes: int, labels: Labels
 ) -> IntArray:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from .errors import InputError, UsageError
+from .options import Targets, Task
 from .readers import (
     FrameSource,
     Positions,
@@ -32,7 +33,15 @@ from .readers import (
     parse_number,
     read,
 )
-from .sequences import Layout, position_labels, prepared, refuse_positions, shard_rows
+from .sequences import (
+    LabelBlocks,
+    Layout,
+    label_blocks,
+    position_labels,
+    prepared,
+    refuse_positions,
+    shard_rows,
+)
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -76,6 +85,9 @@ class Inputs:
     weights: FloatArray | None = None  # each row's sample weight (--sample-weights, …)
     layout: Layout | None = None  # predictions of rank ≥ 3: a row above is a position
     unscored: npt.NDArray[np.bool_] | None = None  # positions no label scores (--shift)
+    # labels read a block at a time beside the stream (``labels`` then holds the first
+    # positions' only, enough to decide the loss): see :func:`xent_cli.totals.totals`
+    label_blocks: LabelBlocks | None = None
 
     @property
     def n_rows(self) -> int:
@@ -242,13 +254,16 @@ def load(
     stdin: BinaryIO | None = None,
     *,
     stream: bool = False,
+    bounded: bool = False,
 ) -> Inputs:
     """Read both inputs and check that they line up row for row.
 
     Files as pandas writes them read right (DESIGN §2): its index column is dropped, and
     its headers (``0,1,…,K−1`` over predictions, ``0`` over a Series of labels) are told
     from data by the row counts. With ``stream``, a large ``.npy`` of predictions is left
-    on disk for :func:`compute` to read in blocks (bounded memory).
+    on disk for :func:`compute` to read in blocks (bounded memory). With ``bounded`` too
+    (only a total is wanted), the class-index labels of such predictions with positions
+    are left as they lie, for :func:`xent_cli.totals.totals` to read beside them.
     """
     whole = (
         settings.label_column is None
@@ -266,7 +281,9 @@ def load(
     if streamed is not None:
         streamed, layout = prepared(streamed, settings.class_axis, settings.shift)
         if layout is not None:
-            return _load_positions(streamed, layout, labels, settings, stdin, streamed=True)
+            return _load_positions(
+                streamed, layout, labels, settings, stdin, streamed=True, bounded=bounded
+            )
         return _load_streamed(streamed, labels, settings, stdin, whole)
     pred_source = read(predictions, stdin=stdin, key=settings.key, delimiter=settings.delimiter)
     pred_source, layout = prepared(pred_source, settings.class_axis, settings.shift)
@@ -333,9 +350,11 @@ def _load_positions(
     stdin: BinaryIO | None,
     *,
     streamed: bool,
+    bounded: bool = False,
 ) -> Inputs:
     """:func:`load` for predictions with positions (DESIGN §8): a row per position, the
-    labels flattened (and shifted under ``--shift``) to line up with them."""
+    labels flattened (and shifted under ``--shift``) to line up with them; with
+    ``bounded``, class-index labels left in blocks (:func:`_label_blocks`)."""
     for option, given in (
         ("--label-column", settings.label_column),
         ("--id-column", settings.id_column),
@@ -352,12 +371,34 @@ def _load_positions(
         raise UsageError(
             f"missing LABELS: give the labels of {source.name}'s positions (or - for stdin)"
         )
-    label_source = read(
-        labels, stdin=stdin, key=settings.label_key, delimiter=settings.delimiter, class_names=[]
-    )
+    n_classes = source.n_columns
+    label_source = None
+    if bounded and streamed and _class_indices_only(settings, n_classes):
+        found_blocks = _label_blocks(labels, layout, settings, stdin)
+        if isinstance(found_blocks, LabelBlocks):
+            blocks = found_blocks.source
+            _check_shards(source, blocks, "labels", *shard_rows(source, blocks, layout))
+            first = found_blocks.read(0, min(layout.rows * layout.per_row, FIRST_LABELS))
+            return Inputs(
+                np.empty((0, n_classes)),
+                Labels(matrix=first, where=found_blocks.where, dtype=found_blocks.dtype),
+                source,
+                None,
+                stream=source,  # type: ignore[arg-type]
+                layout=layout,
+                label_blocks=found_blocks,
+            )
+        label_source = found_blocks
+    if label_source is None:
+        label_source = read(
+            labels,
+            stdin=stdin,
+            key=settings.label_key,
+            delimiter=settings.delimiter,
+            class_names=[],
+        )
     _check_shards(source, label_source, "labels", *shard_rows(source, label_source, layout))
     found = position_labels(label_source, layout, source.name)
-    n_classes = source.n_columns
     if streamed:
         predictions: FloatArray = np.empty((0, n_classes))
     else:
@@ -375,6 +416,40 @@ def _load_positions(
         layout=layout,
         unscored=found.unscored,
     )
+
+
+FIRST_LABELS = 4096  # of labels read in blocks, the positions' read whole to decide the loss
+
+
+def _class_indices_only(settings: Settings, n_classes: int) -> bool:
+    """Whether the loss of ``n_classes`` prediction columns is decided as a sparse one from
+    a class index a position, whatever the labels' values (their checks aside): what a
+    total over labels read in blocks needs (:func:`xent_cli.totals.totals`)."""
+    return (
+        n_classes > 1
+        and settings.classes is None
+        and settings.loss is None
+        and settings.targets is not Targets.soft
+        and settings.task in (Task.auto, Task.multiclass)
+    )
+
+
+def _label_blocks(
+    labels: str, layout: Layout, settings: Settings, stdin: BinaryIO | None
+) -> LabelBlocks | Source:
+    """The labels at ``labels`` in blocks: a ``.npy`` (or unpacked ``.npz`` member) left on
+    disk, else an array read whole in the dtype it holds; other labels as read whole."""
+    from .readers.arrays import open_on_disk
+
+    on_disk = None if labels == "-" else open_on_disk(labels, settings.label_key)
+    if on_disk is not None:
+        blocks = label_blocks(on_disk, layout)
+        if blocks is not None:
+            return blocks
+    source = read(
+        labels, stdin=stdin, key=settings.label_key, delimiter=settings.delimiter, class_names=[]
+    )
+    return label_blocks(source, layout) or source
 
 
 def _named_positions(values: FloatArray, names: list[str], ignore_index: int | None) -> FloatArray:

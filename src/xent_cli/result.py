@@ -68,25 +68,21 @@ class Result:
     scores: RowScores | None = None  # what each row adds to Brier, ECE, … (DESIGN §10)
 
     def __post_init__(self) -> None:
-        if self.ignored is not None and self.ignored.all():
-            index = self.settings.ignore_index if self.settings is not None else None
-            if self.layout is not None:
-                self.warnings.append(NO_POSITION)
-            else:
-                self.warnings.append(ALL_IGNORED.format(index=index))
-        elif self.denominators is not None and not self.denominators.any():
-            self.warnings.append(NOTHING_TO_AVERAGE)
+        nothing = nothing_left(
+            self.ignored is not None and bool(self.ignored.all()),
+            self.denominators is not None and not self.denominators.any(),
+            self.layout is not None,
+            self.settings,
+        )
+        if nothing is not None:
+            self.warnings.append(nothing)
         elif self.weights is not None and not self._divisors().any() and not self._per_row:
             self.warnings.append(NO_WEIGHT)
 
     @property
     def clipping_note(self) -> str | None:
         """One line when clipping moved any probability: how many, and ε."""
-        if not self.clipped or self.settings is None:
-            return None
-        what = "probability" if self.clipped == 1 else "probabilities"
-        epsilon = epsilon_text(self.settings.clipping)
-        return f"{self.clipped:,} {what} clipped to [ε, 1−ε], ε = {epsilon}"
+        return clipping_note(self.clipped, self.settings)
 
     @property
     def rows(self) -> int:
@@ -105,8 +101,9 @@ class Result:
         Sums are taken of weights scaled by powers of two (exact), so that weights near the
         largest float or subnormal ones give the mean the formula gives.
         """
-        if self.denominators is None and self.weights is None:
-            return self._scaled(float(self._losses().mean()), self.exponent)
+        if self.weights is None:
+            divisor = None if self.denominators is None else self._sum(self.denominators)
+            return mean_of(self._sum(self._losses()), divisor, self.rows, self.exponent)
         numerator, weight_exponent = self._weighted_sum(self._losses())
         if self._per_row:
             return self._scaled(numerator / self.rows, self.exponent + weight_exponent)
@@ -126,14 +123,22 @@ class Result:
         and e; Σ vᵢ and 0 without sample weights."""
         with np.errstate(over="ignore"):
             if self.weights is None:
-                return float(values.sum()), 0
+                return self._sum(values), 0
             exponent = scale_exponent(float(np.max(self.weights, initial=0.0)))
             return float(np.dot(np.ldexp(self.weights, -exponent), values)), exponent
 
+    def _sum(self, values: FloatArray) -> float:
+        """Σ values: of positions (DESIGN §8) in canonical chunks, as a total read in
+        blocks sums them (:func:`xent_cli.totals.canonical_sum`)."""
+        if self.layout is None:
+            return float(values.sum())
+        from .totals import canonical_sum
+
+        return canonical_sum(values)
+
     @staticmethod
     def _scaled(value: float, exponent: int) -> float:
-        with np.errstate(over="ignore"):  # beyond the largest float: honestly inf
-            return float(np.ldexp(value, exponent))
+        return scaled(value, exponent)
 
     @property
     def _per_row(self) -> bool:
@@ -374,6 +379,45 @@ class Result:
         k = max(k, int(target.max(initial=0)) + 1, len(self.class_names or ()))
         names = [str(i) if self.binary else self.class_label(i) for i in range(k)]
         return Confusion(names, *count_pairs(target, predicted, k))
+
+
+def clipping_note(clipped: int, settings: Settings | None) -> str | None:
+    """One line when clipping moved any probability (``clipped`` of them): how many, and ε."""
+    if not clipped or settings is None:
+        return None
+    what = "probability" if clipped == 1 else "probabilities"
+    return f"{clipped:,} {what} clipped to [ε, 1−ε], ε = {epsilon_text(settings.clipping)}"
+
+
+def scaled(value: float, exponent: int) -> float:
+    """``value`` · 2^``exponent``; beyond the largest float, honestly ∞."""
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(value, exponent))
+
+
+def mean_of(numerator: float, divisor: float | None, count: int, exponent: int) -> float:
+    """The mean from its sums: Σℓ / Σd when rows add divisors ``d`` (class weights, rows
+    left out: both sums scaled by 2^−e alike, which cancel; NaN when Σd = 0), else Σℓ over
+    the ``count`` rows, scaled back by 2^``exponent``.
+
+    >>> mean_of(3.0, None, 4, 1), mean_of(3.0, 2.0, 4, 1), mean_of(0.0, 0.0, 4, 0)
+    (1.5, 1.5, nan)
+    """
+    if divisor is None:
+        return scaled(numerator / count, exponent)
+    return numerator / divisor if divisor else math.nan
+
+
+def nothing_left(
+    all_left_out: bool, nothing_weighs: bool, positions: bool, settings: Settings | None
+) -> str | None:
+    """The warning when the mean has nothing to average: every row (of ``positions``:
+    every position) left out, or every counted one of class weight 0; else ``None``."""
+    if all_left_out:
+        if positions:
+            return NO_POSITION
+        return ALL_IGNORED.format(index=settings.ignore_index if settings is not None else None)
+    return NOTHING_TO_AVERAGE if nothing_weighs else None
 
 
 @dataclass(frozen=True, eq=False)

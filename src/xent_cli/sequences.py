@@ -14,13 +14,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .errors import InputError, UsageError
-from .readers import ArraySource, NpyStream, Shards, arrays, data_columns, position_where
+from .readers import (
+    ArraySource,
+    NpyStream,
+    Shards,
+    arrays,
+    check_values,
+    data_columns,
+    position_where,
+)
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -106,6 +115,19 @@ class Layout:
         mask = np.zeros(self.label_shape, dtype=np.bool_)
         mask[:, -1] = True
         return mask.reshape(-1)
+
+    def scored_in(self, start: int, stop: int) -> BoolArray | None:
+        """Of the flat positions ``start:stop``, those a label is left to score (``None``
+        without a shift: all of them).
+
+        >>> Layout(rows=2, positions=(3,), classes=5, shift=True).scored_in(1, 5).tolist()
+        [True, False, True, True]
+        """
+        if not self.shift:
+            return None
+        within = np.arange(start, stop, dtype=np.int64) % self.per_row
+        scored: BoolArray = within < self.per_row - self.step
+        return scored
 
 
 def positions_of(source: Positions) -> tuple[int, ...]:
@@ -232,7 +254,7 @@ class AxisStream:
         if self._by_rows:
             return [(a * self.per_row, b * self.per_row) for a, b in self.stored.blocks()]
         steps = self.shape[FIRST_POSITION]
-        step = max(1, arrays.BLOCK_BYTES // max(1, self._inner * self.n_columns * 8))
+        step = arrays.rows_a_block(self.n_columns, self._inner)
         return [
             (
                 row * self.per_row + i * self._inner,
@@ -301,6 +323,62 @@ def _read_exactly(
         if got == 0:  # the file shrank after its size was checked
             raise InputError(stored.where(row), "the file ends before its header says")
         done += got
+
+
+@dataclass
+class LabelBlocks:
+    """Hard labels, a class index a position, read a block of positions at a time beside
+    the predictions' blocks and never whole (DESIGN §8: memory bounded by the work): from
+    a file left on disk, or an array held in the dtype it was stored in."""
+
+    values: Callable[[int, int], np.ndarray]  # the labels first:last, flat, as stored
+    columns: int  # labels a row of the labels' own matrix (their places in errors)
+    source: Positions  # the labels as read: its ``where`` names a label's own place
+    layout: Layout
+    where: Where  # the place of the label a flat position is scored against
+    dtype: np.dtype[np.generic]
+
+    def read(self, start: int, stop: int) -> FloatArray:
+        """The labels that positions ``start:stop`` are scored against, a (stop − start) × 1
+        float64 column checked to hold numbers; under ``--shift``, each the label one step
+        on (an unscored position keeps its own, as :func:`position_labels` does)."""
+        layout = self.layout
+        step = layout.step if layout.shift else 0
+        last = min(stop + step, layout.rows * layout.per_row)
+        read = np.asarray(self.values(start, last), dtype=np.float64).reshape(-1, 1)
+
+        def where(index: int, column: int | None = None) -> str:
+            row, within = divmod(start + index, self.columns)
+            return self.source.where(row, within if self.columns > 1 else 0)
+
+        check_values(read, where, allow_minus_inf=False)
+        scored = layout.scored_in(start, stop)
+        if scored is None:
+            return read
+        index = np.arange(stop - start)
+        return read[np.where(scored, index + step, index)]
+
+
+def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | None:
+    """``source`` as labels read in blocks beside predictions laid out as ``layout``: of
+    hard labels in numbers (one a position, the shape without the class axis or flat);
+    ``None`` for any other labels, which :func:`position_labels` reads whole."""
+    if isinstance(source, NpyStream):
+        shape, values = source.shape, source.values
+    elif isinstance(source, ArraySource) and source.array.dtype.kind in "biuf":
+        flat = source.array.reshape(-1)
+        shape = source.shape
+
+        def values(first: int, last: int) -> np.ndarray:
+            return flat[first:last]
+
+    else:
+        return None
+    if shape not in (layout.label_shape, (layout.rows * layout.per_row,)):
+        return None
+    columns = 1 if len(shape) == 1 else shape[-1]
+    place = _label_places(source, layout, None, False, hard=True)  # type: ignore[arg-type]
+    return LabelBlocks(values, columns, source, layout, place, source.dtype)
 
 
 @dataclass

@@ -264,7 +264,19 @@ def npz_member(zipped: zipfile.ZipFile, name: str, key: str | None) -> tuple[Zip
 
 STREAM_BYTES = 64 << 20  # .npy files larger than this are streamed
 BLOCK_BYTES = 8 << 20  # about 8 MiB of rows a block
+ROW_BYTES = 256  # what a row (a position) costs beside its values in a block (measured)
 _local = threading.local()
+
+
+def rows_a_block(n_columns: int, positions: int = 1) -> int:
+    """How many rows (of ``positions`` positions each) make a block of about
+    :data:`BLOCK_BYTES`: their float64 values, and :data:`ROW_BYTES` a position for what
+    is worked out beside them (its label, loss, target, masks; at least one row).
+
+    >>> rows_a_block(1000), rows_a_block(2), rows_a_block(2, positions=512)
+    (1016, 30840, 60)
+    """
+    return max(1, BLOCK_BYTES // max(1, positions * (8 * n_columns + ROW_BYTES)))
 
 
 @dataclass
@@ -280,6 +292,7 @@ class NpyStream:
     dtype: np.dtype[np.generic]
     header: list[str] | None = None
     positions: tuple[int, ...] = ()  # the position axes of rank ≥ 3 (rows are positions)
+    shape: tuple[int, ...] = ()  # the array's own shape
     sequential: ClassVar[bool] = False  # blocks must be read in order (one thread)
 
     def where(self, row: int, column: int | None = None) -> str:
@@ -297,26 +310,34 @@ class NpyStream:
 
     def blocks(self) -> list[tuple[int, int]]:
         """Row ranges of about :data:`BLOCK_BYTES` each once widened to float64."""
-        step = max(1, BLOCK_BYTES // max(1, self.n_columns * 8))
+        step = rows_a_block(self.n_columns)
         return [(start, min(self.n_rows, start + step)) for start in range(0, self.n_rows, step)]
 
     def read(self, start: int, stop: int) -> FloatArray:
         """Rows ``start:stop`` as float64, read into this thread's reused buffer."""
-        size = (stop - start) * self.row_bytes
-        view = self._buffer(size)
+        view = self._buffer((stop - start) * self.row_bytes)
+        self._fill(view, start * self.row_bytes)
+        return self._widened(view, start, stop)
+
+    def values(self, first: int, last: int) -> np.ndarray:
+        """Values ``first:last`` in C order, as the file holds them, in an array of their
+        own (not the thread's buffer: labels read beside a block of predictions)."""
+        values = np.empty(last - first, dtype=self.dtype)
+        self._fill(memoryview(values.view(np.uint8).data), first * self.dtype.itemsize)
+        return values
+
+    def _fill(self, view: memoryview, start: int) -> None:
+        """``view`` from byte ``start`` of the data on (the GIL released while it reads)."""
         descriptor = os.open(self.path, os.O_RDONLY)
         try:
             done = 0
-            while done < size:
-                got = os.preadv(
-                    descriptor, [view[done:]], self.offset + start * self.row_bytes + done
-                )
+            while done < len(view):
+                got = os.preadv(descriptor, [view[done:]], self.offset + start + done)
                 if got == 0:  # the file shrank, or lies about its rows
-                    raise self._ended(start + done // self.row_bytes)
+                    raise self._ended((start + done) // self.row_bytes)
                 done += got
         finally:
             os.close(descriptor)
-        return self._widened(view, start, stop)
 
     def _buffer(self, size: int) -> memoryview:
         """This thread's reused buffer, ``size`` bytes of it."""
@@ -419,15 +440,16 @@ class PackedNpyStream(NpyStream):
         self._handle = self._archive = None
 
 
-def open_npy(path: str, name: str) -> NpyStream | None:
-    """A stream over ``path`` when it is a large, plain numeric ``.npy``; else ``None``.
+def open_npy(path: str, name: str, *, any_size: bool = False) -> NpyStream | None:
+    """A stream over ``path`` when it is a large (``any_size``: any), plain numeric
+    ``.npy``; else ``None``.
 
     Anything unusual (small files, Fortran order, pickles, other dtypes, a damaged
     header) goes to the whole-file reader, which reports the errors.
     """
     try:
         size = os.path.getsize(path)
-        if size <= smallest_streamed():
+        if size <= smallest_streamed() and not any_size:
             return None
         with open(path, "rb") as handle:
             layout = _npy_layout(handle)
@@ -436,7 +458,7 @@ def open_npy(path: str, name: str) -> NpyStream | None:
     if layout is None:
         return None
     shape, dtype, offset = layout
-    if not streamed(size, shape):
+    if not streamed(size, shape) and not any_size:
         return None
     needed = math.prod(shape) * dtype.itemsize
     if size < offset + needed:  # said here: the whole-file reader would read it all first
@@ -446,7 +468,8 @@ def open_npy(path: str, name: str) -> NpyStream | None:
             f"header says {claimed} {dtype.name} = {_bytes(needed)}, the file holds "
             f"{_bytes(size - offset)}",
         )
-    return NpyStream(name, path, offset, *rows_and_columns(shape), dtype, positions=shape[1:-1])
+    n_rows, n_columns = rows_and_columns(shape)
+    return NpyStream(name, path, offset, n_rows, n_columns, dtype, None, shape[1:-1], shape)
 
 
 POSITIONS_STREAM_BYTES = 1 << 20  # arrays of rank ≥ 3 larger than this are streamed
@@ -503,6 +526,21 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
     return None
 
 
+def open_on_disk(path: str, key: str | None) -> NpyStream | None:
+    """A plain numeric ``.npy``, or ``.npz`` member stored unpacked, of any size, left on
+    disk to be read a range at a time (:meth:`NpyStream.values`: labels beside predictions
+    read in blocks); ``None`` for anything else, which the whole-file readers read."""
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(len(NPY_MAGIC))
+    except OSError:
+        return None  # read_bytes names the problem
+    if magic.startswith(ZIP_MAGIC):
+        stream = _open_npz(path, key, any_size=True)
+        return None if stream is None or stream.sequential else stream
+    return open_npy(path, path, any_size=True) if magic == NPY_MAGIC else None
+
+
 def _npy_layout(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype[np.generic], int] | None:
     """Shape, dtype and header length of a plain numeric ``.npy`` at ``handle``."""
     try:
@@ -522,19 +560,19 @@ def _npy_layout(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype[np.generic]
     return tuple(int(n) for n in shape), dtype, handle.tell()
 
 
-def _open_npz(path: str, key: str | None) -> NpyStream | None:
+def _open_npz(path: str, key: str | None, *, any_size: bool = False) -> NpyStream | None:
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as zipped:
             member, where = npz_member(zipped, path, key)
-            if member.file_size <= smallest_streamed():
+            if member.file_size <= smallest_streamed() and not any_size:
                 return None
             with zipped.open(member) as opened:
                 layout = _npy_layout(opened)  # type: ignore[arg-type]
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         return None  # the whole-file reader says what is wrong
-    if layout is None or not streamed(member.file_size, layout[0]):
+    if layout is None or not (any_size or streamed(member.file_size, layout[0])):
         return None
     shape, dtype, header = layout
     n_rows, n_columns = rows_and_columns(shape)
@@ -545,7 +583,9 @@ def _open_npz(path: str, key: str | None) -> NpyStream | None:
             local = handle.read(30)  # the local file header: its name and extra field follow
         start = member.header_offset + 30 + int.from_bytes(local[26:28], "little")
         start += int.from_bytes(local[28:30], "little")
-        return NpyStream(where, path, start + header, n_rows, n_columns, dtype, None, positions)
+        return NpyStream(
+            where, path, start + header, n_rows, n_columns, dtype, None, positions, shape
+        )
     return PackedNpyStream(
         where, path, header, n_rows, n_columns, dtype, None, positions, member=member.filename
     )

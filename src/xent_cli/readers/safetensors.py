@@ -240,7 +240,7 @@ def open_safetensors(path: str, key: str | None) -> NpyStream | None:
     if tensor.dtype == "BF16":
         return Bf16Stream(where, path, offset, n_rows, n_columns, BF16_REPORTED, None, positions)
     dtype = np.dtype(READ[tensor.dtype])
-    return NpyStream(where, path, offset, n_rows, n_columns, dtype, None, positions)
+    return NpyStream(where, path, offset, n_rows, n_columns, dtype, None, positions, tensor.shape)
 
 
 def read_header(name: str, data: bytes) -> Header:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from xent_cli.detection import Decision
     from xent_cli.evaluation import PerClass
     from xent_cli.result import Confusion, Result, RowMeans
+    from xent_cli.totals import Totals
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
 MATRIX_CLASSES = 1000  # CSV/TSV/JSON: the K×K matrix up to 10⁶ cells; above, a row per pair
@@ -1045,3 +1046,39 @@ class ComputeReport:
         if scored and self._figures.accuracy_at_k is None:
             return ["warning: no accuracy at k: the targets are not hard single labels"]
         return []
+
+
+@dataclass
+class TotalsReport:
+    """What ``xent compute -r mean|sum`` prints of totals reduced block by block
+    (:mod:`xent_cli.totals`): the bare number, as :class:`ComputeReport` prints it, and
+    the lines for stderr that go with it."""
+
+    totals: Totals
+    reduction: Reduction
+
+    @property
+    def value(self) -> float:
+        return self.totals.mean if self.reduction is Reduction.mean else self.totals.total
+
+    def show(self, console: Console) -> None:
+        console.print(repr(self.value))
+
+    def table(self) -> Frame:
+        return Frame([Floats(self.reduction.value, [self.value])], header=False)
+
+    def document(self) -> Any:
+        return json_number(self.value)
+
+    def records(self) -> list[Any]:
+        return [self.document()]
+
+    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
+        """The warnings, clipping, and on a terminal's stderr the reason line."""
+        totals = self.totals
+        lines = [f"warning: {warning}" for warning in totals.warnings]
+        if totals.clipping_note is not None:
+            lines.append(totals.clipping_note)
+        if stderr_is_tty:
+            lines.append(totals.decision.reason)
+        return lines

@@ -1,0 +1,247 @@
+"""The mean and sum over positions with memory bounded by a block (DESIGN §8, xent_cli.totals).
+
+``-r mean`` and ``-r sum`` of predictions with positions, streamed, with class-index labels
+read a block at a time: the number must be the one ``-f json`` gives through the whole-array
+path (bit for bit: both sum positions in the same canonical chunks), the formula's (numpy
+float64, written out here), and the errors those of the whole-array path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from xent_cli import inputs as inputs_module
+from xent_cli.cli import app
+from xent_cli.inputs import load
+from xent_cli.readers import arrays
+from xent_cli.settings import Settings
+from xent_cli.totals import CHUNK, Partial, canonical_sum, merged_sum
+
+ROOT = Path(__file__).parent.parent
+runner = CliRunner()
+
+
+@pytest.fixture
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every array streamed, in blocks of 5 positions of 3 classes."""
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "POSITIONS_STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 5 * 8 * 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n=st.integers(1, 4 * CHUNK + 3),
+    cuts=st.lists(st.integers(0, 4 * CHUNK + 3), max_size=12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_sum_in_parts_is_the_sum_whole(n: int, cuts: list[int], seed: int) -> None:
+    """Whatever blocks cut the positions, the canonical sum has the same bits, and it is
+    the exact sum to within a few ulps (math.fsum)."""
+    values = np.random.default_rng(seed).exponential(size=n) * 10.0 ** (np.arange(n) % 7)
+    bounds = sorted({0, n, *(cut for cut in cuts if cut < n)})
+    parts = [Partial.of(values[a:b], a) for a, b in itertools.pairwise(bounds)]
+    assert merged_sum(parts) == canonical_sum(values)
+    assert canonical_sum(values) == pytest.approx(math.fsum(values.tolist()), rel=1e-13)
+
+
+def lm(tmp_path: Path, k: int = 3, shape: tuple[int, int] = (4, 9)) -> tuple[np.ndarray, ...]:
+    rng = np.random.default_rng(7)
+    z = rng.normal(scale=3.0, size=(*shape, k)).astype(np.float32)
+    y = rng.integers(0, k, size=shape)
+    y[:, -2:] = -100
+    y[1, :] = -100
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "y.npy", y)
+    return z.astype(np.float64), y
+
+
+def neg_log_softmax(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """−log pᵧ a position, from the formula in float64 (0 where y is −100)."""
+    top = z.max(axis=-1, keepdims=True)
+    log_p = z - top - np.log(np.exp(z - top).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(log_p, np.where(y < 0, 0, y)[..., None], axis=-1)[..., 0]
+    return np.where(y < 0, 0.0, -picked)
+
+
+def bare_and_json(tmp_path: Path, *options: str, labels: str = "y.npy") -> tuple[str, float | None]:
+    """The bare number (labels in blocks: the whole-label reader must not run) and JSON's."""
+    z, y = str(tmp_path / "z.npy"), str(tmp_path / labels)
+    options = options if "-r" in options else (*options, "-r", "mean")
+    with pytest.MonkeyPatch.context() as patch:
+
+        def never(*args: object, **kwargs: object) -> None:
+            raise AssertionError("labels read whole")
+
+        patch.setattr(inputs_module, "position_labels", never)
+        bare = runner.invoke(app, ["compute", z, y, *options])
+    assert bare.exit_code == 0, bare.output
+    reduction = "sum" if "sum" in options else "mean"
+    whole = runner.invoke(app, ["compute", z, y, *options, "-f", "json"])
+    assert whole.exit_code == 0, whole.output
+    return bare.stdout.strip(), json.loads(whole.stdout)[reduction]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--ignore-index", "-100"],
+        ["--ignore-index", "-100", "-r", "sum"],
+        ["--ignore-index", "-100", "--shift"],
+        ["--ignore-index", "-100", "--class-weights", "1,3,0.5"],
+        ["--ignore-index", "-100", "--label-smoothing", "0.1", "--base", "2"],
+        ["--ignore-index", "-100", "--like", "torch"],
+        ["--ignore-index", "-100", "--class-weights", "1e308,2e307,1", "--like", "keras"],
+    ],
+)
+def test_the_bare_number_is_jsons_bit_for_bit(
+    tmp_path: Path, streamed: None, options: list[str]
+) -> None:
+    lm(tmp_path)
+    bare, whole = bare_and_json(tmp_path, *options)
+    assert bare == repr(whole)
+
+
+def test_the_mean_is_the_formulas(tmp_path: Path, streamed: None) -> None:
+    z, y = lm(tmp_path)
+    losses = neg_log_softmax(z, y)
+    bare, _ = bare_and_json(tmp_path, "--ignore-index", "-100")
+    assert float(bare) == pytest.approx(losses.sum() / (y != -100).sum(), rel=1e-12)
+    shifted = np.concatenate([y[:, 1:], np.full((4, 1), -100)], axis=1)
+    bare, _ = bare_and_json(tmp_path, "--ignore-index", "-100", "--shift")
+    expected = neg_log_softmax(z, shifted).sum() / (shifted != -100).sum()
+    assert float(bare) == pytest.approx(expected, rel=1e-12)
+
+
+def test_weights_of_zero_leave_nothing_to_average(tmp_path: Path, streamed: None) -> None:
+    """Every counted position of class weight 0: NaN and the whole path's warning."""
+    lm(tmp_path, k=2)
+    y = np.zeros((4, 9), dtype=np.int64)
+    np.save(tmp_path / "y.npy", y)
+    done = runner.invoke(
+        app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean"]
+    )
+    assert done.exit_code == 0
+    z = np.load(tmp_path / "z.npy").astype(np.float64)
+    assert float(done.stdout) == pytest.approx(neg_log_softmax(z, y).mean(), rel=1e-12)
+    options = ["--class-weights", "0,1"]
+    bare, whole = bare_and_json(tmp_path, *options)
+    assert bare == "nan"
+    assert whole is None  # JSON's null
+    done = runner.invoke(
+        app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *options, "-r", "mean"]
+    )
+    assert "nothing left to average" in done.stderr
+
+
+@pytest.mark.parametrize("layout", ["uint8", "flat", "npz", "class-axis-1", "4-d"])
+def test_labels_of_every_array_kind(tmp_path: Path, streamed: None, layout: str) -> None:
+    z, y = lm(tmp_path)
+    y = np.where(y < 0, 0, y)
+    options: list[str] = []
+    if layout == "uint8":
+        np.save(tmp_path / "y.npy", y.astype(np.uint8))
+    elif layout == "flat":
+        np.save(tmp_path / "y.npy", y.reshape(-1))
+    elif layout == "npz":
+        np.savez(tmp_path / "y.npz", labels=y)
+    elif layout == "class-axis-1":
+        np.save(tmp_path / "z.npy", np.moveaxis(z, -1, 1))
+        np.save(tmp_path / "y.npy", y)
+        options = ["--class-axis", "1"]
+    else:
+        z = np.random.default_rng(3).normal(size=(2, 3, 5, 4))
+        y = np.random.default_rng(4).integers(0, 4, size=(2, 3, 5))
+        np.save(tmp_path / "z.npy", z)
+        np.save(tmp_path / "y.npy", y)
+    labels = "y.npz" if layout == "npz" else "y.npy"
+    bare, whole = bare_and_json(tmp_path, *options, labels=labels)
+    assert bare == repr(whole)
+    assert float(bare) == pytest.approx(neg_log_softmax(z, y).mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("label", "message"),
+    [
+        (7, "y.npy: row 3, position 6: label 7 is out of range for 3 classes"),
+        (-100, "y.npy: row 3, position 6: label -100 marks padding"),
+        (1.5, "y.npy: row 3, position 6: label 1.5 is not a class index"),
+        (np.nan, "y.npy: row 3, column 6: value is NaN"),
+    ],
+)
+def test_a_bad_label_in_a_later_block_is_named_as_whole(
+    tmp_path: Path, streamed: None, label: float, message: str
+) -> None:
+    """The same line the whole-array path gives, bare or not, and nothing on stdout."""
+    lm(tmp_path)
+    y = np.zeros((4, 9), dtype=np.float64)
+    y[2, 5] = label
+    np.save(tmp_path / "y.npy", y)
+    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
+        done = runner.invoke(
+            app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *extra]
+        )
+        assert done.exit_code == 65
+        assert done.stdout == ""
+        assert message in done.stderr, done.stderr
+
+
+def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
+    lm(tmp_path)
+    np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))
+    done = runner.invoke(
+        app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean"]
+    )
+    assert done.exit_code == 65
+    assert "labels of shape 4×8 do not fit" in done.stderr
+
+
+def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: None) -> None:
+    lm(tmp_path)
+    z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+    chosen = Settings(ignore_index=-100)
+    assert load(z, y, chosen, stream=True, bounded=True).label_blocks is not None
+    assert load(z, y, chosen, stream=True).label_blocks is None
+    named = Settings(ignore_index=-100, classes=("a", "b", "c"))
+    assert load(z, y, named, stream=True, bounded=True).label_blocks is None
+
+
+def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(tmp_path: Path) -> None:
+    """(64, 1024, 1024, 2) float32 logits and int64 labels (zeros: sparse files of 512 MiB
+    each): every position's loss is log 2, and the process's peak resident memory stays
+    under a quarter of the logits' file (the labels are not read whole, no loss a position
+    is kept)."""
+    shape = (64, 1024, 1024)
+    for name, descr, dims, itemsize in (
+        ("z.npy", "<f4", (*shape, 2), 4),
+        ("y.npy", "<i8", shape, 8),
+    ):
+        with (tmp_path / name).open("wb") as handle:
+            np.lib.format.write_array_header_1_0(
+                handle, {"descr": descr, "fortran_order": False, "shape": dims}
+            )
+            handle.truncate(handle.tell() + math.prod(dims) * itemsize)
+    measure = (
+        "import json, resource, subprocess, sys; "
+        "done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))"
+    )
+    command = [sys.executable, "-c", measure, sys.executable, "-m", "xent_cli", "compute"]
+    command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    code, out, err, peak_kib = json.loads(done.stdout)
+    assert code == 0, err
+    assert float(out) == pytest.approx(math.log(2), rel=1e-12)
+    assert peak_kib * 1024 < (tmp_path / "z.npy").stat().st_size / 4
