@@ -216,13 +216,19 @@ def _decide(
     )
 
 
-def _checked_block(stream: Stream, start: int, stop: int) -> FloatArray:
-    """Rows ``start:stop`` of a stream, every value checked (errors name the global row)."""
+def _summarised_block(
+    stream: Stream, start: int, stop: int, tolerance: float
+) -> tuple[FloatArray, Summary]:
+    """Rows ``start:stop`` of a stream, every value checked (errors name the global row),
+    and their summary for detection. One minimum and one maximum serve both: neither NaN
+    nor +∞ among them, no value is either."""
     block = stream.read(start, stop)
-    check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
+    lowest, highest = float(block.min()), float(block.max())
+    if math.isnan(lowest) or math.isnan(highest) or highest == math.inf:
+        check_values(block, stream.where, allow_minus_inf=True, row_offset=start)
     if stream.n_columns > 1:  # one column: −∞ is a score, σ(−∞) = 0
         check_not_all_masked(block, stream.where, row_offset=start)
-    return block
+    return block, Summary.of(block, tolerance, start, (lowest, highest))
 
 
 BlockWork = Callable[[Decision, "FloatArray", int, int], T]
@@ -266,15 +272,14 @@ def _stream_pass(
     dtype = inputs.pred_source.dtype
     tolerance = tolerance_for(stream.n_columns, dtype, labels)
     pieces = stream.blocks()
-    first = Summary.of(_checked_block(stream, *pieces[0]), tolerance, row_offset=0)
+    _, first = _summarised_block(stream, *pieces[0], tolerance)
     try:
         guess: Decision | None = _decide(first, labels, inputs, settings)
     except XentError:  # the whole file may still decide: it says so after the pass
         guess = None
 
     def summarise(start: int, stop: int) -> tuple[Summary, T | None]:
-        block = _checked_block(stream, start, stop)
-        summary = Summary.of(block, tolerance, row_offset=start)
+        block, summary = _summarised_block(stream, start, stop, tolerance)
         if guess is None:
             return summary, None
         try:

@@ -239,16 +239,23 @@ class Summary:
     off_logsumexp_rows: int = 0
 
     @classmethod
-    def of(cls, predictions: FloatArray, tolerance: float, row_offset: int = 0) -> Summary:
+    def of(
+        cls,
+        predictions: FloatArray,
+        tolerance: float,
+        row_offset: int = 0,
+        extremes: tuple[float, float] | None = None,
+    ) -> Summary:
         """The summary of a block of rows that starts at row ``row_offset``.
 
-        Whole-array minimum and maximum first (fast); where a value lies outside [0,1]
-        the row sums do not matter, and only the first such value is looked for.
+        Whole-array minimum and maximum first (fast: ``extremes``, when the caller has
+        them); where a value lies outside [0,1] the row sums do not matter, and only the
+        first such value is looked for.
         """
         summary = cls(int(predictions.shape[1]))
         if predictions.size == 0:
             return summary
-        lowest, highest = float(predictions.min()), float(predictions.max())
+        lowest, highest = extremes or (float(predictions.min()), float(predictions.max()))
         summary.any_minus_inf = lowest == -np.inf
         summary.highest = highest
         if lowest < 0 or highest > 1:
@@ -298,15 +305,22 @@ class Summary:
 
 
 def _first_outside(predictions: FloatArray, row_offset: int) -> tuple[int, int, float]:
-    """Row, column and value of the first entry outside [0,1], scanning a slice at a time."""
-    step = 4096
-    for start in range(0, predictions.shape[0], step):
+    """Row, column and value of the first entry outside [0,1], scanning slices that double
+    from one row: scores have such a value in their first row, almost always, and no
+    value is looked at twice.
+
+    >>> _first_outside(np.array([[0.5, 0.5], [0.2, 0.8], [0.1, -3.0]]), 10)
+    (12, 1, -3.0)
+    """
+    start, step = 0, 1
+    while start < predictions.shape[0]:
         part = predictions[start : start + step]
         outside = (part < 0) | (part > 1)
         if outside.any():
             row, column = _first(outside)
             col = column if column is not None else 0
             return row + start + row_offset, col, float(part[row, col])
+        start, step = start + step, 2 * step
     raise AssertionError("no value outside [0,1]")
 
 
