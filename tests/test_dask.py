@@ -3,6 +3,7 @@ two worker processes started once for this module; and its failures, each one li
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from xent_cli import inputs as inputs_module
 from xent_cli.cli import app
 from xent_cli.readers import arrays
 
@@ -100,6 +102,33 @@ def test_sequences_calibration_and_diff(scheduler: str, tmp_path: Path) -> None:
     ):
         local, remote = both(scheduler, *args)
         assert remote == local, args
+
+
+def test_a_mean_of_positions_with_labels_in_blocks(
+    scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bare -r mean of positions: each worker reads its blocks' labels from the file and
+    sends back their canonical sums; the same bits as on this process, and as JSON's."""
+    rng = np.random.default_rng(20)
+    labels = rng.integers(0, 3, size=(5, 700))
+    labels[:, 600:] = -100
+    np.save(tmp_path / "z.npy", rng.normal(size=(5, 700, 3)))
+    np.save(tmp_path / "y.npy", labels)
+    monkeypatch.setattr(arrays, "POSITIONS_STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 97 * 8 * 3)  # blocks across chunks and rows
+    args = ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "--ignore-index"]
+    args += ["-100", "--shift", "-r", "mean"]
+    with pytest.MonkeyPatch.context() as patch:
+
+        def whole(*args: object) -> None:
+            raise AssertionError("labels read whole")
+
+        patch.setattr(inputs_module, "position_labels", whole)
+        local, remote = both(scheduler, *args)
+    assert remote == local
+    code, whole, err = xent(*args, "-f", "json")
+    assert code == 0, err
+    assert local.strip() == repr(json.loads(whole)["mean"])
 
 
 def test_a_bad_value_names_its_shard_and_row(scheduler: str, shards: tuple[str, str]) -> None:
