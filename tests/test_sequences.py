@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -568,6 +569,39 @@ def test_class_axes_stream_bit_identical(
         for index in np.ndindex(labels.shape)
     ]
     np.testing.assert_allclose(whole.losses, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("way", ["together", "apart", "cut short"])
+def test_class_runs_read_together_apart_or_cut_short(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    """PyTorch's N×C×T read a block of positions at a time: class runs close together in
+    one preadv (gaps read into scratch, 700 classes: two calls), far apart one at a time,
+    and a preadv cut short read again a class at a time; the same bits every way."""
+    from xent_cli import sequences
+
+    rng = np.random.default_rng(23)
+    logits = rng.normal(size=(2, 700, 12)).astype(np.float32)
+    z = save(tmp_path, "z.npy", logits)
+    y = save(tmp_path, "y.npy", rng.integers(0, 700, size=(2, 12)))
+    whole = run(z, y, class_axis=1)
+    monkeypatch.setattr(arrays, "POSITIONS_STREAM_BYTES", 0)
+    monkeypatch.setattr(arrays, "BLOCK_BYTES", 5 * 8 * 700)  # 5 of 12 positions a block
+    if way == "apart":
+        monkeypatch.setattr(sequences, "OVERREAD", 0)
+    calls: list[int] = []
+    preadv = os.preadv
+
+    def counted(descriptor: int, buffers: list[memoryview], offset: int) -> int:
+        calls.append(len(buffers))
+        got = preadv(descriptor, buffers, offset)
+        return got // 2 if way == "cut short" and len(buffers) > 1 else got
+
+    monkeypatch.setattr(sequences.os, "preadv", counted)
+    streamed = run(z, y, class_axis=1)
+    assert streamed.losses.tobytes() == whole.losses.tobytes()
+    together = [count for count in calls if count > 1]
+    assert (len(together) > 0) == (way != "apart")
 
 
 def test_label_smoothing_of_huge_scores_stays_finite(tmp_path: Path) -> None:

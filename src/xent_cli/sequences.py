@@ -289,8 +289,7 @@ class AxisStream:
         start = stored.offset + row * classes * per_class + low * inner * itemsize
         descriptor = os.open(stored.path, os.O_RDONLY)
         try:
-            for c in range(classes):
-                _read_exactly(descriptor, buffer[c].data, start + c * per_class, stored, row)
+            _read_runs(descriptor, buffer, start, per_class, stored, row)
         finally:
             os.close(descriptor)
         moved = np.ascontiguousarray(raw.T)
@@ -311,6 +310,43 @@ class AxisStream:
 
     def where_end(self) -> str:
         return self.stored.where_end()
+
+
+IOVECS = 1024  # buffers one preadv fills (Linux's IOV_MAX)
+OVERREAD = 16  # a gap between class runs up to this many runs long is read, not skipped
+
+
+def _read_runs(
+    descriptor: int,
+    runs: npt.NDArray[np.uint8],
+    start: int,
+    stride: int,
+    stored: NpyStream,
+    row: int,
+) -> None:
+    """Fill each row of ``runs`` with the bytes at ``start + c · stride`` (class c's run of
+    a block). Runs close together are read many at a time by one ``preadv`` with the gaps
+    between them read into a scratch buffer (a read a class costs a system call each:
+    32,000 a block of a vocabulary); runs far apart, or a short read, one at a time."""
+    classes, run = runs.shape
+    gap = stride - run
+    if classes == 1 or gap > OVERREAD * run:
+        for c in range(classes):
+            _read_exactly(descriptor, runs[c].data, start + c * stride, stored, row)
+        return
+    scratch = memoryview(bytearray(gap))
+    per_call = IOVECS // 2
+    for first in range(0, classes, per_call):
+        last = min(classes, first + per_call)
+        buffers: list[memoryview] = []
+        for c in range(first, last):
+            buffers.append(runs[c].data)
+            if gap and c < last - 1:
+                buffers.append(scratch)
+        wanted = (last - first) * run + (last - first - 1) * gap
+        if os.preadv(descriptor, buffers, start + first * stride) < wanted:
+            for c in range(first, last):  # cut short (a file that shrank): each on its own
+                _read_exactly(descriptor, runs[c].data, start + c * stride, stored, row)
 
 
 def _read_exactly(
