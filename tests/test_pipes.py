@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import pty
 import shutil
@@ -305,15 +306,30 @@ def test_shell_completion(words: str, cword: str, expected: list[str]) -> None:
 )
 def test_start_up_loads_only_what_the_command_needs(args: list[str], loaded: set[str]) -> None:
     """Start-up budget (DESIGN §6): no numpy for help or the version; no rich, polars or dask
-    for a small input written to a pipe. The console script's own entry runs, and the
-    modules loaded are listed as it leaves."""
+    for a small input written to a pipe."""
+    heavy = ("numpy", "rich", "polars", "dask")
+    modules, _ = at_exit(args)
+    assert {m.split(".")[0] for m in modules if m.startswith(heavy)} == loaded
+
+
+def test_regression_gh18_a_small_csv_loads_only_the_reader_it_needs() -> None:
+    """Issue 18: ``xent softmax`` of a small CSV loads neither the shard reader nor the
+    rules of rank ≥ 3 inputs (each only for an input that needs it), and the command runs
+    with the garbage collector on (it is off only while the CLI's modules load)."""
+    modules, collecting = at_exit(["softmax", "samples/logits.csv"])
+    assert "xent_cli.readers.text" in modules
+    assert not {"xent_cli.readers.shards", "xent_cli.sequences"} & modules
+    assert collecting
+
+
+def at_exit(args: list[str]) -> tuple[set[str], bool]:
+    """The modules loaded, and whether the garbage collector is on, as ``xent ARGS`` leaves:
+    the console script's own entry runs."""
     code = f"""
-import os, sys
-heavy = ("numpy", "rich", "polars", "dask")
+import gc, os, sys
 leave = os._exit
 def listed(code=0):
-    loaded = sorted({{m.split(".")[0] for m in sys.modules if m.startswith(heavy)}})
-    sys.stderr.write(repr(loaded) + "\\n")
+    sys.stderr.write(repr((sorted(sys.modules), gc.isenabled())) + "\\n")
     sys.stderr.flush()
     leave(code)
 os._exit = listed
@@ -322,7 +338,7 @@ from xent_cli.entry import main
 main()
 listed()
 """
-    root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.strip().splitlines()[-1] == repr(sorted(loaded))
+    modules, collecting = ast.literal_eval(done.stderr.strip().splitlines()[-1])
+    return set(modules), collecting

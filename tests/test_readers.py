@@ -388,6 +388,17 @@ def test_text_that_starts_like_a_magic_number_is_still_text() -> None:
     assert source.header == ["PAR1", "BZh"]
 
 
+@pytest.mark.parametrize("name", [*readers.__all__, *readers.MODULES])
+def test_every_name_the_package_gives_is_there(name: str) -> None:
+    """A reader's module loads when one of its names is first asked for (issue 18)."""
+    assert getattr(readers, name) is not None
+
+
+def test_a_name_the_package_does_not_give_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="has no attribute 'chunk'"):
+        _ = readers.chunk
+
+
 def test_regression_a_very_wide_csv_goes_to_numpy_not_polars(polars_used: list[bool]) -> None:
     """A single-line CSV of 50 MB took over 60 s and 11 GB in polars (numpy: 5 s, 1 GB)."""
     row = ",".join(["0.5"] * 20_000)

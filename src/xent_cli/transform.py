@@ -21,21 +21,13 @@ import numpy as np
 from . import losses
 from .errors import UsageError
 from .options import DELIMITER_AUTO
-from .readers import (
-    FrameSource,
-    NpyStream,
-    Source,
-    Stream,
-    check_not_all_masked,
-    check_values,
-    data_columns,
-    read,
-)
+from .readers import check_not_all_masked, check_values, data_columns, read
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .parallel import Progress
+    from .readers import Positions, Source, Stream
 
     ArrayLike = npt.ArrayLike
     FloatArray = npt.NDArray[np.float64]
@@ -57,17 +49,26 @@ def read_scores(
     """Scores as an (N, K) float64 array (−∞ allowed: a masked class), their source, and
     their header: the columns that hold data (pandas' index dropped, DESIGN §2; a table's
     list column or numeric columns, §9)."""
-    from .sequences import refuse_positions
-
     source = read(path, stdin=stdin, key=key, delimiter=delimiter)
-    refuse_positions(source, SCORES_RANK)
+    _refuse_positions(source)
     columns, _ = data_columns(source)
     if columns == list(range(source.n_columns)):
         return source.numbers(allow_minus_inf=True), source, source.header
+    from .readers import FrameSource
+
     header = None if source.header is None else [source.header[c] for c in columns]
     if isinstance(source, FrameSource) and source.vectors(columns):
         header = None  # a vector a row: its elements have no names
     return source.numbers(columns, allow_minus_inf=True), source, header
+
+
+def _refuse_positions(scores: Positions) -> None:
+    """Scores of rank ≥ 3 (read a row per position) are refused: :data:`SCORES_RANK`. Only
+    such an input loads :mod:`~xent_cli.sequences`, which says what it is."""
+    if getattr(scores, "positions", ()):
+        from .sequences import refuse_positions
+
+        refuse_positions(scores, SCORES_RANK)
 
 
 def check_temperature(temperature: float, option: str) -> None:
@@ -171,7 +172,7 @@ class Scores:
     def pieces(self, cells: int) -> list[tuple[int, int]]:
         """Row ranges of about ``cells`` values each; of a stream that is read in its own
         blocks (shards, pieces of a text file: a range must not span two), those blocks."""
-        if self.stream is not None and not isinstance(self.stream, NpyStream):
+        if self.stream is not None and _own_blocks(self.stream):
             return self.stream.blocks()
         step = max(1, cells // max(1, self.n_columns))
         return [(start, min(self.n_rows, start + step)) for start in range(0, self.n_rows, step)]
@@ -190,6 +191,14 @@ class Scores:
         run_blocks(checked, self.stream.blocks(), progress, parallel=not self.sequential)
 
 
+def _own_blocks(stream: Stream) -> bool:
+    """Whether ``stream`` is read in blocks of its own (shards, pieces of a text file), not
+    in any range of rows as a ``.npy`` is."""
+    from .readers import NpyStream
+
+    return not isinstance(stream, NpyStream)
+
+
 def open_scores(
     path: str,
     stdin: BinaryIO | None,
@@ -203,12 +212,11 @@ def open_scores(
     else :func:`~xent_cli.readers.open_stream` reads in blocks), else read whole and
     checked."""
     from .readers import open_shards, open_stream
-    from .sequences import refuse_positions
 
     if path != "-":
         stream = open_shards(path, key, delimiter) or open_stream(path, key, delimiter)
         if stream is not None:
-            refuse_positions(stream, SCORES_RANK)
+            _refuse_positions(stream)
             return Scores(
                 stream.name,
                 stream.n_rows,
@@ -338,7 +346,7 @@ class Transformed:
         the blocks that hold them)."""
         stream = self.scores.stream
         ranges: list[tuple[int, int]] = []
-        if stream is None or isinstance(stream, NpyStream):
+        if stream is None or not _own_blocks(stream):
             for row in wanted:
                 if ranges and ranges[-1][1] == row:
                     ranges[-1] = (ranges[-1][0], row + 1)

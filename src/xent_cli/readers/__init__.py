@@ -6,32 +6,25 @@
 
 A new format is a new module here that gives a :class:`Source`, and a line in :func:`parse`.
 Nothing here unpickles: ``.npy``/``.npz`` are read with ``allow_pickle=False``.
+
+A reader's module is loaded when first needed (start-up, DESIGN §6): the names this package
+gives from one (``readers.TextSource``, ``from .readers import NpyStream``) load it when
+asked for, and a single file is never looked at as shards.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from xent_cli.errors import InputError, MissingInputError
 from xent_cli.options import DELIMITER_AUTO
 
-from . import arrays
-from .arrays import (
-    NPY_MAGIC,
-    TORCH_FILE,
-    ZIP_MAGIC,
-    ArraySource,
-    NpyStream,
-    open_array_stream,
-    open_npy,
-    parse_npy,
-    parse_npz,
-)
 from .base import (
     Positions,
     Source,
@@ -44,26 +37,14 @@ from .base import (
 )
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
-from .safetensors import looks_like_safetensors, parse_safetensors
-from .shards import (
-    Part,
-    Shape,
-    Shards,
-    ShardStream,
-    SideColumns,
-    WholeShard,
-    same_shape,
-    shard_paths,
-)
-from .tables import (
-    ARROW_MAGIC,
-    PARQUET_MAGIC,
-    FrameSource,
-    looks_like_ndjson,
-    parse_table,
-    table_kind,
-)
-from .text import TextSource, binary_data, pandas_names, parse_number, parse_text
+
+if TYPE_CHECKING:
+    from .arrays import ArraySource, NpyStream, open_npy
+    from .shards import Shards, ShardStream, SideColumns, WholeShard
+    from .tables import FrameSource
+    from .text import TextSource, pandas_names, parse_number, parse_text
+
+    Stream = NpyStream | ShardStream  # rows read a block at a time
 
 __all__ = [
     "ArraySource",
@@ -89,19 +70,52 @@ __all__ = [
     "pandas_names",
     "parse",
     "parse_number",
+    "parse_text",
     "position_where",
     "read",
     "read_bytes",
 ]
 
-Stream = NpyStream | ShardStream  # rows read a block at a time
+MODULES = ("arrays", "safetensors", "shards", "tables", "text")  # readers.text loads it
+HOMES = {  # the names given from a reader's module, loaded when one is asked for
+    "ArraySource": "arrays",
+    "NpyStream": "arrays",
+    "open_npy": "arrays",
+    "FrameSource": "tables",
+    "ShardStream": "shards",
+    "Shards": "shards",
+    "SideColumns": "shards",
+    "WholeShard": "shards",
+    "TextSource": "text",
+    "pandas_names": "text",
+    "parse_number": "text",
+    "parse_text": "text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A reader's module (:data:`MODULES`), a name it gives (:data:`HOMES`) or ``Stream``,
+    the module loaded now; kept here after."""
+    if name in MODULES:
+        found: Any = importlib.import_module(f"{__name__}.{name}")
+    elif name in HOMES:
+        found = getattr(importlib.import_module(f"{__name__}.{HOMES[name]}"), name)
+    elif name == "Stream":
+        from .arrays import NpyStream
+        from .shards import ShardStream
+
+        found = NpyStream | ShardStream
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = found
+    return found
+
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 EMPTY_ZIP = b"PK\x05\x06"  # a zip's end record alone: an archive with no members
 PICKLE_MAGIC = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 HEAD_BYTES = 1 << 20  # of a larger file only this much is read before parsing
-BINARY_MAGIC = (PARQUET_MAGIC, ARROW_MAGIC, *(magic for magic, _ in COMPRESSED))  # NULs are fine
 FOREIGN = (  # formats xent does not read, told by their first bytes
     (b"\x89HDF\r\n\x1a\n", "an HDF5 file, which xent does not read: save the array with np.save"),
 )
@@ -134,11 +148,23 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
     holds (NUL bytes in what is not .npy, .npz or a pickle): then an error at once, so that
     /dev/zero or a device never fills memory (DESIGN §5)."""
     first = handle.read(1 << 16)
-    known = first.startswith((NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, *BINARY_MAGIC))
-    known = known or looks_like_safetensors(first) or _binary_by_name(name)
-    if b"\x00" in first and not known and not any(first.startswith(m) for m, _ in FOREIGN):
+    if b"\x00" in first and not _binary_format(first, name):
+        from .text import binary_data
+
         raise binary_data(name, first)
     return first + handle.read()
+
+
+def _binary_format(head: bytes, name: str) -> bool:
+    """Whether ``head`` starts a binary format xent reads (or one it names: :data:`FOREIGN`),
+    or ``name`` says one."""
+    from .arrays import NPY_MAGIC, ZIP_MAGIC
+    from .safetensors import looks_like_safetensors
+    from .tables import ARROW_MAGIC, PARQUET_MAGIC
+
+    others = (m for m, _ in (*COMPRESSED, *FOREIGN))
+    magic = (NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, PARQUET_MAGIC, ARROW_MAGIC, *others)
+    return head.startswith(magic) or looks_like_safetensors(head) or _binary_by_name(name)
 
 
 def parse(
@@ -157,6 +183,11 @@ def parse(
     With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
     its start: enough for text, and other formats are read from ``path``.
     """
+    from .arrays import NPY_MAGIC, TORCH_FILE, ZIP_MAGIC, parse_npy, parse_npz
+    from .safetensors import looks_like_safetensors, parse_safetensors
+    from .tables import ARROW_MAGIC, PARQUET_MAGIC, looks_like_ndjson, parse_table, table_kind
+    from .text import parse_text
+
     partial = size > len(data) and path is not None
     whole: bytes | str = path if partial and path is not None else data
     packed = compression(data[:8])
@@ -206,6 +237,8 @@ def _binary_by_name(name: str) -> bool:
     >>> _binary_by_name("run.arrows"), _binary_by_name("w.safetensors"), _binary_by_name("p.csv")
     (True, True, False)
     """
+    from .tables import table_kind
+
     kind = table_kind(name, b"")
     return kind in ("parquet", "arrow", "arrow stream") or name.lower().endswith(".safetensors")
 
@@ -235,8 +268,10 @@ def read(
 ) -> Source:
     """Read and parse one input (``-`` is stdin; a glob or a directory is its shards, joined
     in natural order); text with ``delimiter`` (or sniffed)."""
-    paths = shard_paths(path)
+    paths = _shard_paths(path)
     if paths is not None:
+        from .shards import Shards
+
         parts = [
             read(part, key=key, class_names=class_names, delimiter=delimiter) for part in paths
         ]
@@ -260,6 +295,16 @@ def read(
     return parse(name, data, key=key, class_names=class_names, delimiter=delimiter)
 
 
+def _shard_paths(spec: str) -> list[str] | None:
+    """The files a glob or a directory names (:func:`.shards.shard_paths`); ``None`` for one
+    file or ``-``, told without loading the shard reader."""
+    if spec == STDIN or os.path.isfile(spec):
+        return None
+    from .shards import shard_paths
+
+    return shard_paths(spec)
+
+
 def _read_head(path: str, size: int | None = None) -> bytes:
     """The first ``size`` bytes of ``path`` (:data:`HEAD_BYTES` unless said)."""
     try:
@@ -272,9 +317,11 @@ def _read_head(path: str, size: int | None = None) -> bytes:
 def open_shards(spec: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> ShardStream | None:
     """A stream over the prediction shards a glob or a directory names (``None``: ``spec``
     is one file): large arrays in their row blocks, other shards read whole in turn."""
-    paths = shard_paths(spec)
+    paths = _shard_paths(spec)
     if paths is None:
         return None
+    from .shards import Part, Shape, ShardStream, WholeShard, same_shape
+
     parts: list[Part] = []
     shapes: list[Shape] = []
     for path in paths:
@@ -306,6 +353,8 @@ def open_shards(spec: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
 def data_columns(source: Source) -> tuple[list[int], bool]:
     """The columns that hold data, and whether pandas' index was left out: a table's
     matrix (DESIGN §9), every column but the index ``DataFrame.to_csv()`` writes (§2)."""
+    from .tables import FrameSource
+
     index = pandas_index(source)
     columns = source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
     return [c for c in columns if not (index and c == 0)], index
@@ -315,7 +364,9 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     """A stream over a large input of predictions, read a block of rows at a time: an array
     (``.npy``, an ``.npz`` member, a ``.safetensors`` tensor), text or NDJSON in pieces of
     lines, Parquet or Arrow IPC in slices of rows; ``None`` for what is read whole."""
-    stream: Stream | None = open_array_stream(path, key)
+    from . import arrays
+
+    stream: Stream | None = arrays.open_array_stream(path, key)
     if stream is not None:
         return stream
     try:
@@ -327,6 +378,8 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     if size <= arrays.STREAM_BYTES and compression(_read_head(path, 8)) is None:
         return None  # small and plain: read whole (a compressed one is judged unpacked)
     from . import chunks  # imports polars' reader only for tables
+    from .tables import looks_like_ndjson, table_kind
+    from .text import TextSource
 
     head = _read_head(path)
     kind = table_kind(path, head[:8])
