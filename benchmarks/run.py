@@ -230,27 +230,30 @@ def main() -> None:
         same=same_interval,
         repeats=1,
     )
+    kinds = ("loss kernel (the CLI's block pass)", "loss engine (detection + block pass)")
     kernel_rows = [
-        f"{what} 1M×10 float64, in-process, vs torch cross_entropy"
-        for what in ("loss kernel (the CLI's block pass)", "loss engine (detection + block pass)")
+        f"{what} {shape} float64, in-process, vs torch cross_entropy"
+        for shape in ("1M×10", "10k×1000")
+        for what in kinds
     ]
     if any(chosen(what) for what in kernel_rows):
         kernel = subprocess.run(
             [PY, str(HERE / "kernel.py")], capture_output=True, text=True, check=True
         )
-        ours_ms, torch_ms, torch_threads, _, engine_ms, torch_again_ms = kernel.stdout.split()
-        for what, mine_ms, peer_ms in zip(
-            kernel_rows, (ours_ms, engine_ms), (torch_ms, torch_again_ms), strict=True
-        ):
-            rows.append(
-                (
-                    what,
-                    float(mine_ms) / 1000,
-                    float(peer_ms) / 1000,
-                    f"{float(mine_ms) / float(peer_ms):.2f}× (target ≤ 0.8)",
-                    f"torch on {torch_threads} threads",
+        for line in kernel.stdout.splitlines():
+            shape, ours_ms, torch_ms, threads, _, engine_ms, torch_again_ms = line.split()
+            for what, mine_ms, peer_ms in zip(
+                kinds, (ours_ms, engine_ms), (torch_ms, torch_again_ms), strict=True
+            ):
+                rows.append(
+                    (
+                        f"{what} {shape} float64, in-process, vs torch cross_entropy",
+                        float(mine_ms) / 1000,
+                        float(peer_ms) / 1000,
+                        f"{float(mine_ms) / float(peer_ms):.2f}× (target ≤ 0.8)",
+                        f"torch on {threads} threads",
+                    )
                 )
-            )
     print(
         f"Measured {date.today()} on {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; medians of {repeat}; the .npy is {file_mib:.0f} MiB.\n"
