@@ -204,3 +204,16 @@ def test_streamed_text_and_tables(
     monkeypatch.setattr(readers, "HEAD_BYTES", 256)
     local, remote = both(scheduler, "compute", str(path), str(tmp_path / "y.csv"), "-f", "json")
     assert remote == local
+
+
+def test_a_file_a_worker_cannot_open_is_one_line() -> None:
+    from xent_cli.cluster import _call
+    from xent_cli.errors import MissingInputError
+
+    def work(start: int, stop: int) -> None:
+        Path("no/such/z.npy").read_bytes()
+
+    with pytest.raises(MissingInputError) as raised:
+        _call(work, [(0, 1)])
+    assert str(raised.value).startswith("a Dask worker cannot read no/such/z.npy (No such file")
+    assert raised.value.exit_code == 66

@@ -254,3 +254,31 @@ def test_regression_a_class_name_that_is_not_utf8_is_written_as_python_writes_it
     monkeypatch.setattr(writer, "POLARS_CELLS", 1)
     frame = Frame([Integers("row", range(3)), Categories("target", [0, 1, 0], ["\udcff", "b"])])
     assert delimited(frame, ",") == "row,target\n0,\udcff\n1,b\n2,\udcff\n"
+
+
+def test_ctrl_c_is_held_to_the_end_of_a_polars_chunk_unless_ignored() -> None:
+    """Python's own handler: SIGINT during the block is raised after it. Ignored (a shell's
+    background job): nothing is raised, and the handler stays as it was."""
+    import os
+    import signal
+
+    from xent_cli.writer import interrupt_after
+
+    reached = []
+
+    def interrupted_inside() -> None:
+        with interrupt_after():
+            os.kill(os.getpid(), signal.SIGINT)
+            reached.append(True)  # not interrupted inside
+
+    with pytest.raises(KeyboardInterrupt):
+        interrupted_inside()
+    assert reached == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupt_after():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -245,3 +245,44 @@ def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(tmp_path: Path) -
     assert code == 0, err
     assert float(out) == pytest.approx(math.log(2), rel=1e-12)
     assert peak_kib * 1024 < (tmp_path / "z.npy").stat().st_size / 4
+
+
+def test_accuracy_at_says_a_bare_number_has_no_summary(tmp_path: Path, streamed: None) -> None:
+    lm(tmp_path)
+    z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+    done = runner.invoke(
+        app, ["compute", z, y, "--ignore-index", "-100", "-r", "mean", "--accuracy-at", "2"]
+    )
+    assert done.exit_code == 0
+    assert "--accuracy-at is a figure of the summary, which -f csv does not print" in done.stderr
+
+
+def test_a_guess_that_does_not_fit_later_blocks_warns_nothing(
+    tmp_path: Path, streamed: None
+) -> None:
+    """The first block looks like probabilities, a later one holds scores: the guessed
+    kernel's log of a negative score is thrown away with its guess, and says nothing (under
+    pytest a numpy warning is an error)."""
+    rng = np.random.default_rng(8)
+    p = rng.dirichlet(np.ones(3), size=(2, 9)).astype(np.float64)
+    p[1, 5:] = rng.normal(scale=3.0, size=(4, 3))
+    y = rng.integers(0, 3, size=(2, 9))
+    np.save(tmp_path / "z.npy", p)
+    np.save(tmp_path / "y.npy", y)
+    for options in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
+        done = runner.invoke(
+            app,
+            [
+                "compute",
+                str(tmp_path / "z.npy"),
+                str(tmp_path / "y.npy"),
+                "--epsilon",
+                "0",
+                *options,
+            ],
+        )
+        assert done.exit_code == 0, done.output
+        assert "RuntimeWarning" not in done.stderr
+    expected = neg_log_softmax(p, y).mean()
+    bare, _ = bare_and_json(tmp_path, "--epsilon", "0")
+    assert float(bare) == pytest.approx(expected, rel=1e-12)

@@ -679,7 +679,7 @@ def compute(
 
             with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
                 found = totals(inputs, settings, progress)
-            _emit(TotalsReport(found, reduction), fmt, terminal, quiet)
+            _emit(TotalsReport(found, reduction, accuracy_at), fmt, terminal, quiet)
             return
         from .compute import compute as compute_result
         from .render.compute import ComputeReport, summary_printed

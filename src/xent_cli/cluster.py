@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import UnavailableError, UsageError
+from .errors import MissingInputError, UnavailableError, UsageError
 
 if TYPE_CHECKING:
     from .parallel import Progress
@@ -99,8 +99,16 @@ def _groups(pieces: list[tuple[int, int]], count: int) -> list[list[tuple[int, i
 
 
 def _call(work: Callable[[int, int], T], group: list[tuple[int, int]]) -> list[T]:
-    """A task: its blocks one after another (memory: one block at a time)."""
-    return [work(*piece) for piece in group]
+    """A task: its blocks one after another (memory: one block at a time). A file the
+    worker cannot open is one line naming it (a worker has its own working directory)."""
+    try:
+        return [work(*piece) for piece in group]
+    except OSError as error:
+        name = error.filename or "an input"
+        raise MissingInputError(
+            f"a Dask worker cannot read {name} ({error.strerror or error}): workers "
+            "read the inputs themselves, so they need the same paths (give absolute ones)"
+        ) from None
 
 
 @contextlib.contextmanager

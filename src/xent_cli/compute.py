@@ -283,7 +283,8 @@ def _stream_pass(
         if guess is None:
             return summary, None
         try:
-            return summary, work(guess, block, start, stop)
+            with np.errstate(all="ignore"):  # a guess's kernel on rows it does not fit
+                return summary, work(guess, block, start, stop)
         except XentError:  # only the guess objects: the decided loss may not
             return summary, None
 

@@ -590,13 +590,15 @@ def _polars_for(table: Frame) -> Any:
 def interrupt_after() -> Iterator[None]:
     """Ctrl-C held while the block runs, then raised: a KeyboardInterrupt raised inside
     polars' Rust comes out as another error (a TypeError, a panic) with a traceback. Only
-    the main thread hears signals; elsewhere nothing is held.
+    the main thread hears signals, and only Python's own handler raises one: elsewhere, or
+    where SIGINT is ignored (a shell's background job), nothing changes.
     """
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
-        yield
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # elsewhere, or Ctrl-C ignored (a background job) or handled otherwise
         return
     heard: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: heard.append(number))

@@ -1036,16 +1036,21 @@ class ComputeReport:
         if self.accuracy_at is None:
             return []
         if not summary_printed(fmt, self.reduction):
-            return [
-                f"warning: --accuracy-at is a figure of the summary, which -f {fmt.value} "
-                "does not print here: -f json, or the table on a terminal, shows it"
-            ]
+            return [accuracy_at_unprinted(fmt)]
         from xent_cli.evaluation import single_label
 
         scored = self.result.scores is not None or not single_label(self.result.decision)
         if scored and self._figures.accuracy_at_k is None:
             return ["warning: no accuracy at k: the targets are not hard single labels"]
         return []
+
+
+def accuracy_at_unprinted(fmt: Format) -> str:
+    """The warning when ``--accuracy-at`` is asked of a format that prints no summary."""
+    return (
+        f"warning: --accuracy-at is a figure of the summary, which -f {fmt.value} "
+        "does not print here: -f json, or the table on a terminal, shows it"
+    )
 
 
 @dataclass
@@ -1056,6 +1061,7 @@ class TotalsReport:
 
     totals: Totals
     reduction: Reduction
+    accuracy_at: int | None = None  # asked for, but a bare number has no summary
 
     @property
     def value(self) -> float:
@@ -1077,6 +1083,8 @@ class TotalsReport:
         """The warnings, clipping, and on a terminal's stderr the reason line."""
         totals = self.totals
         lines = [f"warning: {warning}" for warning in totals.warnings]
+        if self.accuracy_at is not None:
+            lines.append(accuracy_at_unprinted(fmt))
         if totals.clipping_note is not None:
             lines.append(totals.clipping_note)
         if stderr_is_tty:
