@@ -313,13 +313,30 @@ def test_start_up_loads_only_what_the_command_needs(args: list[str], loaded: set
 
 
 def test_regression_gh18_a_small_csv_loads_only_the_reader_it_needs() -> None:
-    """Issue 18: ``xent softmax`` of a small CSV loads neither the shard reader nor the
-    rules of rank ≥ 3 inputs (each only for an input that needs it), and the command runs
-    with the garbage collector on (it is off only while the CLI's modules load)."""
+    """Issue 18: ``xent softmax`` of a small CSV loads neither the shard reader, the rules
+    of rank ≥ 3 inputs, nor the readers of arrays, safetensors and tables (each only for
+    an input that needs it: ``readers.formats`` tells the formats apart from their first
+    bytes), and the command runs with the garbage collector on (it is off only while the
+    CLI's modules load)."""
     modules, collecting = at_exit(["softmax", "samples/logits.csv"])
-    assert "xent_cli.readers.text" in modules
-    assert not {"xent_cli.readers.shards", "xent_cli.sequences"} & modules
+    loaded = {m.removeprefix("xent_cli.readers.") for m in modules if "readers." in m}
+    assert loaded == {"base", "compressed", "formats", "text"}
+    assert "xent_cli.sequences" not in modules
     assert collecting
+
+
+@pytest.mark.parametrize("rows", [2, 1000])
+def test_a_pipe_given_by_its_path_is_read_from_its_first_byte(tmp_path: Path, rows: int) -> None:
+    """``xent softmax <(…)``: a path that is not a regular file is read whole, once. Looking
+    at its first 4 KiB for an array to stream took them from the pipe: a small input was
+    empty, a larger one lost its first rows, the next one cut (exit 0)."""
+    scores = tmp_path / "z.csv"
+    np.savetxt(scores, np.random.default_rng(3).normal(size=(rows, 3)), delimiter=",")
+    from_file = run("softmax", str(scores))
+    for command in (f"xent softmax <(cat {scores})", f"xent softmax --delimiter , <(cat {scores})"):
+        done = shell(command)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == from_file.stdout
 
 
 def at_exit(args: list[str]) -> tuple[set[str], bool]:

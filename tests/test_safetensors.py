@@ -22,11 +22,10 @@ from hypothesis import strategies as st
 from xent_cli.detection import sum_tolerance
 from xent_cli.errors import InputError, MissingInputError, UsageError
 from xent_cli.readers import arrays
+from xent_cli.readers.formats import MAX_HEADER_BYTES, looks_like_safetensors
 from xent_cli.readers.safetensors import (
-    MAX_HEADER_BYTES,
     Bf16Source,
     Bf16Stream,
-    looks_like_safetensors,
     open_safetensors,
     parse_safetensors,
     widen_bf16,

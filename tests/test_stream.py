@@ -30,6 +30,15 @@ def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(readers, "HEAD_BYTES", 160)
 
 
+def test_regression_gh18_a_small_file_is_read_whole_without_the_array_reader() -> None:
+    """Issue 18: ``open_stream`` tells that a file of at most ``HEAD_BYTES`` is read whole
+    before :mod:`~xent_cli.readers.arrays` is loaded (its ``STREAM_BYTES`` holds its
+    default until then), which is right only while that default is the larger."""
+    assert readers.HEAD_BYTES <= stream.STREAM_BYTES
+    assert not readers._read_whole(stream.STREAM_BYTES + 1)
+    assert readers._read_whole(stream.STREAM_BYTES)
+
+
 def scores_and_labels(tmp_path: Path, n: int = 200, k: int = 3, seed: int = 0) -> tuple[str, str]:
     rng = np.random.default_rng(seed)
     np.save(tmp_path / "z.npy", rng.normal(scale=4.0, size=(n, k)))

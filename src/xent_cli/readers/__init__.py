@@ -2,22 +2,26 @@
 
 - :mod:`.text`: CSV, TSV and whitespace tables (positions as ``FILE:LINE:COLUMN``);
 - :mod:`.arrays`: ``.npy`` and ``.npz`` (``FILE: row R, column C``), large ``.npy`` streamed;
-- :mod:`.base`: the :class:`Source` protocol every reader gives, and the value checks.
+- :mod:`.base`: the :class:`Source` protocol every reader gives, and the value checks;
+- :mod:`.formats`: which format a file is, from its first bytes and its name.
 
 A new format is a new module here that gives a :class:`Source`, and a line in :func:`parse`.
 Nothing here unpickles: ``.npy``/``.npz`` are read with ``allow_pickle=False``.
 
 A reader's module is loaded when first needed (start-up, DESIGN §6): the names this package
 gives from one (``readers.TextSource``, ``from .readers import NpyStream``) load it when
-asked for, and a single file is never looked at as shards.
+asked for, a file's format is told by :mod:`.formats` before any reader loads (a small CSV
+loads no reader but :mod:`.text`), and a single file is never looked at as shards.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
@@ -37,6 +41,15 @@ from .base import (
 )
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
+from .formats import (
+    ARROW_MAGIC,
+    NPY_MAGIC,
+    PARQUET_MAGIC,
+    ZIP_MAGIC,
+    looks_like_ndjson,
+    looks_like_safetensors,
+    table_kind,
+)
 
 if TYPE_CHECKING:
     from .arrays import ArraySource, NpyStream, open_npy
@@ -158,10 +171,6 @@ def _read_all(handle: BinaryIO, name: str) -> bytes:
 def _binary_format(head: bytes, name: str) -> bool:
     """Whether ``head`` starts a binary format xent reads (or one it names: :data:`FOREIGN`),
     or ``name`` says one."""
-    from .arrays import NPY_MAGIC, ZIP_MAGIC
-    from .safetensors import looks_like_safetensors
-    from .tables import ARROW_MAGIC, PARQUET_MAGIC
-
     others = (m for m, _ in (*COMPRESSED, *FOREIGN))
     magic = (NPY_MAGIC, ZIP_MAGIC, EMPTY_ZIP, *PICKLE_MAGIC, PARQUET_MAGIC, ARROW_MAGIC, *others)
     return head.startswith(magic) or looks_like_safetensors(head) or _binary_by_name(name)
@@ -181,13 +190,9 @@ def parse(
     streams by magic number, tables by suffix (or a first ``{``: NDJSON), else text.
 
     With ``size`` larger than ``len(data)`` (a large file at ``path``), ``data`` is only
-    its start: enough for text, and other formats are read from ``path``.
+    its start: enough for text, and other formats are read from ``path``. Only the reader
+    of the format found is loaded.
     """
-    from .arrays import NPY_MAGIC, TORCH_FILE, ZIP_MAGIC, parse_npy, parse_npz
-    from .safetensors import looks_like_safetensors, parse_safetensors
-    from .tables import ARROW_MAGIC, PARQUET_MAGIC, looks_like_ndjson, parse_table, table_kind
-    from .text import parse_text
-
     partial = size > len(data) and path is not None
     whole: bytes | str = path if partial and path is not None else data
     packed = compression(data[:8])
@@ -195,21 +200,31 @@ def parse(
         inner = decompress(name, whole, packed)
         kind = table_kind(inner_name(name), inner[:8])
         if kind is not None or looks_like_ndjson(inner[:4096]):
+            from .tables import parse_table
+
             return parse_table(name, inner, kind or "ndjson", key)
         return parse(name, inner, key=key, class_names=class_names, delimiter=delimiter)
     if data.startswith(ZIP_MAGIC):  # from its path, the archive's one member is read
+        from .arrays import parse_npz
+
         return parse_npz(name, whole, key)
     if Path(name).suffix.lower() == ".safetensors" or looks_like_safetensors(data):
+        from .safetensors import parse_safetensors
+
         return parse_safetensors(name, whole, key)  # from its path, the one tensor is read
     kind = table_kind(name, data[:8])
     if data.startswith((PARQUET_MAGIC, ARROW_MAGIC)) and not _binary(data[:4096]):
         kind = table_kind(name, b"")  # text that starts so (a header "PAR1,…"), unless named
     if kind is not None or (looks_like_ndjson(data[:4096]) and not data.startswith(NPY_MAGIC)):
+        from .tables import parse_table
+
         return parse_table(name, whole, kind or "ndjson", key)
     if partial and path is not None and data.startswith(NPY_MAGIC):
         data, size = Path(path).read_bytes(), -1
     suffix = Path(name).suffix.lower()
     if data.startswith(NPY_MAGIC):
+        from .arrays import parse_npy
+
         return parse_npy(name, data)
     if suffix == ".npy":
         raise InputError(name, "is not a .npy file (it does not start with the NumPy magic bytes)")
@@ -219,6 +234,8 @@ def parse(
         raise InputError(name, "is not a .npz file (it is not a zip archive)")
     if data.startswith(PICKLE_MAGIC):
         if suffix in (".pt", ".pth"):
+            from .arrays import TORCH_FILE
+
             raise InputError(name, TORCH_FILE)
         raise InputError(
             name, "looks like a Python pickle; xent never unpickles (save with np.save)"
@@ -226,6 +243,8 @@ def parse(
     for magic, what in FOREIGN:
         if data.startswith(magic) and _binary(data[:4096]):
             raise InputError(name, f"is {what}")
+    from .text import parse_text
+
     return parse_text(
         name, data, class_names=class_names, path=path, size=size, delimiter=delimiter
     )
@@ -237,8 +256,6 @@ def _binary_by_name(name: str) -> bool:
     >>> _binary_by_name("run.arrows"), _binary_by_name("w.safetensors"), _binary_by_name("p.csv")
     (True, True, False)
     """
-    from .tables import table_kind
-
     kind = table_kind(name, b"")
     return kind in ("parquet", "arrow", "arrow stream") or name.lower().endswith(".safetensors")
 
@@ -353,32 +370,37 @@ def open_shards(spec: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
 def data_columns(source: Source) -> tuple[list[int], bool]:
     """The columns that hold data, and whether pandas' index was left out: a table's
     matrix (DESIGN §9), every column but the index ``DataFrame.to_csv()`` writes (§2)."""
-    from .tables import FrameSource
-
+    tables = _loaded("tables")  # not loaded: no table was read
     index = pandas_index(source)
-    columns = source.matrix_columns if isinstance(source, FrameSource) else range(source.n_columns)
+    if tables is not None and isinstance(source, tables.FrameSource):
+        columns: Sequence[int] = source.matrix_columns
+    else:
+        columns = range(source.n_columns)
     return [c for c in columns if not (index and c == 0)], index
 
 
 def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> Stream | None:
     """A stream over a large input of predictions, read a block of rows at a time: an array
     (``.npy``, an ``.npz`` member, a ``.safetensors`` tensor), text or NDJSON in pieces of
-    lines, Parquet or Arrow IPC in slices of rows; ``None`` for what is read whole."""
-    from . import arrays
-
-    stream: Stream | None = arrays.open_array_stream(path, key)
-    if stream is not None:
-        return stream
+    lines, Parquet or Arrow IPC in slices of rows; ``None`` for what is read whole (and for
+    what is not a regular file: a pipe's bytes, once read here, would be gone for the
+    whole-file reader). A reader's module loads only for a file it may stream."""
     try:
         size = os.path.getsize(path)
     except OSError:
         return None
     if not os.path.isfile(path):
         return None
-    if size <= arrays.STREAM_BYTES and compression(_read_head(path, 8)) is None:
+    first = _read_head(path, 4096)
+    if _array_file(path, first):
+        from . import arrays
+
+        stream: Stream | None = arrays.open_array_stream(path, key)
+        if stream is not None:
+            return stream
+    if compression(first[:8]) is None and _read_whole(size):
         return None  # small and plain: read whole (a compressed one is judged unpacked)
-    from . import chunks  # imports polars' reader only for tables
-    from .tables import looks_like_ndjson, table_kind
+    from . import arrays, chunks  # chunks imports polars' reader only for tables
     from .text import TextSource
 
     head = _read_head(path)
@@ -404,3 +426,29 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
         return None
     source = parse(path, head, delimiter=delimiter)
     return chunks.text_stream(path, source, data) if isinstance(source, TextSource) else None
+
+
+def _array_file(name: str, head: bytes) -> bool:
+    """Whether a file is one :func:`.arrays.open_array_stream` may stream: ``.npy`` or
+    ``.npz`` by its magic number, ``.safetensors`` by its name or its first bytes."""
+    if head.startswith((NPY_MAGIC, ZIP_MAGIC)):
+        return True
+    return name.lower().endswith(".safetensors") or looks_like_safetensors(head)
+
+
+def _read_whole(size: int) -> bool:
+    """Whether a file of ``size`` bytes is read whole, not streamed: at most
+    :data:`.arrays.STREAM_BYTES`, read now (a test sets it). A file of at most
+    :data:`HEAD_BYTES` is told so without loading :mod:`.arrays`: until that module is
+    loaded, the value is its own default, which is larger."""
+    if size <= HEAD_BYTES and _loaded("arrays") is None:
+        return True
+    from . import arrays
+
+    return size <= arrays.STREAM_BYTES
+
+
+def _loaded(name: str) -> ModuleType | None:
+    """The reader module ``name`` if something has loaded it, else ``None``: looking does
+    not load it."""
+    return sys.modules.get(f"{__name__}.{name}")

@@ -21,6 +21,7 @@ import numpy as np
 from xent_cli.errors import InputError
 
 from .base import array_where, check_values, chosen, position_where, short
+from .formats import NPY_MAGIC, ZIP_MAGIC, looks_like_safetensors
 
 if TYPE_CHECKING:
     import zipfile
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float64]
 
-NPY_MAGIC = b"\x93NUMPY"
-ZIP_MAGIC = b"PK\x03\x04"
 TORCH_FILE = (
     "is a PyTorch file (torch.save: a pickle, which xent never loads); save the tensor with "
     "np.save('logits.npy', t.numpy()), or safetensors' save_file, and give that file"
@@ -517,7 +516,7 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
         return _open_npz(path, key)
     if magic == NPY_MAGIC:
         return open_npy(path, path)
-    from .safetensors import looks_like_safetensors, open_safetensors  # it builds on this module
+    from .safetensors import open_safetensors  # it builds on this module
 
     with open(path, "rb") as handle:
         head = handle.read(4096)

@@ -46,17 +46,15 @@ from xent_cli.errors import InputError, MissingInputError
 from . import arrays
 from .arrays import ArraySource, NpyStream, _bytes, _check_array
 from .base import array_where, chosen, short
+from .formats import LENGTH_BYTES, MAX_HEADER_BYTES
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
 
-LENGTH_BYTES = 8  # the header's length, a little-endian u64
-MAX_HEADER_BYTES = 100_000_000  # the reference implementation's MAX_HEADER_SIZE
 BF16_EPSILON = 2.0**-7  # bfloat16's machine epsilon: 8 significant bits
 BF16_REPORTED = np.dtype(np.float16)  # the dtype a BF16 tensor reports (module docstring)
-JSON_SPACE = b" \t\r\n"
 
 BITS = {  # every dtype the format defines (tensor.rs, Dtype::bitsize)
     "BOOL": 8,
@@ -159,23 +157,6 @@ def widen_bf16(bits: npt.NDArray[np.uint16]) -> npt.NDArray[np.float32]:
     [1.0, -2.5, 3.3895313892515355e+38, 9.183549615799121e-41]
     """
     return (bits.astype(np.uint32) << 16).view(np.float32)
-
-
-def looks_like_safetensors(head: bytes) -> bool:
-    """Whether a file's first bytes are a safetensors header: a length of at most 100 MB
-    (so bytes 4–7 are zero: no text starts so), then JSON whitespace and ``{``.
-
-    >>> looks_like_safetensors(b"\\x10\\x00\\x00\\x00\\x00\\x00\\x00\\x00{}" + b" " * 14)
-    True
-    >>> looks_like_safetensors(b"1,2\\n3,4\\n"), looks_like_safetensors(b"\\x93NUMPY\\x01\\x00v")
-    (False, False)
-    """
-    if len(head) <= LENGTH_BYTES:
-        return False
-    length = int.from_bytes(head[:LENGTH_BYTES], "little")
-    if not 2 <= length <= MAX_HEADER_BYTES:
-        return False
-    return head[LENGTH_BYTES : LENGTH_BYTES + length].lstrip(JSON_SPACE)[:1] == b"{"
 
 
 def parse_safetensors(name: str, data: bytes | str, key: str | None) -> ArraySource:

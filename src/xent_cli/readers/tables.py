@@ -29,18 +29,6 @@ if TYPE_CHECKING:
 
     FloatArray = npt.NDArray[np.float64]
 
-PARQUET_MAGIC = b"PAR1"
-ARROW_MAGIC = b"ARROW1"
-SUFFIXES = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".arrow": "arrow",
-    ".feather": "arrow",
-    ".ipc": "arrow",
-    ".arrows": "arrow stream",
-    ".jsonl": "ndjson",
-    ".ndjson": "ndjson",
-}
 KINDS = {
     "parquet": "Parquet",
     "arrow": "Arrow IPC",
@@ -48,32 +36,6 @@ KINDS = {
     "ndjson": "NDJSON",
 }
 INDEX_COLUMN = "__index_level_0__"  # pandas' index, stored by to_parquet when it is not 0…N−1
-
-
-def table_kind(name: str, head: bytes) -> str | None:
-    """Which table format ``head`` (a file's first bytes) is, by its magic number, else by
-    the name's suffix (a compression suffix left aside); ``None``: not a table.
-
-    >>> table_kind("x", b"PAR1..."), table_kind("run.jsonl.gz", b"{"), table_kind("p.csv", b"1")
-    ('parquet', 'ndjson', None)
-    """
-    if head.startswith(PARQUET_MAGIC):
-        return "parquet"
-    if head.startswith(ARROW_MAGIC):
-        return "arrow"
-    path = Path(name)
-    if path.suffix.lower() in (".gz", ".bz2", ".xz", ".zst"):
-        path = path.with_suffix("")
-    return SUFFIXES.get(path.suffix.lower())
-
-
-def looks_like_ndjson(head: bytes) -> bool:
-    """Text whose first non-blank character opens a JSON object: one object per line.
-
-    >>> looks_like_ndjson(b'\\n {"logits": [1, 2]}'), looks_like_ndjson(b"0.5,1.5")
-    (True, False)
-    """
-    return head.lstrip().startswith(b"{")
 
 
 def parse_table(
