@@ -178,12 +178,13 @@ def test_a_local_cluster_is_started_and_stopped(shards: tuple[str, str]) -> None
     assert remote.stderr == ""
 
 
-@pytest.mark.parametrize("kind", ["csv.gz", "parquet"])
+@pytest.mark.parametrize("kind", ["csv.gz", "parquet", "npy"])
 def test_streamed_text_and_tables(
     scheduler: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    """Pieces of a gzip'd CSV (unpacked in order: one task) and slices of a Parquet file
-    travel to the workers as their paths and offsets."""
+    """Pieces of a gzip'd CSV (unpacked in order: one task), slices of a Parquet file and
+    blocks of a .npy travel to the workers as their paths and offsets; paths given relative
+    to a directory the workers are not in reach them whole."""
     import gzip
 
     import polars as pl
@@ -196,13 +197,16 @@ def test_streamed_text_and_tables(
     path = tmp_path / f"z.{kind}"
     if kind == "parquet":
         pl.DataFrame(scores, schema=["a", "b", "c"]).write_parquet(path, row_group_size=50)
+    elif kind == "npy":
+        np.save(path, scores)
     else:
         text = "\n".join(",".join(repr(float(v)) for v in row) for row in scores) + "\n"
         path.write_bytes(gzip.compress(text.encode()))
     monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
     monkeypatch.setattr(arrays, "BLOCK_BYTES", 2048)
     monkeypatch.setattr(readers, "HEAD_BYTES", 256)
-    local, remote = both(scheduler, "compute", str(path), str(tmp_path / "y.csv"), "-f", "json")
+    monkeypatch.chdir(tmp_path)  # the workers' directory is another
+    local, remote = both(scheduler, "compute", path.name, "y.csv", "-f", "json")
     assert remote == local
 
 

@@ -408,9 +408,10 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     if kind in ("parquet", "arrow"):
         return chunks.table_stream(path, kind, key) if size > arrays.STREAM_BYTES else None
     packed = compression(head[:8]) if _binary(head[:4096]) else None
-    data: chunks.Bytes = chunks.FileBytes(path)
+    located = os.path.abspath(path)  # read where a Dask worker's directory is not
+    data: chunks.Bytes = chunks.FileBytes(located)
     if packed is not None:  # text or NDJSON inside, unpacked as it is read: by what it holds
-        data = chunks.PackedBytes(path, packed)
+        data = chunks.PackedBytes(located, packed)
         head = data.read(0, HEAD_BYTES)
         if len(head) < HEAD_BYTES and len(head) <= arrays.STREAM_BYTES:
             return None  # less than a MiB unpacked: read whole

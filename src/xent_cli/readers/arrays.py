@@ -294,6 +294,9 @@ class NpyStream:
     shape: tuple[int, ...] = ()  # the array's own shape
     sequential: ClassVar[bool] = False  # blocks must be read in order (one thread)
 
+    def __post_init__(self) -> None:
+        self.path = os.path.abspath(self.path)  # read where a Dask worker's directory is not
+
     def where(self, row: int, column: int | None = None) -> str:
         """Where a 0-based cell is, as the array reader says it (1-based)."""
         if self.positions:

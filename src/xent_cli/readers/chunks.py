@@ -312,14 +312,15 @@ def table_stream(path: str, kind: str, key: str | None) -> ShardStream | None:
     """A large Parquet or Arrow IPC file in slices of rows, each read like the first."""
     import polars as pl
 
-    total = int(_scan(path, kind).select(pl.len()).collect().item())
+    located = os.path.abspath(path)  # read where a Dask worker's directory is not
+    total = int(_scan(located, kind).select(pl.len()).collect().item())
     if total == 0:
         return None
-    first = _slice(path, path, kind, key, 0, 1)
+    first = _slice(path, located, kind, key, 0, 1)
     step = max(1, arrays.BLOCK_BYTES // (8 * max(1, len(first.matrix_columns))))
     starts = range(0, total, step)
     loaders = [
-        partial(_slice, path, path, kind, key, a, min(step, total - a), first) for a in starts
+        partial(_slice, path, located, kind, key, a, min(step, total - a), first) for a in starts
     ]
     return _stream(path, first, loaders, [min(step, total - a) for a in starts], False)
 
