@@ -286,3 +286,44 @@ def test_a_guess_that_does_not_fit_later_blocks_warns_nothing(
     expected = neg_log_softmax(p, y).mean()
     bare, _ = bare_and_json(tmp_path, "--epsilon", "0")
     assert float(bare) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("bad_labels", "bad_score", "named"),
+    [
+        ({(0, 1): 70, (3, 7): 1.5}, False, "label 1.5 is not a class index"),
+        ({(0, 1): 70, (3, 7): np.nan}, False, "row 4, column 8: value is NaN"),
+        ({(3, 7): np.nan}, True, "y.npy: row 4, column 8: value is NaN"),
+        ({(0, 1): 70}, True, "z.npy: row 4, position 2, class 1: value is NaN"),
+        ({(0, 1): 70, (2, 2): -3}, False, "label -3 is negative"),
+    ],
+)
+def test_several_bad_inputs_are_named_as_the_whole_path_names_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    streamed: None,
+    bad_labels: dict[tuple[int, int], float],
+    bad_score: bool,
+    named: str,
+) -> None:
+    """Label values first (a NaN label before a NaN score), then the scores, then the labels
+    as class indices by kind: a fraction anywhere, then a negative, then one beyond K. Only
+    the first 4 labels decide the loss here: the rest are checked in blocks."""
+    monkeypatch.setattr(inputs_module, "FIRST_LABELS", 4)
+    z, _ = lm(tmp_path)
+    if bad_score:
+        z[3, 1, 0] = np.nan
+        np.save(tmp_path / "z.npy", z)
+    y = np.zeros((4, 9))
+    for place, value in bad_labels.items():
+        y[place] = value
+    np.save(tmp_path / "y.npy", y)
+    said = []
+    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
+        done = runner.invoke(
+            app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *extra]
+        )
+        assert (done.exit_code, done.stdout) == (65, "")
+        said.append(done.stderr)
+    assert said[0] == said[1]
+    assert named in said[0], said[0]

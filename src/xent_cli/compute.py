@@ -439,15 +439,25 @@ def settled(inputs: Inputs, settings: Settings) -> Settings:
 
 
 def decided_blocks(
-    inputs: Inputs, settings: Settings, work: BlockWork[T], progress: Progress | None = None
+    inputs: Inputs,
+    settings: Settings,
+    work: BlockWork[T],
+    progress: Progress | None = None,
+    check_labels: Callable[[], None] | None = None,
 ) -> tuple[Decision, BoolArray | None, list[T]]:
     """Detection, and ``work`` on every block with the loss decided (a streamed file's
     blocks done in the pass that summarises it, when its first block decided the same);
     the decision, the rows left out (``--ignore-index``, ``--shift``) and the blocks'
-    results in row order. ``progress`` hears of two passes over a streamed file."""
+    results in row order. ``progress`` hears of two passes over a streamed file.
+
+    ``check_labels`` checks labels that ``inputs.labels`` holds only the start of (read in
+    blocks), where detection checks them: after the predictions' values, when the first
+    pass's work failed somewhere."""
     first_pass = None
     if inputs.stream is not None:
         first_pass = _stream_pass(inputs, settings, work, progress)
+        if first_pass.blocks is None and check_labels is not None:
+            check_labels()
     decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
     if settings.like is not None:
         reason = not_applicable(settings.like, decision)

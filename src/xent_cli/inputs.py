@@ -378,6 +378,7 @@ def _load_positions(
         if isinstance(found_blocks, LabelBlocks):
             blocks = found_blocks.source
             _check_shards(source, blocks, "labels", *shard_rows(source, blocks, layout))
+            found_blocks.check_numbers()  # before the predictions, as read whole they are
             first = found_blocks.read(0, min(layout.rows * layout.per_row, FIRST_LABELS))
             return Inputs(
                 np.empty((0, n_classes)),

@@ -361,6 +361,9 @@ def _read_exactly(
         done += got
 
 
+SCAN = 1 << 20  # labels looked at a time when all of them are checked
+
+
 @dataclass
 class LabelBlocks:
     """Hard labels, a class index a position, read a block of positions at a time beside
@@ -373,6 +376,15 @@ class LabelBlocks:
     layout: Layout
     where: Where  # the place of the label a flat position is scored against
     dtype: np.dtype[np.generic]
+
+    def check_numbers(self) -> None:
+        """Every label a number (no NaN, no ±∞), checked first to last as a whole-label read
+        checks them, :data:`SCAN` at a time (an integer dtype holds nothing else)."""
+        if self.dtype.kind != "f":
+            return
+        total = self.layout.rows * self.layout.per_row
+        for start in range(0, total, SCAN):
+            self.read(start, min(total, start + SCAN))
 
     def read(self, start: int, stop: int) -> FloatArray:
         """The labels that positions ``start:stop`` are scored against, a (stop − start) × 1

@@ -24,6 +24,7 @@ from .compute import SUMS_OFF, block_of, decided_blocks, left_out, settled, weig
 from .detection import class_indices
 from .inputs import Labels
 from .result import clipping_note, mean_of, nothing_left, scaled
+from .sequences import SCAN
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -32,10 +33,11 @@ if TYPE_CHECKING:
     from .inputs import Inputs
     from .options import Base
     from .parallel import Progress
-    from .sequences import Layout
+    from .sequences import LabelBlocks, Layout
     from .settings import Settings
 
     FloatArray = npt.NDArray[np.float64]
+    BoolArray = npt.NDArray[np.bool_]
 
 CHUNK = 256  # positions a canonical chunk sums: a block keeps at most two part-chunks
 
@@ -172,15 +174,7 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
     index = settings.ignore_index
 
     def work(decision: Decision, values: FloatArray, start: int, stop: int) -> BlockTotals:
-        matrix = blocks.read(start, stop)
-
-        def where(row: int, column: int | None = None) -> str:
-            return blocks.where(start + row, column)
-
-        ignored = None if index is None else matrix[:, 0] == index
-        if ignored is not None and ignored.any():
-            matrix = np.where(ignored[:, None], 0.0, matrix)
-        labels = Labels(matrix=matrix, where=where, dtype=blocks.dtype)
+        labels, ignored = _block_labels(blocks, start, stop, index)
         scored = blocks.layout.scored_in(start, stop)
         if scored is not None:
             ignored = ~scored if ignored is None else ignored | ~scored
@@ -198,7 +192,10 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
             block.sums_off,
         )
 
-    decision, _, parts = decided_blocks(inputs, settings, work, progress)
+    def check_labels() -> None:
+        _check_classes(blocks, blocks.layout.classes, index)
+
+    decision, _, parts = decided_blocks(inputs, settings, work, progress, check_labels)
     layout = inputs.layout
     positions = layout.rows * layout.per_row
     counted = sum(part.counted for part in parts)
@@ -226,3 +223,41 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
         warnings,
         sum(part.clipped for part in parts),
     )
+
+
+def _block_labels(
+    blocks: LabelBlocks, start: int, stop: int, index: int | None
+) -> tuple[Labels, BoolArray | None]:
+    """The labels positions ``start:stop`` are scored against, those of ``--ignore-index``
+    set to class 0 as detection sets them, and the mask of those."""
+    matrix = blocks.read(start, stop)
+
+    def where(row: int, column: int | None = None) -> str:
+        return blocks.where(start + row, column)
+
+    ignored = None if index is None else matrix[:, 0] == index
+    if ignored is not None and ignored.any():
+        matrix = np.where(ignored[:, None], 0.0, matrix)
+    return Labels(matrix=matrix, where=where, dtype=blocks.dtype), ignored
+
+
+def _check_classes(blocks: LabelBlocks, n_classes: int, index: int | None) -> None:
+    """Raise what detection raises of all the labels as class indices of K classes, as the
+    whole-label path does: the first label that is not a whole number, else the first
+    negative, else the first beyond K (each first in position order); nothing if none."""
+    layout = blocks.layout
+    total = layout.rows * layout.per_row
+    first: dict[int, tuple[int, int]] = {}  # kind (0 fraction, 1 negative, 2 beyond) → block
+    for start in range(0, total, SCAN):
+        stop = min(total, start + SCAN)
+        labels, _ = _block_labels(blocks, start, stop, index)
+        column = labels.matrix[:, 0]  # type: ignore[index]
+        kinds = (column != np.floor(column), column < 0, column >= n_classes)
+        for kind, bad in enumerate(kinds):
+            if kind not in first and bad.any():
+                first[kind] = (start, stop)
+        if 0 in first:
+            break
+    if first:
+        start, stop = first[min(first)]
+        class_indices(_block_labels(blocks, start, stop, index)[0], n_classes)
