@@ -510,11 +510,9 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
     """A stream over a large numeric ``.npy``, or over a large ``.npy`` member of a
     ``.npz`` (read in place when stored, unpacked block by block when compressed); ``None``
     for everything else, which the whole-file readers read and check."""
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(len(NPY_MAGIC))
-    except OSError:
-        return None  # read_bytes names the problem
+    magic = _magic(path)
+    if magic is None:
+        return None
     if magic.startswith(ZIP_MAGIC):
         return _open_npz(path, key)
     if magic == NPY_MAGIC:
@@ -528,15 +526,23 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
     return None
 
 
+def _magic(path: str) -> bytes | None:
+    """The first bytes of ``path`` that tell a ``.npy`` or a zip; ``None`` if it cannot be
+    read (the whole-file readers name the problem)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(NPY_MAGIC))
+    except OSError:
+        return None
+
+
 def open_on_disk(path: str, key: str | None) -> NpyStream | None:
     """A plain numeric ``.npy``, or ``.npz`` member stored unpacked, of any size, left on
     disk to be read a range at a time (:meth:`NpyStream.values`: labels beside predictions
     read in blocks); ``None`` for anything else, which the whole-file readers read."""
-    try:
-        with open(path, "rb") as handle:
-            magic = handle.read(len(NPY_MAGIC))
-    except OSError:
-        return None  # read_bytes names the problem
+    magic = _magic(path)
+    if magic is None:
+        return None
     if magic.startswith(ZIP_MAGIC):
         stream = _open_npz(path, key, any_size=True)
         return None if stream is None or stream.sequential else stream
