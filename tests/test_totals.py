@@ -26,7 +26,7 @@ from xent_cli.cli import app
 from xent_cli.inputs import load
 from xent_cli.readers import arrays
 from xent_cli.settings import Settings
-from xent_cli.totals import CHUNK, Partial, canonical_sum, merged_sum
+from xent_cli.sums import CHUNK, Partial, canonical_sum, merged_sum
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -327,3 +327,34 @@ def test_several_bad_inputs_are_named_as_the_whole_path_names_them(
         said.append(done.stderr)
     assert said[0] == said[1]
     assert named in said[0], said[0]
+
+
+def test_a_wrong_output_kind_is_named_before_a_label_out_of_range(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: None
+) -> None:
+    """--outputs probs given a 1.5 and a label 7 further on: detection names the outputs
+    first, on either path (labels in blocks are checked where it checks class indices)."""
+    monkeypatch.setattr(inputs_module, "FIRST_LABELS", 4)
+    p = np.random.default_rng(9).dirichlet(np.ones(3), size=(4, 9))
+    p[3, 2, 0] = 1.5
+    y = np.zeros((4, 9), dtype=np.int64)
+    y[2, 4] = 7
+    np.save(tmp_path / "z.npy", p)
+    np.save(tmp_path / "y.npy", y)
+    said = []
+    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
+        done = runner.invoke(
+            app,
+            [
+                "compute",
+                str(tmp_path / "z.npy"),
+                str(tmp_path / "y.npy"),
+                "--outputs",
+                "probs",
+                *extra,
+            ],
+        )
+        assert (done.exit_code, done.stdout) == (65, "")
+        said.append(done.stderr)
+    assert said[0] == said[1]
+    assert "value 1.5 is not a probability" in said[0], said[0]

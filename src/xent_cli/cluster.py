@@ -100,14 +100,14 @@ def _groups(pieces: list[tuple[int, int]], count: int) -> list[list[tuple[int, i
 
 def _call(work: Callable[[int, int], T], group: list[tuple[int, int]]) -> list[T]:
     """A task: its blocks one after another (memory: one block at a time). A file the
-    worker cannot open is one line naming it (a worker has its own working directory)."""
+    worker cannot open (another machine's file system) is one line naming it."""
     try:
         return [work(*piece) for piece in group]
     except OSError as error:
         name = error.filename or "an input"
         raise MissingInputError(
-            f"a Dask worker cannot read {name} ({error.strerror or error}): workers "
-            "read the inputs themselves, so they need the same paths (give absolute ones)"
+            f"a Dask worker cannot read {name} ({error.strerror or error}): the workers "
+            "read the inputs themselves, at the same paths"
         ) from None
 
 

@@ -30,7 +30,7 @@ from .inputs import Inputs, Labels
 from .options import Like, Targets
 from .parallel import Progress, bounds, run_blocks
 from .readers import Stream, check_not_all_masked, check_values
-from .result import Result, scale_exponent
+from .result import SUMS_OFF, Result, scale_exponent
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -41,9 +41,6 @@ if TYPE_CHECKING:
     BoolArray = npt.NDArray[np.bool_]
 
 T = TypeVar("T")
-SUMS_OFF = (
-    "scikit-learn warns here: 'The y_pred values do not sum to one' (it does not renormalise them)"
-)
 
 
 def _predicted(decision: Decision, predictions: FloatArray) -> npt.NDArray[np.generic] | None:
@@ -94,7 +91,9 @@ def _target_probability(
     return np.exp(picked) if decision.log_probs else picked
 
 
-def _ignore(labels: Labels, index: int | None) -> tuple[Labels, npt.NDArray[np.bool_] | None]:
+def without_ignored(
+    labels: Labels, index: int | None
+) -> tuple[Labels, npt.NDArray[np.bool_] | None]:
     """Labels with ``--ignore-index`` rows set to class 0 for detection, and their mask."""
     if index is None:
         return labels, None
@@ -198,7 +197,11 @@ def row_losses(
 
 
 def _decide(
-    evidence: FloatArray | Summary, labels: Labels, inputs: Inputs, settings: Settings
+    evidence: FloatArray | Summary,
+    labels: Labels,
+    inputs: Inputs,
+    settings: Settings,
+    check_indices: Callable[[], None] | None = None,
 ) -> Decision:
     return decide(
         evidence,
@@ -213,6 +216,7 @@ def _decide(
         as_given=settings.targets is Targets.soft
         or settings.loss is not None
         or settings.like in (Like.keras, Like.tf),
+        check_indices=check_indices,
     )
 
 
@@ -268,7 +272,7 @@ def _stream_pass(
     """
     stream = inputs.stream
     assert stream is not None
-    labels, _ = _ignore(inputs.labels, settings.ignore_index)
+    labels, _ = without_ignored(inputs.labels, settings.ignore_index)
     dtype = inputs.pred_source.dtype
     tolerance = tolerance_for(stream.n_columns, dtype, labels)
     pieces = stream.blocks()
@@ -297,13 +301,17 @@ def _stream_pass(
 
 
 def decide_for(
-    inputs: Inputs, settings: Settings, summary: Summary | None = None
+    inputs: Inputs,
+    settings: Settings,
+    summary: Summary | None = None,
+    check_indices: Callable[[], None] | None = None,
 ) -> tuple[Decision, npt.NDArray[np.bool_] | None]:
     """Detection (DESIGN §2) on ``inputs``, with ``--ignore-index`` rows set aside.
 
-    A streamed file is decided from its ``summary`` (see :func:`_stream_pass`).
+    A streamed file is decided from its ``summary`` (see :func:`_stream_pass`); labels
+    read in blocks are checked as class indices by ``check_indices`` (see :func:`decide`).
     """
-    labels, ignored = _ignore(inputs.labels, settings.ignore_index)
+    labels, ignored = without_ignored(inputs.labels, settings.ignore_index)
     evidence: FloatArray | Summary
     if inputs.stream is not None:
         if summary is None:
@@ -313,7 +321,7 @@ def decide_for(
         if inputs.predictions.shape[1] > 1:  # one column: −∞ is a score, σ(−∞) = 0
             check_not_all_masked(inputs.predictions, inputs.pred_where)
         evidence = inputs.predictions
-    decision = _decide(evidence, labels, inputs, settings)
+    decision = _decide(evidence, labels, inputs, settings, check_indices)
     if ignored is not None:
         if not decision.row.sparse:
             raise UsageError(
@@ -347,29 +355,27 @@ def _clipped_at(settings: Settings, dtype: np.dtype[np.generic]) -> float:
 
 
 def block_of(
-    decision: Decision,
+    part: Decision,
     values: FloatArray,
-    start: int,
-    stop: int,
     settings: Settings,
     dtype: np.dtype[np.generic],
     detail: bool,
     evaluate: bool = False,
 ) -> Block:
-    """Everything computed for rows ``start:stop`` (``values`` holds just those rows);
-    with ``evaluate``, what each row adds to the figures of DESIGN §10."""
-    part = replace(decision, targets=decision.targets[start:stop])
+    """Everything computed for a block of rows: ``values``, decided as ``part`` says (its
+    targets those rows'); with ``evaluate``, what each row adds to the figures of
+    DESIGN §10."""
     row_values, divisors = row_losses(part, values, settings, dtype, settings.like)
     sums_off = False
-    if settings.like is Like.sklearn and not decision.row.per_column:
+    if settings.like is Like.sklearn and not part.row.per_column:
         rtol = math.sqrt(machine_epsilon(dtype))
         sums_off = not np.allclose(values.sum(axis=1), 1.0, rtol=rtol)
     # the table row's own kernel gave −log p of the target: the figures need not redo it
-    row = decision.row
+    row = part.row
     target_losses = row_values if settings.plain and row.sparse and row.from_scores else None
     clipped = 0
     epsilon = _clipped_at(settings, dtype)
-    if not decision.row.from_scores and not decision.log_probs and epsilon > 0:
+    if not part.row.from_scores and not part.log_probs and epsilon > 0:
         clipped = int(np.count_nonzero(values < epsilon) + np.count_nonzero(values > 1 - epsilon))
     return Block(
         row_values,
@@ -387,10 +393,11 @@ def block_of(
 def _block_work(
     settings: Settings, dtype: np.dtype[np.generic], detail: bool, evaluate: bool
 ) -> BlockWork[Block]:
-    """The work of :func:`compute` a block: its :class:`Block`."""
+    """What :func:`compute` works out of each block: its :class:`Block`."""
 
     def work(decision: Decision, values: FloatArray, start: int, stop: int) -> Block:
-        return block_of(decision, values, start, stop, settings, dtype, detail, evaluate)
+        part = replace(decision, targets=decision.targets[start:stop])
+        return block_of(part, values, settings, dtype, detail, evaluate)
 
     return work
 
@@ -423,10 +430,9 @@ def computed_blocks(
     progress: Progress | None = None,
     evaluate: bool = False,
 ) -> list[Block]:
-    """Every row's results, block by block on both cores, from memory or from the stream.
-
-    This is the pass that computes the loss; ``benchmarks/kernel.py`` times it.
-    """
+    """Every row's results, block by block on both cores, from memory or from the stream:
+    the pass :func:`compute` runs once the loss is decided (``benchmarks/kernel.py`` times
+    it alone)."""
     work = _block_work(settings, inputs.pred_source.dtype, detail, evaluate)
     return each_block(inputs, decision, work, progress)
 
@@ -451,14 +457,14 @@ def decided_blocks(
     results in row order. ``progress`` hears of two passes over a streamed file.
 
     ``check_labels`` checks labels that ``inputs.labels`` holds only the start of (read in
-    blocks), where detection checks them: after the predictions' values, when the first
-    pass's work failed somewhere."""
+    blocks) as class indices, where detection checks those, when the first pass's work
+    failed somewhere."""
     first_pass = None
     if inputs.stream is not None:
         first_pass = _stream_pass(inputs, settings, work, progress)
-        if first_pass.blocks is None and check_labels is not None:
-            check_labels()
-    decision, ignored = decide_for(inputs, settings, first_pass.summary if first_pass else None)
+    summary = first_pass.summary if first_pass is not None else None
+    failed = first_pass is not None and first_pass.blocks is None  # a block's labels, maybe
+    decision, ignored = decide_for(inputs, settings, summary, check_labels if failed else None)
     if settings.like is not None:
         reason = not_applicable(settings.like, decision)
         if reason is not None:
@@ -479,7 +485,7 @@ def left_out(
     2^−``exponent`` as the losses are: Result.mean); as they were when none is left out."""
     if ignored is None or not ignored.any():
         return losses, divisors
-    counted = 1.0 if divisors is None and not exponent else math.ldexp(1.0, -exponent)
+    counted = math.ldexp(1.0, -exponent)
     return np.where(ignored, 0.0, losses), np.where(
         ignored, 0.0, counted if divisors is None else divisors
     )

@@ -6,7 +6,7 @@ targets in the form its kernel takes, the one-line reason and any warnings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
@@ -96,8 +96,21 @@ def _fmt(value: float) -> str:
     return f"{value:.10g}"
 
 
+def label_faults(
+    column: FloatArray, n_classes: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Where labels read as class indices of K classes are not whole numbers, negative, or
+    K or more: the faults in the order detection names the first of them.
+
+    >>> [fault.tolist() for fault in label_faults(np.array([0.5, -1.0, 3.0]), 3)]
+    [[True, False, False], [False, True, False], [False, False, True]]
+    """
+    return column != np.floor(column), column < 0, column >= n_classes
+
+
 def _indices_from_column(labels: Labels, n_classes: int, binary_hint: bool) -> IntArray:
-    """Class indices from a one-column numeric label matrix, checked against K classes."""
+    """Class indices from a one-column numeric label matrix, checked against K classes
+    (:func:`label_faults`, in its order)."""
     assert labels.matrix is not None
     column = labels.matrix[:, 0]
     fractional = column != np.floor(column)
@@ -428,12 +441,14 @@ def decide(
     loss: str | None = None,
     notes: Sequence[str] = (),
     as_given: bool = False,
+    check_indices: Callable[[], None] | None = None,
 ) -> Decision:
     """Choose the row of the decision table for these arrays (DESIGN §2), and say why.
 
     ``predictions`` is the array, or the :class:`Summary` of one read in blocks. With
     ``as_given``, soft target rows that do not sum to 1 are used as they are (a warning),
-    not refused.
+    not refused. ``check_indices`` checks, where class indices are checked, labels that
+    ``labels`` holds only the start of (read in blocks beside the predictions).
 
     >>> d = decide(np.array([[0.5, 1.5, 0.1]]), Labels(matrix=np.array([[1.0]])),
     ...            pred_where=lambda r, c: "p")
@@ -460,7 +475,16 @@ def decide(
         )
     else:
         decision = _decide_multiclass(
-            k, labels, from_scores, targets, chosen, outputs_reason, warnings, tolerance, as_given
+            k,
+            labels,
+            from_scores,
+            targets,
+            chosen,
+            outputs_reason,
+            warnings,
+            tolerance,
+            as_given,
+            check_indices,
         )
     if held is Outputs.log_probs:
         decision = replace(decision, log_probs=True)
@@ -538,6 +562,7 @@ def _decide_multiclass(
     warnings: list[str],
     tolerance: float,
     as_given: bool = False,
+    check_indices: Callable[[], None] | None = None,
 ) -> Decision:
     outcomes = f"{k} classes"
     if labels.indices is not None or labels.n_columns == 1:
@@ -545,6 +570,8 @@ def _decide_multiclass(
             indices = _check_range(labels.indices, k, labels)
             why = "class names"
         else:
+            if check_indices is not None:  # all the labels, of which these are the start
+                check_indices()
             indices = _indices_from_column(labels, k, binary_hint=k == 2)
             why = "integer labels"
         if targets is Targets.soft or (chosen is not None and not chosen.sparse):

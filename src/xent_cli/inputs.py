@@ -354,7 +354,7 @@ def _load_positions(
 ) -> Inputs:
     """:func:`load` for predictions with positions (DESIGN §8): a row per position, the
     labels flattened (and shifted under ``--shift``) to line up with them; with
-    ``bounded``, class-index labels left in blocks (:func:`_label_blocks`)."""
+    ``bounded``, class-index labels left in blocks (:func:`_open_label_blocks`)."""
     for option, given in (
         ("--label-column", settings.label_column),
         ("--id-column", settings.id_column),
@@ -374,10 +374,10 @@ def _load_positions(
     n_classes = source.n_columns
     label_source = None
     if bounded and streamed and _class_indices_only(settings, n_classes):
-        found_blocks = _label_blocks(labels, layout, settings, stdin)
+        found_blocks = _open_label_blocks(labels, layout, settings, stdin)
         if isinstance(found_blocks, LabelBlocks):
-            blocks = found_blocks.source
-            _check_shards(source, blocks, "labels", *shard_rows(source, blocks, layout))
+            pairs = shard_rows(source, found_blocks.source, layout)
+            _check_shards(source, found_blocks.source, "labels", *pairs)
             found_blocks.check_numbers()  # before the predictions, as read whole they are
             first = found_blocks.read(0, min(layout.rows * layout.per_row, FIRST_LABELS))
             return Inputs(
@@ -435,7 +435,7 @@ def _class_indices_only(settings: Settings, n_classes: int) -> bool:
     )
 
 
-def _label_blocks(
+def _open_label_blocks(
     labels: str, layout: Layout, settings: Settings, stdin: BinaryIO | None
 ) -> LabelBlocks | Source:
     """The labels at ``labels`` in blocks: a ``.npy`` (or unpacked ``.npz`` member) left on

@@ -13,6 +13,7 @@ import numpy as np
 from .conventions import epsilon_text
 from .options import Base
 from .settings import Settings
+from .sums import canonical_sum
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -34,6 +35,9 @@ NO_WEIGHT = (
 NO_POSITION = (
     "nothing left to average: no position has a label to score (every one is ignored or "
     "unscored), so the losses and their sum are 0 and the mean (0/0) is NaN, as PyTorch's is"
+)
+SUMS_OFF = (
+    "scikit-learn warns here: 'The y_pred values do not sum to one' (it does not renormalise them)"
 )
 ALL_IGNORED = (
     "nothing left to average: every row has the ignored label {index}, so the losses and "
@@ -69,10 +73,10 @@ class Result:
 
     def __post_init__(self) -> None:
         nothing = nothing_left(
-            self.ignored is not None and bool(self.ignored.all()),
-            self.denominators is not None and not self.denominators.any(),
-            self.layout is not None,
-            self.settings,
+            all_left_out=self.ignored is not None and bool(self.ignored.all()),
+            nothing_weighs=self.denominators is not None and not self.denominators.any(),
+            positions=self.layout is not None,
+            settings=self.settings,
         )
         if nothing is not None:
             self.warnings.append(nothing)
@@ -130,11 +134,7 @@ class Result:
     def _sum(self, values: FloatArray) -> float:
         """Σ values: of positions (DESIGN §8) in canonical chunks, as a total read in
         blocks sums them (:func:`xent_cli.totals.canonical_sum`)."""
-        if self.layout is None:
-            return float(values.sum())
-        from .totals import canonical_sum
-
-        return canonical_sum(values)
+        return float(values.sum()) if self.layout is None else canonical_sum(values)
 
     @staticmethod
     def _scaled(value: float, exponent: int) -> float:
@@ -409,7 +409,7 @@ def mean_of(numerator: float, divisor: float | None, count: int, exponent: int) 
 
 
 def nothing_left(
-    all_left_out: bool, nothing_weighs: bool, positions: bool, settings: Settings | None
+    *, all_left_out: bool, nothing_weighs: bool, positions: bool, settings: Settings | None
 ) -> str | None:
     """The warning when the mean has nothing to average: every row (of ``positions``:
     every position) left out, or every counted one of class weight 0; else ``None``."""

@@ -6,116 +6,43 @@ read in blocks and class-index labels read in blocks beside them
 they are computed: no array of a value a position outlives its block, so a segmentation
 dump of a few classes and millions of positions needs no more memory than a block does.
 
-Sums of positions are *canonical* (:class:`Partial`): the positions are cut into chunks of
-:data:`CHUNK` on the flat index, each chunk summed as numpy sums it, and the chunks' sums
-summed in order. The number is the same whichever blocks computed it (threads, shards,
-Dask, a file read whole), and the same as :class:`~result.Result` gives of the whole array.
+Sums of positions are canonical (:mod:`~xent_cli.sums`): the number is the same whichever
+blocks computed it (threads, shards, Dask, a file read whole), and the same as
+:class:`~result.Result` gives of the whole array.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .compute import SUMS_OFF, block_of, decided_blocks, left_out, settled, weight_exponent
-from .detection import class_indices
+from .compute import (
+    block_of,
+    decided_blocks,
+    left_out,
+    settled,
+    weight_exponent,
+    without_ignored,
+)
+from .detection import class_indices, label_faults
 from .inputs import Labels
-from .result import clipping_note, mean_of, nothing_left, scaled
+from .result import SUMS_OFF, clipping_note, mean_of, nothing_left, scaled
 from .sequences import SCAN
+from .sums import Partial, merged_sum
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
     from .detection import Decision
     from .inputs import Inputs
-    from .options import Base
     from .parallel import Progress
-    from .sequences import LabelBlocks, Layout
+    from .sequences import LabelBlocks
     from .settings import Settings
 
     FloatArray = npt.NDArray[np.float64]
     BoolArray = npt.NDArray[np.bool_]
-
-CHUNK = 256  # positions a canonical chunk sums: a block keeps at most two part-chunks
-
-
-def _chunk_sums(chunks: FloatArray) -> FloatArray:
-    """Each row's sum of an (m, length) array: the one way every chunk is summed."""
-    sums: FloatArray = chunks.sum(axis=1)
-    return sums
-
-
-@dataclass(frozen=True, eq=False)
-class Partial:
-    """The canonical sum of a value a position over positions ``start:start + n``, in
-    pieces: ``head``, the values before the first chunk boundary at or after ``start``
-    (the end of a chunk begun before); ``sums``, the sums of the chunks wholly inside;
-    ``tail``, the values after them (the start of a chunk ended after).
-
-    >>> part = Partial.of(np.arange(5.0), CHUNK - 2)
-    >>> part.head.tolist(), part.sums.tolist(), part.tail.tolist()
-    ([0.0, 1.0], [], [2.0, 3.0, 4.0])
-    """
-
-    head: FloatArray
-    sums: FloatArray
-    tail: FloatArray
-    boundary: bool  # whether the head ends on a chunk boundary (else it is all the values)
-
-    @classmethod
-    def of(cls, values: FloatArray, start: int) -> Partial:
-        """``values`` of positions ``start:start + len(values)`` in canonical pieces."""
-        n = len(values)
-        before = -start % CHUNK  # values up to the next boundary (0: start is on one)
-        boundary = before <= n
-        head_end = min(before, n)
-        whole = (n - head_end) // CHUNK if boundary else 0
-        tail_start = head_end + whole * CHUNK
-        sums = _chunk_sums(values[head_end:tail_start].reshape(whole, CHUNK))
-        return cls(values[:head_end].copy(), sums, values[tail_start:].copy(), boundary)
-
-
-def merged_sum(parts: Sequence[Partial]) -> float:
-    """The canonical sum of consecutive :class:`Partial` pieces, first to last: each chunk
-    put together from the pieces that hold it, summed as a whole chunk is, and the chunks'
-    sums summed in order.
-
-    >>> values = np.random.default_rng(0).random(3 * CHUNK + 5)
-    >>> cuts = [0, 7, CHUNK + 3, CHUNK + 9, 2 * CHUNK, len(values)]
-    >>> parts = [Partial.of(values[a:b], a) for a, b in zip(cuts, cuts[1:])]
-    >>> merged_sum(parts) == canonical_sum(values)
-    True
-    """
-    sums: list[FloatArray] = []
-    pending: list[FloatArray] = []
-
-    def flush() -> None:
-        if pending:
-            chunk = np.concatenate(pending)
-            if chunk.size:
-                sums.append(_chunk_sums(chunk.reshape(1, -1)))
-            pending.clear()
-
-    for part in parts:
-        pending.append(part.head)
-        if part.boundary:
-            flush()
-            sums.append(part.sums)
-            pending.append(part.tail)
-    flush()
-    return float(np.concatenate(sums).sum()) if sums else 0.0
-
-
-def canonical_sum(values: FloatArray) -> float:
-    """Σ values of positions 0…n − 1 in canonical chunks (:func:`merged_sum` of one part).
-
-    >>> canonical_sum(np.full(CHUNK + 1, 0.5))
-    128.5
-    """
-    return merged_sum([Partial.of(np.asarray(values, dtype=np.float64), 0)])
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,9 +67,7 @@ class Totals:
     positions: int
     counted: int
     exponent: int
-    base: Base
     settings: Settings
-    layout: Layout
     warnings: list[str]
     clipped: int = 0
 
@@ -178,15 +103,18 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
         scored = blocks.layout.scored_in(start, stop)
         if scored is not None:
             ignored = ~scored if ignored is None else ignored | ~scored
-        targets = class_indices(labels, values.shape[1])
-        part = replace(decision, targets=targets)
-        block = block_of(part, values, 0, stop - start, settings, dtype, detail=False)
+        part = replace(decision, targets=class_indices(labels, values.shape[1]))
+        block = block_of(part, values, settings, dtype, detail=False)
         losses, divisors = left_out(block.losses, block.divisors, ignored, exponent)
         if scale != 1.0:
             losses = losses / scale
+        weighed = None  # class weights: what each position adds to the mean's divisor
+        if block.divisors is not None:
+            assert divisors is not None
+            weighed = Partial.of(divisors, start)
         return BlockTotals(
             Partial.of(losses, start),
-            None if block.divisors is None else Partial.of(divisors, start),  # type: ignore[arg-type]
+            weighed,
             stop - start - (0 if ignored is None else int(ignored.sum())),
             block.clipped,
             block.sums_off,
@@ -200,14 +128,21 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
     positions = layout.rows * layout.per_row
     counted = sum(part.counted for part in parts)
     divisor = None
-    if parts[0].divisors is not None:
-        divisor = merged_sum([part.divisors for part in parts if part.divisors is not None])
+    weighed = [part.divisors for part in parts if part.divisors is not None]
+    if weighed:  # every block's, or none: one decision weighs them all
+        assert len(weighed) == len(parts)
+        divisor = merged_sum(weighed)
     elif counted < positions:  # rows left out: each counted one adds 2^−e (Result.mean)
         divisor = float(np.ldexp(float(counted), -exponent))
     warnings = list(decision.warnings)
     if any(part.sums_off for part in parts):
         warnings.append(SUMS_OFF)
-    nothing = nothing_left(counted == 0, divisor == 0.0 and counted > 0, True, settings)
+    nothing = nothing_left(
+        all_left_out=counted == 0,
+        nothing_weighs=divisor == 0.0 and counted > 0,
+        positions=True,
+        settings=settings,
+    )
     if nothing is not None:
         warnings.append(nothing)
     return Totals(
@@ -217,9 +152,7 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
         positions,
         counted,
         exponent,
-        settings.base,
         settings,
-        layout,
         warnings,
         sum(part.clipped for part in parts),
     )
@@ -230,15 +163,12 @@ def _block_labels(
 ) -> tuple[Labels, BoolArray | None]:
     """The labels positions ``start:stop`` are scored against, those of ``--ignore-index``
     set to class 0 as detection sets them, and the mask of those."""
-    matrix = blocks.read(start, stop)
 
     def where(row: int, column: int | None = None) -> str:
         return blocks.where(start + row, column)
 
-    ignored = None if index is None else matrix[:, 0] == index
-    if ignored is not None and ignored.any():
-        matrix = np.where(ignored[:, None], 0.0, matrix)
-    return Labels(matrix=matrix, where=where, dtype=blocks.dtype), ignored
+    read = Labels(matrix=blocks.read(start, stop), where=where, dtype=blocks.dtype)
+    return without_ignored(read, index)
 
 
 def _check_classes(blocks: LabelBlocks, n_classes: int, index: int | None) -> None:
@@ -252,8 +182,7 @@ def _check_classes(blocks: LabelBlocks, n_classes: int, index: int | None) -> No
         stop = min(total, start + SCAN)
         labels, _ = _block_labels(blocks, start, stop, index)
         column = labels.matrix[:, 0]  # type: ignore[index]
-        kinds = (column != np.floor(column), column < 0, column >= n_classes)
-        for kind, bad in enumerate(kinds):
+        for kind, bad in enumerate(label_faults(column, n_classes)):
             if kind not in first and bad.any():
                 first[kind] = (start, stop)
         if 0 in first:

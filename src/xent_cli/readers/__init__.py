@@ -10,8 +10,9 @@ Nothing here unpickles: ``.npy``/``.npz`` are read with ``allow_pickle=False``.
 
 A reader's module is loaded when first needed (start-up, DESIGN §6): the names this package
 gives from one (``readers.TextSource``, ``from .readers import NpyStream``) load it when
-asked for, a file's format is told by :mod:`.formats` before any reader loads (a small CSV
-loads no reader but :mod:`.text`), and a single file is never looked at as shards.
+asked for, a file's format is told by :mod:`.formats` before any reader loads (``softmax``
+of a small CSV loads no reader but :mod:`.text`), and a single file is never looked at as
+shards.
 """
 
 from __future__ import annotations

@@ -311,7 +311,8 @@ class NpyStream:
         return self.n_columns * self.dtype.itemsize
 
     def blocks(self) -> list[tuple[int, int]]:
-        """Row ranges of about :data:`BLOCK_BYTES` each once widened to float64."""
+        """Row ranges of about :data:`BLOCK_BYTES` each once widened to float64, with what
+        is worked out beside each row (:func:`rows_a_block`)."""
         step = rows_a_block(self.n_columns)
         return [(start, min(self.n_rows, start + step)) for start in range(0, self.n_rows, step)]
 
@@ -323,7 +324,10 @@ class NpyStream:
 
     def values(self, first: int, last: int) -> np.ndarray:
         """Values ``first:last`` in C order, as the file holds them, in an array of their
-        own (not the thread's buffer: labels read beside a block of predictions)."""
+        own (not the thread's buffer: labels read beside a block of predictions). Only of
+        a plain file whose bytes are its dtype's (not unpacked, not bfloat16)."""
+        if self.sequential or self.storage != self.dtype:
+            raise TypeError(f"{type(self).__name__} is not read by position")
         values = np.empty(last - first, dtype=self.dtype)
         self._fill(memoryview(values.view(np.uint8).data), first * self.dtype.itemsize)
         return values

@@ -1053,11 +1053,15 @@ def accuracy_at_unprinted(fmt: Format) -> str:
     )
 
 
+BARE_ONLY = "totals print as a bare number in CSV or TSV; other formats show a Result"
+
+
 @dataclass
 class TotalsReport:
     """What ``xent compute -r mean|sum`` prints of totals reduced block by block
     (:mod:`xent_cli.totals`): the bare number, as :class:`ComputeReport` prints it, and
-    the lines for stderr that go with it."""
+    the lines for stderr that go with it. Only CSV and TSV print a bare number: the other
+    formats hold a summary, which a :class:`Result` gives."""
 
     totals: Totals
     reduction: Reduction
@@ -1067,17 +1071,17 @@ class TotalsReport:
     def value(self) -> float:
         return self.totals.mean if self.reduction is Reduction.mean else self.totals.total
 
-    def show(self, console: Console) -> None:
-        console.print(repr(self.value))
-
     def table(self) -> Frame:
         return Frame([Floats(self.reduction.value, [self.value])], header=False)
 
+    def show(self, console: Console) -> None:
+        raise ValueError(BARE_ONLY)
+
     def document(self) -> Any:
-        return json_number(self.value)
+        raise ValueError(BARE_ONLY)
 
     def records(self) -> list[Any]:
-        return [self.document()]
+        raise ValueError(BARE_ONLY)
 
     def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
         """The warnings, clipping, and on a terminal's stderr the reason line."""
