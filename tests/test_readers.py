@@ -419,3 +419,11 @@ def test_ids_saved_in_a_float_array_read_as_whole_numbers(tmp_path: Path) -> Non
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.stderr
     assert [line.split(",")[1] for line in result.stdout.splitlines()] == ["id", "100", "101"]
+
+
+def test_regression_a_line_of_a_no_break_space_is_a_short_row_not_a_crash() -> None:
+    """Found by hypothesis: a first line of U+00A0 alone (blank to the reader) beside a
+    non-finite value raised IndexError; it is a row with too few fields."""
+    data = "\u00a0\ninf\t".encode()
+    with pytest.raises(InputError, match=r"^m\.csv:1:\d+: row has 0 fields"):
+        readers.parse("m.csv", data).numbers(allow_minus_inf=False)

@@ -328,7 +328,11 @@ class TextSource:
     def _bad_cell(
         self, row: int, column: int, *, allow_minus_inf: bool, cells: list[str] | None = None
     ) -> InputError | None:
-        text = (self.cells(row) if cells is None else cells)[column]
+        cells = self.cells(row) if cells is None else cells
+        if column >= len(cells):  # a short row (a line of blanks only, as NBSP): said so
+            self._check_widths(range(row, row + 1))
+            return InputError(self.where(row), f"row has no field {column + 1}")
+        text = cells[column]
         where = self.where(row, column)
         if text == "":
             return InputError(where, f"field {column + 1} is empty, not a number")
