@@ -353,6 +353,9 @@ def test_a_truncated_stream_read_in_pieces_says_so(
     result = runner.invoke(app, ["compute", str(tmp_path / "p.csv.zst"), str(tmp_path / "y.csv")])
     assert (result.exit_code, result.stdout) == (65, "")
     assert result.stderr.startswith(f"xent: {tmp_path / 'p.csv.zst'}: is not a valid zstd stream (")
+    monkeypatch.chdir(tmp_path)  # named as typed (it is opened from the root)
+    result = runner.invoke(app, ["compute", "p.csv.zst", "y.csv"])
+    assert result.stderr.startswith("xent: p.csv.zst: is not a valid zstd stream (")
 
 
 # ---- pieces read as the whole file is (a review's findings) --------------------------------

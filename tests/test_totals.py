@@ -358,3 +358,44 @@ def test_a_wrong_output_kind_is_named_before_a_label_out_of_range(
         said.append(done.stderr)
     assert said[0] == said[1]
     assert "value 1.5 is not a probability" in said[0], said[0]
+
+
+def test_labels_through_a_fifo_are_read_whole_from_their_first_byte(
+    tmp_path: Path, streamed: None
+) -> None:
+    """A FIFO (or <(...)) is no file to read by position: nothing is sniffed from it
+    before the whole-file reader reads it (the sniffed bytes were lost)."""
+    import os
+    import threading
+
+    z, y = lm(tmp_path)
+    fifo = tmp_path / "y.fifo"
+    os.mkfifo(fifo)
+    data = (tmp_path / "y.npy").read_bytes()
+    writer = threading.Thread(target=fifo.write_bytes, args=(data,))
+    writer.start()
+    done = runner.invoke(
+        app, ["compute", str(tmp_path / "z.npy"), str(fifo), "--ignore-index", "-100", "-r", "mean"]
+    )
+    writer.join(timeout=10)
+    assert done.exit_code == 0, done.output
+    expected = neg_log_softmax(z, y).sum() / (y != -100).sum()
+    assert float(done.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_path_through_a_symlinked_directory_and_dotdot_reads_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, streamed: None
+) -> None:
+    """link/../z.npy is where the kernel says (real/z.npy), not ./z.npy by text."""
+    (tmp_path / "real" / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(31)
+    z = rng.normal(size=(3, 6, 4))
+    y = rng.integers(0, 4, size=(3, 6))
+    np.save(tmp_path / "real" / "z.npy", z)
+    np.save(tmp_path / "real" / "y.npy", y)
+    np.save(tmp_path / "z.npy", rng.normal(size=(3, 6, 4)))  # another file, by text
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "sub")
+    monkeypatch.chdir(tmp_path)
+    done = runner.invoke(app, ["compute", "link/../z.npy", "link/../y.npy", "-r", "mean"])
+    assert done.exit_code == 0, done.output
+    assert float(done.stdout) == pytest.approx(neg_log_softmax(z, y).mean(), rel=1e-12)

@@ -37,6 +37,7 @@ from .base import (
     array_where,
     check_not_all_masked,
     check_values,
+    from_root,
     pandas_index,
     position_where,
 )
@@ -409,10 +410,10 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
     if kind in ("parquet", "arrow"):
         return chunks.table_stream(path, kind, key) if size > arrays.STREAM_BYTES else None
     packed = compression(head[:8]) if _binary(head[:4096]) else None
-    located = os.path.abspath(path)  # read where a Dask worker's directory is not
+    located = from_root(path)  # read where a Dask worker's directory is not
     data: chunks.Bytes = chunks.FileBytes(located)
     if packed is not None:  # text or NDJSON inside, unpacked as it is read: by what it holds
-        data = chunks.PackedBytes(located, packed)
+        data = chunks.PackedBytes(located, packed, path)
         head = data.read(0, HEAD_BYTES)
         if len(head) < HEAD_BYTES and len(head) <= arrays.STREAM_BYTES:
             return None  # less than a MiB unpacked: read whole

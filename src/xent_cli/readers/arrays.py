@@ -20,7 +20,7 @@ import numpy as np
 
 from xent_cli.errors import InputError
 
-from .base import array_where, check_values, chosen, position_where, short
+from .base import array_where, check_values, chosen, from_root, position_where, short
 from .formats import NPY_MAGIC, ZIP_MAGIC, looks_like_safetensors
 
 if TYPE_CHECKING:
@@ -295,7 +295,7 @@ class NpyStream:
     sequential: ClassVar[bool] = False  # blocks must be read in order (one thread)
 
     def __post_init__(self) -> None:
-        self.path = os.path.abspath(self.path)  # read where a Dask worker's directory is not
+        self.path = from_root(self.path)  # read where a Dask worker's directory is not
 
     def where(self, row: int, column: int | None = None) -> str:
         """Where a 0-based cell is, as the array reader says it (1-based)."""
@@ -531,8 +531,11 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
 
 
 def _magic(path: str) -> bytes | None:
-    """The first bytes of ``path`` that tell a ``.npy`` or a zip; ``None`` if it cannot be
-    read (the whole-file readers name the problem)."""
+    """The first bytes of ``path`` that tell a ``.npy`` or a zip; ``None`` if it is not a
+    regular file (a pipe's bytes read here would be lost to the whole-file reader) or it
+    cannot be read (that reader names the problem)."""
+    if not os.path.isfile(path):
+        return None
     try:
         with open(path, "rb") as handle:
             return handle.read(len(NPY_MAGIC))

@@ -4,6 +4,7 @@ the checks every array of numbers goes through (with the cell named when one fai
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
 
 Where = Callable[[int, "int | None"], str]  # a 0-based (row, column) → "FILE:LINE:COL" etc.
+
+
+def from_root(path: str) -> str:
+    """``path`` from the file system's root, for a reader that opens it again elsewhere (a
+    Dask worker has a working directory of its own): a relative one joined to this one as
+    it is, ``..`` left for the kernel to resolve after a symlinked directory (``abspath``
+    would drop it by text, and another file is read).
+
+    >>> from_root("/data/z.npy"), from_root("link/../z.npy").endswith("/link/../z.npy")
+    ('/data/z.npy', True)
+    """
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 class Positions(Protocol):

@@ -19,6 +19,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from . import arrays
+from .base import from_root
 from .compressed import blocks, broken
 from .shards import ShardStream, WholeShard
 from .tables import FrameSource, parse_table
@@ -66,21 +67,22 @@ class PackedBytes:
 
     sequential = True
 
-    def __init__(self, path: str, kind: str) -> None:
+    def __init__(self, path: str, kind: str, name: str | None = None) -> None:
         self.path, self.kind = path, kind
+        self.name = path if name is None else name  # as errors say it
         self._lock = threading.Lock()
         self._open: _Unpacked | None = None
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled without its open file and lock (a worker of ``--engine dask`` unpacks
         the file itself)."""
-        return {"path": self.path, "kind": self.kind}
+        return {"path": self.path, "kind": self.kind, "name": self.name}
 
     def __setstate__(self, state: dict[str, str]) -> None:
-        self.__init__(state["path"], state["kind"])  # type: ignore[misc]
+        self.__init__(state["path"], state["kind"], state["name"])  # type: ignore[misc]
 
     def reader(self, offset: int) -> _Unpacked:
-        unpacked = _Unpacked(self.path, self.kind)
+        unpacked = _Unpacked(self.path, self.kind, self.name)
         unpacked.skip(offset)
         return unpacked
 
@@ -89,7 +91,7 @@ class PackedBytes:
             if self._open is None or self._open.position > start:
                 if self._open is not None:
                     self._open.close()
-                self._open = _Unpacked(self.path, self.kind)
+                self._open = _Unpacked(self.path, self.kind, self.name)
             self._open.skip(start - self._open.position)
             return self._open.read(end - start)
 
@@ -97,7 +99,8 @@ class PackedBytes:
 class _Unpacked:
     """A compressed file unpacked as a forward-only file: ``read``, ``skip``, ``close``."""
 
-    def __init__(self, path: str, kind: str) -> None:
+    def __init__(self, path: str, kind: str, name: str) -> None:
+        self._name = name
         self._raw = open(path, "rb")  # closed by close()
         self._blocks = blocks(kind, self._raw)
         self._kind = kind
@@ -111,7 +114,7 @@ class _Unpacked:
                 try:
                     block = next(self._blocks, None)
                 except Exception as exc:  # EOFError, zstandard's ZstdError, OSError, …
-                    raise broken(self._raw.name, self._kind, exc) from None
+                    raise broken(self._name, self._kind, exc) from None
                 if block is None:  # the end
                     break
                 self._buffer = block
@@ -312,7 +315,7 @@ def table_stream(path: str, kind: str, key: str | None) -> ShardStream | None:
     """A large Parquet or Arrow IPC file in slices of rows, each read like the first."""
     import polars as pl
 
-    located = os.path.abspath(path)  # read where a Dask worker's directory is not
+    located = from_root(path)  # read where a Dask worker's directory is not
     total = int(_scan(located, kind).select(pl.len()).collect().item())
     if total == 0:
         return None
