@@ -566,3 +566,19 @@ def test_a_damaged_file_is_named_by_its_suffix_not_read_as_csv(tmp_path: Path) -
     code, _, err = run("compute", str(tmp_path / "h.safetensors"), str(tmp_path / "y.csv"))
     assert code == 65
     assert err.startswith(f"xent: {tmp_path / 'h.safetensors'}: is not a valid .safetensors file")
+
+
+def test_a_file_xent_may_not_read_is_left_to_the_whole_file_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large Parquet file without read permission: no stream (polars' PermissionError
+    came out as a traceback), so the whole-file reader says it in one line, exit 66."""
+    from xent_cli import readers
+    from xent_cli.readers import arrays
+
+    path = tmp_path / "p.parquet"
+    pl.DataFrame(np.ones((50, 3)), schema=["a", "b", "c"]).write_parquet(path)
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    assert readers.open_stream(str(path), None) is not None
+    monkeypatch.setattr(readers.os, "access", lambda name, mode: False)
+    assert readers.open_stream(str(path), None) is None

@@ -391,8 +391,8 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
         size = os.path.getsize(path)
     except OSError:
         return None
-    if not os.path.isfile(path):
-        return None
+    if not os.path.isfile(path) or not os.access(path, os.R_OK):
+        return None  # a pipe, or a file xent may not read: the whole-file reader says so
     first = _read_head(path, 4096)
     if _array_file(path, first):
         from . import arrays
