@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import itertools
 import json
 import lzma
@@ -582,3 +583,25 @@ def test_a_file_xent_may_not_read_is_left_to_the_whole_file_reader(
     assert readers.open_stream(str(path), None) is not None
     monkeypatch.setattr(readers.os, "access", lambda name, mode: False)
     assert readers.open_stream(str(path), None) is None
+
+
+def test_a_packed_large_parquet_named_so_is_unpacked_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """p.parquet.zst over the streaming size: polars cannot slice packed bytes (a traceback,
+    found by an attack), so it is unpacked and read whole, as a small one is."""
+    from xent_cli.readers import arrays
+
+    scores = np.random.default_rng(5).normal(size=(60, 3))
+    buffer = io.BytesIO()
+    pl.DataFrame(scores, schema=["a", "b", "c"]).write_parquet(buffer)
+    (tmp_path / "p.parquet.zst").write_bytes(zstandard.ZstdCompressor().compress(buffer.getvalue()))
+    np.savetxt(tmp_path / "y.csv", np.zeros(60), fmt="%d")
+    monkeypatch.setattr(arrays, "STREAM_BYTES", 0)
+    result = runner.invoke(
+        app, ["compute", str(tmp_path / "p.parquet.zst"), str(tmp_path / "y.csv"), "-r", "mean"]
+    )
+    assert result.exit_code == 0, result.output
+    top = scores.max(axis=1)
+    expected = top + np.log(np.exp(scores - top[:, None]).sum(axis=1)) - scores[:, 0]
+    assert float(result.stdout) == pytest.approx(expected.mean(), rel=1e-12)

@@ -407,8 +407,9 @@ def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> 
 
     head = _read_head(path)
     kind = table_kind(path, head[:8])
-    if kind in ("parquet", "arrow"):
-        return chunks.table_stream(path, kind, key) if size > arrays.STREAM_BYTES else None
+    if kind in ("parquet", "arrow"):  # by its name, maybe packed: then unpacked whole
+        large = size > arrays.STREAM_BYTES and compression(head[:8]) is None
+        return chunks.table_stream(path, kind, key) if large else None
     packed = compression(head[:8]) if _binary(head[:4096]) else None
     located = from_root(path)  # read where a Dask worker's directory is not
     data: chunks.Bytes = chunks.FileBytes(located)
