@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from xent_cli import inputs as inputs_module
 from xent_cli.cli import app
@@ -91,6 +91,15 @@ def bare_and_json(tmp_path: Path, *options: str, labels: str = "y.npy") -> tuple
     whole = runner.invoke(app, ["compute", z, y, *options, "-f", "json"])
     assert whole.exit_code == 0, whole.output
     return bare.stdout.strip(), json.loads(whole.stdout)[reduction]
+
+
+def bare_then_json(tmp_path: Path, *options: str) -> list[Result]:
+    """``compute z.npy y.npy OPTIONS -r mean``, then the same with ``-f json``."""
+    z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+    return [
+        runner.invoke(app, ["compute", z, y, *options, "-r", "mean", *extra])
+        for extra in ([], ["-f", "json"])
+    ]
 
 
 @pytest.mark.parametrize(
@@ -188,12 +197,8 @@ def test_a_bad_label_in_a_later_block_is_named_as_whole(
     y = np.zeros((4, 9), dtype=np.float64)
     y[2, 5] = label
     np.save(tmp_path / "y.npy", y)
-    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
-        done = runner.invoke(
-            app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *extra]
-        )
-        assert done.exit_code == 65
-        assert done.stdout == ""
+    for done in bare_then_json(tmp_path):
+        assert (done.exit_code, done.stdout) == (65, "")
         assert message in done.stderr, done.stderr
 
 
@@ -269,18 +274,7 @@ def test_a_guess_that_does_not_fit_later_blocks_warns_nothing(
     y = rng.integers(0, 3, size=(2, 9))
     np.save(tmp_path / "z.npy", p)
     np.save(tmp_path / "y.npy", y)
-    for options in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
-        done = runner.invoke(
-            app,
-            [
-                "compute",
-                str(tmp_path / "z.npy"),
-                str(tmp_path / "y.npy"),
-                "--epsilon",
-                "0",
-                *options,
-            ],
-        )
+    for done in bare_then_json(tmp_path, "--epsilon", "0"):
         assert done.exit_code == 0, done.output
         assert "RuntimeWarning" not in done.stderr
     expected = neg_log_softmax(p, y).mean()
@@ -318,15 +312,10 @@ def test_several_bad_inputs_are_named_as_the_whole_path_names_them(
     for place, value in bad_labels.items():
         y[place] = value
     np.save(tmp_path / "y.npy", y)
-    said = []
-    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
-        done = runner.invoke(
-            app, ["compute", str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *extra]
-        )
-        assert (done.exit_code, done.stdout) == (65, "")
-        said.append(done.stderr)
-    assert said[0] == said[1]
-    assert named in said[0], said[0]
+    bare, whole = bare_then_json(tmp_path)
+    assert (bare.exit_code, bare.stdout, whole.exit_code, whole.stdout) == (65, "", 65, "")
+    assert bare.stderr == whole.stderr
+    assert named in bare.stderr, bare.stderr
 
 
 def test_a_wrong_output_kind_is_named_before_a_label_out_of_range(
@@ -341,23 +330,10 @@ def test_a_wrong_output_kind_is_named_before_a_label_out_of_range(
     y[2, 4] = 7
     np.save(tmp_path / "z.npy", p)
     np.save(tmp_path / "y.npy", y)
-    said = []
-    for extra in (["-r", "mean"], ["-r", "mean", "-f", "json"]):
-        done = runner.invoke(
-            app,
-            [
-                "compute",
-                str(tmp_path / "z.npy"),
-                str(tmp_path / "y.npy"),
-                "--outputs",
-                "probs",
-                *extra,
-            ],
-        )
-        assert (done.exit_code, done.stdout) == (65, "")
-        said.append(done.stderr)
-    assert said[0] == said[1]
-    assert "value 1.5 is not a probability" in said[0], said[0]
+    bare, whole = bare_then_json(tmp_path, "--outputs", "probs")
+    assert (bare.exit_code, bare.stdout, whole.exit_code, whole.stdout) == (65, "", 65, "")
+    assert bare.stderr == whole.stderr
+    assert "value 1.5 is not a probability" in bare.stderr, bare.stderr
 
 
 def test_labels_through_a_fifo_are_read_whole_from_their_first_byte(
