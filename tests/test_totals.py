@@ -222,16 +222,21 @@ def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: Non
     assert load(z, y, named, stream=True, bounded=True).label_blocks is None
 
 
-def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(tmp_path: Path) -> None:
-    """(64, 1024, 1024, 2) float32 logits and int64 labels (zeros: sparse files of 512 MiB
-    each): every position's loss is log 2, and the process's peak resident memory stays
-    under a quarter of the logits' file (the labels are not read whole, no loss a position
-    is kept)."""
-    shape = (64, 1024, 1024)
-    for name, descr, dims, itemsize in (
-        ("z.npy", "<f4", (*shape, 2), 4),
-        ("y.npy", "<i8", shape, 8),
-    ):
+@pytest.mark.parametrize(
+    ("logits", "labels", "options"),
+    [
+        ((64, 1024, 1024, 2), (64, 1024, 1024), []),
+        ((1, 131072, 2, 512), (1, 131072, 512), ["--class-axis", "2"]),
+    ],
+)
+def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
+    tmp_path: Path, logits: tuple[int, ...], labels: tuple[int, ...], options: list[str]
+) -> None:
+    """float32 logits and int64 labels of 512 MiB each (zeros: sparse files), the classes
+    last or on axis 2: every position's loss is log 2, and the process's peak resident
+    memory stays under a quarter of the logits' file (the labels are not read whole, no
+    loss a position is kept, a block is a slice of the first position axis)."""
+    for name, descr, dims, itemsize in (("z.npy", "<f4", logits, 4), ("y.npy", "<i8", labels, 8)):
         with (tmp_path / name).open("wb") as handle:
             np.lib.format.write_array_header_1_0(
                 handle, {"descr": descr, "fortran_order": False, "shape": dims}
@@ -244,7 +249,7 @@ def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(tmp_path: Path) -
         "print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))"
     )
     command = [sys.executable, "-c", measure, sys.executable, "-m", "xent_cli", "compute"]
-    command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean"]
+    command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean", *options]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
     code, out, err, peak_kib = json.loads(done.stdout)
     assert code == 0, err

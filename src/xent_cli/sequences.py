@@ -183,17 +183,16 @@ def _moved(source: Any, shape: tuple[int, ...], axis: int) -> Any:
     )
 
 
-FIRST_POSITION = 2  # of N×C×d1…: the axis a block slices (classes on axis 1)
-
-
 @dataclass
 class AxisStream:
     """A large array whose classes lie on an axis other than the last (PyTorch's N×C×d1…),
     seen as a row per position: the interface of :class:`~.readers.NpyStream`.
 
-    A block is a slice of one row (N) along its first position axis, read a class at a time
-    into a buffer of the block's size (a memory map would fault whole stretches of the file
-    in around each class), moved to classes-last and widened to float64 a block at a time.
+    A block is a slice of one row (N) along its first position axis, moved to classes-last
+    and widened to float64 a block at a time. With the classes on axis 1 it is read a class
+    run at a time into a buffer of the block's size (a memory map would fault whole
+    stretches of the file in around each class); with them on a later axis the slice lies
+    in one piece.
     """
 
     stored: NpyStream  # the file as it lies: N rows of everything else
@@ -238,22 +237,26 @@ class AxisStream:
         return self.stored.sequential
 
     @property
+    def _first_position(self) -> int:
+        """The axis a block slices: the first that is not the rows' or the classes'."""
+        return 2 if self.axis == 1 else 1
+
+    @property
     def _inner(self) -> int:
         """Positions per step along the first position axis."""
-        return self.per_row // self.shape[FIRST_POSITION]
+        return self.per_row // self.shape[self._first_position]
 
     @property
     def _by_rows(self) -> bool:
-        """Read a whole row (N) at a time: an array unpacked as it is read, or classes on
-        an axis after the first position axis (rare: its values do not lie in runs)."""
-        return self.sequential or self.axis != 1
+        """Read a whole row (N) at a time: an array unpacked as it is read (in order)."""
+        return self.sequential
 
     def blocks(self) -> list[tuple[int, int]]:
         """Slices of each row along its first position axis, about the stored stream's
         block size once widened (whole rows when :attr:`_by_rows`)."""
         if self._by_rows:
             return [(a * self.per_row, b * self.per_row) for a, b in self.stored.blocks()]
-        steps = self.shape[FIRST_POSITION]
+        steps = self.shape[self._first_position]
         step = arrays.rows_a_block(self.n_columns, self._inner)
         return [
             (
@@ -275,24 +278,33 @@ class AxisStream:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def _slice(self, row: int, first: int, last: int) -> FloatArray:
-        """Positions ``first:last`` of ``row``: with the classes on axis 1, each class's
-        values for a stretch of the first position axis lie together in the file, so the
-        block is one read a class, into a buffer of the block's size."""
+        """Positions ``first:last`` of ``row``. With the classes on axis 1, each class's
+        values for a stretch of the first position axis lie together in the file: the
+        block is read a class run at a time, into a buffer of the block's size. With them
+        on a later axis, a stretch of axis 1 lies in one piece, classes within."""
         inner = self._inner
         low, high = first // inner, -(-last // inner)
         stored, classes = self.stored, self.n_columns
         width = (high - low) * inner  # positions in the block
         itemsize = stored.storage.itemsize
-        raw = np.empty((classes, width), dtype=stored.storage)
-        buffer = raw.view(np.uint8).reshape(classes, -1)
-        per_class = self.per_row * itemsize
-        start = stored.offset + row * classes * per_class + low * inner * itemsize
+        row_start = stored.offset + row * classes * self.per_row * itemsize
         descriptor = os.open(stored.path, os.O_RDONLY)
         try:
-            _read_runs(descriptor, buffer, start, per_class, stored, row)
+            if self.axis == 1:
+                raw = np.empty((classes, width), dtype=stored.storage)
+                buffer = raw.view(np.uint8).reshape(classes, -1)
+                per_class = self.per_row * itemsize
+                start = row_start + low * inner * itemsize
+                _read_runs(descriptor, buffer, start, per_class, stored, row)
+                moved = np.ascontiguousarray(raw.T)
+            else:
+                piece = np.empty((high - low, *self.shape[2:]), dtype=stored.storage)
+                start = row_start + low * inner * classes * itemsize
+                _read_exactly(descriptor, piece.view(np.uint8).reshape(-1).data, start, stored, row)
+                classes_last = np.moveaxis(piece, self.axis - 1, -1)
+                moved = np.ascontiguousarray(classes_last).reshape(width, classes)
         finally:
             os.close(descriptor)
-        moved = np.ascontiguousarray(raw.T)
         cells = replace(stored, n_columns=classes)
         values = cells._widened(moved.view(np.uint8).reshape(-1).data, 0, width)
         return values[first - low * inner : last - low * inner]
