@@ -29,12 +29,14 @@ from .evaluation import RowScores, row_scores
 from .inputs import Inputs, Labels
 from .options import Like, Targets
 from .parallel import Progress, bounds, run_blocks
-from .readers import Stream, check_not_all_masked, check_values
+from .readers import check_not_all_masked, check_values
 from .result import SUMS_OFF, Result, scale_exponent
 from .settings import Settings
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+
+    from .readers import Stream
 
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]

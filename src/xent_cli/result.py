@@ -110,14 +110,14 @@ class Result:
             return mean_of(self._sum(self._losses()), divisor, self.rows, self.exponent)
         numerator, weight_exponent = self._weighted_sum(self._losses())
         if self._per_row:
-            return self._scaled(numerator / self.rows, self.exponent + weight_exponent)
+            return scaled(numerator / self.rows, self.exponent + weight_exponent)
         divisors = np.ones(self.rows) if self.denominators is None else self.denominators
         denominator, _ = self._weighted_sum(divisors)
         if not denominator:
             return math.nan
         # class weights scale ℓ and d alike (their exponents cancel); else only ℓ is scaled
         exponent = 0 if self.denominators is not None else self.exponent
-        return self._scaled(numerator / denominator, exponent)
+        return scaled(numerator / denominator, exponent)
 
     def _losses(self) -> FloatArray:
         return self.losses if self.scaled_losses is None else self.scaled_losses
@@ -136,10 +136,6 @@ class Result:
         blocks sums them (:func:`xent_cli.totals.canonical_sum`)."""
         return float(values.sum()) if self.layout is None else canonical_sum(values)
 
-    @staticmethod
-    def _scaled(value: float, exponent: int) -> float:
-        return scaled(value, exponent)
-
     @property
     def _per_row(self) -> bool:
         """Keras's reduction: the weighted sum over the row count (sum_over_batch_size)."""
@@ -155,7 +151,7 @@ class Result:
     def total(self) -> float:
         """Σ sᵢℓᵢ: the (sample-weighted) sum."""
         total, weight_exponent = self._weighted_sum(self._losses())
-        return self._scaled(total, self.exponent + weight_exponent)
+        return scaled(total, self.exponent + weight_exponent)
 
     @property
     def ignored_count(self) -> int:
