@@ -379,7 +379,7 @@ def _load_positions(
             pairs = shard_rows(source, found_blocks.source, layout)
             _check_shards(source, found_blocks.source, "labels", *pairs)
             found_blocks.check_numbers()  # before the predictions, as read whole they are
-            first = found_blocks.read(0, min(layout.rows * layout.per_row, FIRST_LABELS))
+            first = found_blocks.read(0, min(layout.size, FIRST_LABELS))
             return Inputs(
                 np.empty((0, n_classes)),
                 Labels(matrix=first, where=found_blocks.where, dtype=found_blocks.dtype),

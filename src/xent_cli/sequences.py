@@ -79,6 +79,11 @@ class Layout:
         return math.prod(self.positions)
 
     @property
+    def size(self) -> int:
+        """Every position of every row: the flat positions' count."""
+        return self.rows * self.per_row
+
+    @property
     def label_shape(self) -> tuple[int, ...]:
         """The shape of hard labels: the predictions' without the class axis."""
         return (self.rows, *self.positions)
@@ -394,7 +399,7 @@ class LabelBlocks:
         checks them, :data:`SCAN` at a time (an integer dtype holds nothing else)."""
         if self.dtype.kind != "f":
             return
-        total = self.layout.rows * self.layout.per_row
+        total = self.layout.size
         for start in range(0, total, SCAN):
             self.read(start, min(total, start + SCAN))
 
@@ -404,7 +409,7 @@ class LabelBlocks:
         on (an unscored position keeps its own, as :func:`position_labels` does)."""
         layout = self.layout
         step = layout.step if layout.shift else 0
-        last = min(stop + step, layout.rows * layout.per_row)
+        last = min(stop + step, layout.size)
         read = np.asarray(self.values(start, last), dtype=np.float64).reshape(-1, 1)
 
         def where(index: int, column: int | None = None) -> str:
@@ -434,7 +439,7 @@ def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | No
 
     else:
         return None
-    if shape not in (layout.label_shape, (layout.rows * layout.per_row,)):
+    if shape not in (layout.label_shape, (layout.size,)):
         return None
     columns = 1 if len(shape) == 1 else shape[-1]
     place = _label_places(source, layout, None, False, hard=True)  # type: ignore[arg-type]
@@ -459,7 +464,7 @@ def position_labels(source: Source, layout: Layout, predictions: str) -> Positio
     under ``--shift``. A table's pandas index column is left out (DESIGN §2)."""
     columns = None if isinstance(source, (ArraySource, Shards)) else data_columns(source)[0]
     shape = _label_shape(source, columns)
-    flat = shape == (layout.rows * layout.per_row,)
+    flat = shape == (layout.size,)
     if shape == layout.label_shape or flat:
         values = source.numbers(columns, allow_minus_inf=False).reshape(layout.label_shape)
         values = _shifted(values, layout).reshape(-1, 1)

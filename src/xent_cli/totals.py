@@ -124,8 +124,7 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
         _check_classes(blocks, blocks.layout.classes, index)
 
     decision, _, parts = decided_blocks(inputs, settings, work, progress, check_labels)
-    layout = inputs.layout
-    positions = layout.rows * layout.per_row
+    positions = inputs.layout.size
     counted = sum(part.counted for part in parts)
     divisor = None
     weighed = [part.divisors for part in parts if part.divisors is not None]
@@ -175,8 +174,7 @@ def _check_classes(blocks: LabelBlocks, n_classes: int, index: int | None) -> No
     """Raise what detection raises of all the labels as class indices of K classes, as the
     whole-label path does: the first label that is not a whole number, else the first
     negative, else the first beyond K (each first in position order); nothing if none."""
-    layout = blocks.layout
-    total = layout.rows * layout.per_row
+    total = blocks.layout.size
     first: dict[int, tuple[int, int]] = {}  # kind (0 fraction, 1 negative, 2 beyond) → block
     for start in range(0, total, SCAN):
         stop = min(total, start + SCAN)
