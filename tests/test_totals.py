@@ -26,7 +26,15 @@ from xent_cli.cli import app
 from xent_cli.inputs import load
 from xent_cli.readers import arrays
 from xent_cli.settings import Settings
-from xent_cli.sums import CHUNK, Partial, canonical_sum, merged_sum
+from xent_cli.sums import (
+    CHUNK,
+    Partial,
+    RowPartial,
+    canonical_sum,
+    merged_rows,
+    merged_sum,
+    row_sums,
+)
 
 ROOT = Path(__file__).parent.parent
 runner = CliRunner()
@@ -54,6 +62,27 @@ def test_a_sum_in_parts_is_the_sum_whole(n: int, cuts: list[int], seed: int) -> 
     parts = [Partial.of(values[a:b], a) for a, b in itertools.pairwise(bounds)]
     assert merged_sum(parts) == canonical_sum(values)
     assert canonical_sum(values) == pytest.approx(math.fsum(values.tolist()), rel=1e-13)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(1, 5),
+    per_row=st.integers(1, 3 * CHUNK + 5),
+    cuts=st.lists(st.integers(0, 15 * CHUNK + 25), max_size=12),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_row_sums_in_parts_are_each_row_summed_alone(
+    rows: int, per_row: int, cuts: list[int], seed: int
+) -> None:
+    """Each row's sum has the bits of the canonical sum of that row alone, whether the rows
+    are summed together or their positions cut into blocks anywhere."""
+    n = rows * per_row
+    values = np.random.default_rng(seed).exponential(size=n) * 10.0 ** (np.arange(n) % 5)
+    alone = [canonical_sum(row) for row in values.reshape(rows, per_row)]
+    assert row_sums(values, per_row).tolist() == alone
+    bounds = sorted({0, n, *(cut for cut in cuts if cut < n)})
+    parts = [RowPartial.of(values[a:b], a, per_row) for a, b in itertools.pairwise(bounds)]
+    assert merged_rows(parts, rows).tolist() == alone
 
 
 def lm(tmp_path: Path, k: int = 3, shape: tuple[int, int] = (4, 9)) -> tuple[np.ndarray, ...]:
@@ -212,6 +241,102 @@ def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, strea
     assert "labels of shape 4×8 do not fit" in done.stderr
 
 
+FIGURES = ("brier", "ece", "log_loss_reduction", "accuracy_at_k")
+
+
+def in_blocks_and_whole(tmp_path: Path, *options: str) -> tuple[Result, Result]:
+    """``compute z.npy y.npy OPTIONS`` with the labels in blocks (totals: the whole-label
+    reader must not run), then with them read whole (a value a position: Result)."""
+    z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+    with pytest.MonkeyPatch.context() as patch:
+
+        def never(*args: object, **kwargs: object) -> None:
+            raise AssertionError("labels read whole")
+
+        patch.setattr(inputs_module, "position_labels", never)
+        blocks = runner.invoke(app, ["compute", z, y, *options])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inputs_module, "_class_indices_only", lambda *args: False)
+        whole = runner.invoke(app, ["compute", z, y, *options])
+    assert blocks.exit_code == 0, blocks.output
+    assert whole.exit_code == 0, whole.output
+    return blocks, whole
+
+
+SUMMARY_OPTIONS = [
+    ["--ignore-index", "-100"],
+    ["--ignore-index", "-100", "--shift", "--accuracy-at", "2"],
+    ["--ignore-index", "-100", "--class-weights", "1,3,0.5"],
+    ["--ignore-index", "-100", "--class-weights", "1e308,2e307,1", "--like", "keras"],
+    ["--ignore-index", "-100", "--label-smoothing", "0.1", "--base", "2"],
+    ["--ignore-index", "-100", "--like", "torch", "--accuracy-at", "1"],
+]
+
+
+@pytest.mark.parametrize("options", SUMMARY_OPTIONS)
+@pytest.mark.parametrize("reduction", ["mean", "row"])
+def test_the_summary_in_blocks_is_the_whole_ones(
+    tmp_path: Path, streamed: None, options: list[str], reduction: str
+) -> None:
+    """JSON of totals reduced in blocks: the mean, sum, perplexities and each row's mean
+    with the whole path's bits, the figures to 1e-12; -r row's CSV byte for byte."""
+    lm(tmp_path)
+    blocks, whole = in_blocks_and_whole(tmp_path, *options, "-r", reduction, "-f", "json")
+    found, expected = json.loads(blocks.stdout), json.loads(whole.stdout)
+    for key in FIGURES:
+        if expected.get(key) is None:
+            assert found.get(key) == expected.get(key)
+        else:
+            assert found.pop(key) == pytest.approx(expected.pop(key), rel=1e-12, abs=1e-15)
+    assert found == expected
+    assert blocks.stderr == whole.stderr
+    if reduction == "row":
+        blocks, whole = in_blocks_and_whole(tmp_path, *options, "-r", "row")
+        assert blocks.stdout == whole.stdout
+        assert blocks.stdout.startswith("row,loss,positions,perplexity\n")
+
+
+def test_the_summarys_figures_are_the_formulas(tmp_path: Path, streamed: None) -> None:
+    """Accuracy, Brier, accuracy at 2 and the log-loss reduction of positions in blocks,
+    against the formulas over the counted positions (numpy float64)."""
+    z, y = lm(tmp_path)
+    blocks, _ = in_blocks_and_whole(
+        tmp_path, "--ignore-index", "-100", "-r", "mean", "-f", "json", "--accuracy-at", "2"
+    )
+    found = json.loads(blocks.stdout)
+    kept = y != -100
+    logits, targets = z[kept], y[kept]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    onehot = np.eye(3)[targets]
+    assert found["positions"] == int(kept.sum())
+    assert found["accuracy"] == pytest.approx(np.mean(p.argmax(axis=1) == targets), rel=1e-15)
+    assert found["brier"] == pytest.approx(((p - onehot) ** 2).sum(axis=1).mean(), rel=1e-12)
+    rank = 1 + (logits > logits[np.arange(len(targets)), targets][:, None]).sum(axis=1)
+    assert found["accuracy_at_k"] == pytest.approx(np.mean(rank <= 2), rel=1e-15)
+    frequency = np.bincount(targets) / len(targets)
+    log_loss = -np.log(p[np.arange(len(targets)), targets]).mean()
+    prior = -np.log(frequency[targets]).mean()
+    assert found["log_loss_reduction"] == pytest.approx(1 - log_loss / prior, rel=1e-12)
+    confidence, right = p.max(axis=1), (p.argmax(axis=1) == targets)
+    bins = np.minimum((np.ceil(confidence * 15) - 1).astype(int), 14)
+    ece = sum(
+        abs(right[bins == b].mean() - confidence[bins == b].mean()) * (bins == b).mean()
+        for b in range(15)
+        if (bins == b).any()
+    )
+    assert found["ece"] == pytest.approx(ece, rel=1e-12)
+
+
+def test_the_table_in_blocks_is_the_whole_ones(tmp_path: Path, streamed: None) -> None:
+    """On a terminal (-f table): the per-row table and the summary, as the whole path."""
+    lm(tmp_path)
+    options = ["--ignore-index", "-100", "--shift", "-f", "table", "--accuracy-at", "2"]
+    blocks, whole = in_blocks_and_whole(tmp_path, *options)
+    assert blocks.stdout == whole.stdout
+    assert "row perplexity mean" in blocks.stdout
+
+
 def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
@@ -225,8 +350,9 @@ def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: Non
 @pytest.mark.parametrize(
     ("logits", "labels", "options"),
     [
-        ((64, 1024, 1024, 2), (64, 1024, 1024), []),
-        ((1, 131072, 2, 512), (1, 131072, 512), ["--class-axis", "2"]),
+        ((64, 1024, 1024, 2), (64, 1024, 1024), ["-r", "mean"]),
+        ((1, 131072, 2, 512), (1, 131072, 512), ["-r", "mean", "--class-axis", "2"]),
+        ((64, 1024, 1024, 2), (64, 1024, 1024), ["-r", "row", "-f", "json", "--accuracy-at", "2"]),
     ],
 )
 def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
@@ -235,7 +361,8 @@ def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
     """float32 logits and int64 labels of 512 MiB each (zeros: sparse files), the classes
     last or on axis 2: every position's loss is log 2, and the process's peak resident
     memory stays under a quarter of the logits' file (the labels are not read whole, no
-    loss a position is kept, a block is a slice of the first position axis)."""
+    loss a position is kept, a block is a slice of the first position axis); JSON's
+    summary with each row's mean and the figures too."""
     for name, descr, dims, itemsize in (("z.npy", "<f4", logits, 4), ("y.npy", "<i8", labels, 8)):
         with (tmp_path / name).open("wb") as handle:
             np.lib.format.write_array_header_1_0(
@@ -249,10 +376,16 @@ def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
         "print(json.dumps([done.returncode, done.stdout, done.stderr, peak]))"
     )
     command = [sys.executable, "-c", measure, sys.executable, "-m", "xent_cli", "compute"]
-    command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), "-r", "mean", *options]
+    command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *options]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
     code, out, err, peak_kib = json.loads(done.stdout)
     assert code == 0, err
+    if "json" in options:
+        found = json.loads(out)
+        assert found["losses"] == [pytest.approx(math.log(2), rel=1e-12)] * 64
+        assert found["row_positions"] == [1024 * 1024] * 64
+        assert (found["accuracy"], found["brier"], found["ece"]) == (1.0, 0.25, 0.5)
+        out = found["mean"]
     assert float(out) == pytest.approx(math.log(2), rel=1e-12)
     assert peak_kib * 1024 < (tmp_path / "z.npy").stat().st_size / 4
 

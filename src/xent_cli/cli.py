@@ -45,7 +45,9 @@ from .terminal import Progress, Terminal
 
 if TYPE_CHECKING:
     from .output import AtomicFile
+    from .result import Result
     from .settings import Settings
+    from .totals import Totals
     from .transform import Mapping
     from .writer import Report
 
@@ -658,13 +660,22 @@ def compute(
             and not show_per_class
             and sink is None
         )
+        # each position's values listed (-r none, but for the table's summary of rows),
+        # the worst ones, the confusion counts: positions are kept whole, not summed a
+        # block at a time
+        per_position = (
+            bool(top)
+            or show_confusion
+            or show_per_class
+            or (reduction is Reduction.none and (chosen is not Format.table or sink is not None))
+        )
         inputs = load(
             predictions,
             labels,
             settings,
             stdin=terminal.stdin,
             stream=not compare,
-            bounded=bare and not compare,
+            bounded=not per_position and not compare,
         )
         if compare:
             from .compare import compare as compare_frameworks
@@ -672,30 +683,37 @@ def compute(
 
             _emit(ComparisonReport(compare_frameworks(inputs, settings)), fmt, terminal)
             return
-        passes = 2 if inputs.stream is not None else 1
-        if inputs.label_blocks is not None:  # labels in blocks: totals, memory a block's
-            from .render.compute import TotalsReport
-            from .totals import totals
-
-            with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
-                found = totals(inputs, settings, progress)
-            _emit(TotalsReport(found, reduction, accuracy_at), fmt, terminal, quiet)
-            return
-        from .compute import compute as compute_result
         from .render.compute import ComputeReport, summary_printed
 
         # with -o FILE the rows go to the file, and standard output shows the summary
         listing = reduction in (Reduction.none, Reduction.row)
         shown = Reduction.mean if sink is not None and listing else reduction
+        # the figures only where printed: standard output's summary, or -o FILE.json
+        evaluate = summary_printed(chosen, shown) or kind == "json"
+        passes = 2 if inputs.stream is not None else 1
+        # a terminal's histogram of the losses of positions in blocks: a pass of its own
+        spread = inputs.label_blocks is not None and chosen is Format.table and not bare
+        passes += spread
+        result: Result | Totals
         with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
-            result = compute_result(
-                inputs,
-                settings,
-                detail=not bare,
-                progress=progress,
-                # the figures only where printed: standard output's summary, or -o FILE.json
-                evaluate=summary_printed(chosen, shown) or kind == "json",
-            )
+            if inputs.label_blocks is not None:  # labels in blocks: memory a block's
+                from .totals import totals
+
+                result = totals(
+                    inputs,
+                    settings,
+                    progress,
+                    detail=not bare,
+                    evaluate=evaluate and not bare,
+                    k=accuracy_at,
+                    spread=spread,
+                )
+            else:
+                from .compute import compute as compute_result
+
+                result = compute_result(
+                    inputs, settings, detail=not bare, progress=progress, evaluate=evaluate
+                )
         listed = reduction if reduction is Reduction.row else Reduction.none
         written = ComputeReport(result, listed)  # -r row: each row's mean, else every entry
         if sink is not None and kind is not None:

@@ -45,7 +45,11 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _predicted(decision: Decision, predictions: FloatArray) -> npt.NDArray[np.generic] | None:
+def predicted_classes(
+    decision: Decision, predictions: FloatArray
+) -> npt.NDArray[np.generic] | None:
+    """Each row's predicted class (the highest-scored; one column: 1 above 0.5, or above 0
+    of scores); ``None`` for multi-label rows."""
     if decision.multilabel:
         return None
     if predictions.shape[1] == 1:
@@ -382,7 +386,7 @@ def block_of(
     return Block(
         row_values,
         divisors,
-        _predicted(part, values) if detail else None,
+        predicted_classes(part, values) if detail else None,
         _target_probability(part, values, row_values if settings.plain else None)
         if detail
         else None,

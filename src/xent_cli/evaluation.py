@@ -170,8 +170,12 @@ def brier(scores: RowScores, weights: FloatArray) -> float:
     >>> brier(RowScores(*rows), np.ones(2)), brier(RowScores(*rows, columns=2), np.ones(2))
     (0.3, 0.15)
     """
-    value = _mean(scores.squared_error, weights)
-    return value / 2 if scores.columns == 2 else value
+    return _halved(_mean(scores.squared_error, weights), scores.columns)
+
+
+def _halved(mean_squared_error: float, columns: int) -> float:
+    """scikit-learn's Brier score from the mean of Σₖ (pₖ − yₖ)²: halved for two columns."""
+    return mean_squared_error / 2 if columns == 2 else mean_squared_error
 
 
 def accuracy_at(scores: RowScores, weights: FloatArray, k: int) -> float | None:
@@ -207,9 +211,112 @@ def log_loss_reduction(
         classes = np.asarray(targets, dtype=np.int64)[kept]
         frequency = np.bincount(classes, weights=w) / float(w.sum())
         prior_rows = -np.log(frequency[classes])
-    prior = _mean(prior_rows, w)
+    return _reduction(_mean(scores.log_loss[kept], w), _mean(prior_rows, w))
+
+
+def _reduction(mean_log_loss: float, prior: float) -> float:
+    """1 − the log loss / that of predicting the class frequencies (``prior``); ±∞ or NaN
+    where the prior's is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return float(1.0 - np.float64(_mean(scores.log_loss[kept], w)) / prior)
+        return float(1.0 - np.float64(mean_log_loss) / np.float64(prior))
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreSums:
+    """The figures of rows of hard class-index targets (K ≥ 2 classes, every counted row
+    weighing 1) as sums that blocks of rows add up (:mod:`xent_cli.totals`): the Brier
+    score, the calibration bins, the log-loss reduction and the accuracy at k, with no
+    value a row kept."""
+
+    columns: int
+    rows: int  # counted rows
+    squared_error: float  # Σ Σₖ (pₖ − yₖ)²
+    log_loss: float  # Σ −log p_target
+    top_k: int | None  # counted rows whose target ranks in the top k
+    bin_count: IntArray  # per calibration bin (:data:`BINS` equal-width): its rows,
+    bin_confidence: FloatArray  # their top probabilities' sum,
+    bin_right: FloatArray  # and how many have the target on top
+    classes: IntArray  # counted rows a target class
+
+    @classmethod
+    def of(
+        cls, scores: RowScores, counted: npt.NDArray[np.bool_], targets: IntArray, k: int | None
+    ) -> ScoreSums:
+        """The sums of a block's ``counted`` rows (``targets``: their class indices).
+
+        >>> s = RowScores(np.array([.25, .75]), np.array([0., 1.]), np.array([.5, .1]),
+        ...               np.array([1., 2.]), np.array([2, 1]), columns=3)
+        >>> sums = ScoreSums.of(s, np.array([True, True]), np.array([0, 2]), 1)
+        >>> sums.brier, sums.accuracy_at_k, round(sums.bins().ece, 12)
+        (0.3, 0.5, 0.25)
+        """
+        confidence = scores.confidence[counted]
+        index = np.searchsorted(_uniform_edges(BINS)[1:-1], confidence, side="left")
+        rank = scores.rank
+        return cls(
+            columns=scores.columns,
+            rows=int(np.count_nonzero(counted)),
+            squared_error=float(scores.squared_error[counted].sum()),
+            log_loss=float(scores.log_loss[counted].sum()),
+            top_k=None if k is None or rank is None else int(np.count_nonzero(rank[counted] <= k)),
+            bin_count=np.bincount(index, minlength=BINS),
+            bin_confidence=_bin_sums(index, confidence, BINS),
+            bin_right=_bin_sums(index, scores.outcome[counted], BINS),
+            classes=np.bincount(np.asarray(targets, dtype=np.int64)[counted]),
+        )
+
+    def __add__(self, other: ScoreSums) -> ScoreSums:
+        """The sums of both blocks' rows."""
+        size = max(self.classes.size, other.classes.size)
+        top_k = None if self.top_k is None or other.top_k is None else self.top_k + other.top_k
+        return ScoreSums(
+            self.columns,
+            self.rows + other.rows,
+            self.squared_error + other.squared_error,
+            self.log_loss + other.log_loss,
+            top_k,
+            self.bin_count + other.bin_count,
+            self.bin_confidence + other.bin_confidence,
+            self.bin_right + other.bin_right,
+            np.pad(self.classes, (0, size - self.classes.size))
+            + np.pad(other.classes, (0, size - other.classes.size)),
+        )
+
+    def _mean(self, total: float) -> float:
+        return total / self.rows if self.rows else math.nan
+
+    @property
+    def brier(self) -> float:
+        """scikit-learn's ``brier_score_loss`` (see :func:`brier`)."""
+        return _halved(self._mean(self.squared_error), self.columns)
+
+    def bins(self) -> Bins:
+        """The :data:`BINS` equal-width calibration bins (see :func:`calibration_bins`)."""
+        weight = self.bin_count.astype(np.float64)
+        edges = _uniform_edges(BINS)
+        return Bins.of_sums(edges, self.bin_count, weight, self.bin_confidence, self.bin_right)
+
+    @property
+    def log_loss_reduction(self) -> float:
+        """scikit-learn's ``d2_log_loss_score`` (see :func:`log_loss_reduction`): the
+        prior's log loss Σ_c n_c·(−log(n_c/N)) / N from the class counts."""
+        if self.rows < 2:
+            return math.nan
+        seen = self.classes[self.classes > 0].astype(np.float64)
+        prior = float(np.dot(seen, -np.log(seen / self.rows))) / self.rows
+        return _reduction(self._mean(self.log_loss), prior)
+
+    @property
+    def accuracy_at_k(self) -> float | None:
+        """The share of counted rows whose target ranks in the top k (see :func:`accuracy_at`)."""
+        return None if self.top_k is None else self._mean(float(self.top_k))
+
+
+def _uniform_edges(bins: int) -> FloatArray:
+    """The edges of ``bins`` equal-width bins of [0, 1], k/B rounded once (0.3, not
+    0.30000000000000004)."""
+    edges: FloatArray = np.arange(bins + 1) / bins
+    return edges
 
 
 @dataclass
@@ -224,6 +331,29 @@ class Bins:
     weight: FloatArray
     confidence: FloatArray
     accuracy: FloatArray
+
+    @classmethod
+    def of_sums(
+        cls,
+        edges: FloatArray,
+        count: IntArray,
+        weight: FloatArray,
+        confident: FloatArray,
+        right: FloatArray,
+    ) -> Bins:
+        """The non-empty bins between ``edges`` from each bin's rows (``count``), and its
+        sums of weights, of weighted confidences and of weighted outcomes."""
+        full = count > 0
+        held = np.where(weight > 0, weight, 1.0)
+        return cls(
+            index=np.flatnonzero(full).astype(np.int64),
+            lower=edges[:-1][full],
+            upper=edges[1:][full],
+            count=count[full].astype(np.int64),
+            weight=weight[full],
+            confidence=(confident / held)[full],
+            accuracy=(right / held)[full],
+        )
 
     @property
     def gap(self) -> FloatArray:
@@ -279,23 +409,19 @@ def calibration_bins(
     if strategy == "quantile" and confidence.size:
         edges = np.quantile(confidence, np.linspace(0.0, 1.0, bins + 1))
     else:
-        edges = np.arange(bins + 1) / bins  # k/B rounded once: 0.3, not 0.30000000000000004
+        edges = _uniform_edges(bins)
     index = np.searchsorted(edges[1:-1], confidence, side="left")
     count = np.bincount(index, minlength=bins)
-    weight = np.bincount(index, weights=weights, minlength=bins).astype(np.float64)
-    confident = np.bincount(index, weights=weights * confidence, minlength=bins)
-    right = np.bincount(index, weights=weights * outcome, minlength=bins)
-    full = count > 0
-    held = np.where(weight > 0, weight, 1.0)
-    return Bins(
-        index=np.flatnonzero(full).astype(np.int64),
-        lower=edges[:-1][full],
-        upper=edges[1:][full],
-        count=count[full].astype(np.int64),
-        weight=weight[full],
-        confidence=(confident / held)[full],
-        accuracy=(right / held)[full],
-    )
+    weight = _bin_sums(index, weights, bins)
+    confident = _bin_sums(index, weights * confidence, bins)
+    right = _bin_sums(index, weights * outcome, bins)
+    return Bins.of_sums(edges, count, weight, confident, right)
+
+
+def _bin_sums(index: IntArray, values: FloatArray, bins: int) -> FloatArray:
+    """Σ ``values`` in each of ``bins`` bins (``index``: each value's), in order."""
+    sums: FloatArray = np.bincount(index, weights=values, minlength=bins).astype(np.float64)
+    return sums
 
 
 @dataclass

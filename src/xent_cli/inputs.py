@@ -262,8 +262,9 @@ def load(
     its headers (``0,1,…,K−1`` over predictions, ``0`` over a Series of labels) are told
     from data by the row counts. With ``stream``, a large ``.npy`` of predictions is left
     on disk for :func:`compute` to read in blocks (bounded memory). With ``bounded`` too
-    (only a total is wanted), the class-index labels of such predictions with positions
-    are left as they lie, for :func:`xent_cli.totals.totals` to read beside them.
+    (only a summary is wanted, no value a position), the class-index labels of such
+    predictions with positions are left as they lie, for :func:`xent_cli.totals.totals`
+    to read beside them.
     """
     whole = (
         settings.label_column is None

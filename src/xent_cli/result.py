@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -43,6 +43,69 @@ ALL_IGNORED = (
     "nothing left to average: every row has the ignored label {index}, so the losses and "
     "their sum are 0 and the mean (0/0) is NaN, as PyTorch's is"
 )
+
+
+class Summarised(Protocol):
+    """What the summary of ``xent compute`` is read from: a :class:`Result`, or totals
+    reduced block by block (:class:`xent_cli.totals.Totals`)."""
+
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def settings(self) -> Settings | None: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def layout(self) -> Layout | None: ...
+    @property
+    def weights(self) -> FloatArray | None: ...
+    @property
+    def class_names(self) -> list[str] | None: ...
+    @property
+    def binary(self) -> bool: ...
+    @property
+    def single_label(self) -> bool: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def mean(self) -> float: ...
+    @property
+    def total(self) -> float: ...
+    @property
+    def perplexity(self) -> float: ...
+    @property
+    def row_perplexity_mean(self) -> float | None: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def counted_rows(self) -> int: ...
+    @property
+    def ignored_count(self) -> int: ...
+    @property
+    def leaves_out(self) -> bool: ...
+    @property
+    def accuracy(self) -> float | None: ...
+    @property
+    def correct_count(self) -> int | None: ...
+    @property
+    def clipping_note(self) -> str | None: ...
+    @property
+    def all_finite(self) -> bool: ...
+    @property
+    def evaluated(self) -> bool: ...
+    @property
+    def score_columns(self) -> int: ...
+    @property
+    def brier(self) -> float | None: ...
+    @property
+    def ece(self) -> float | None: ...
+    @property
+    def log_loss_reduction(self) -> float | None: ...
+    def accuracy_at(self, k: int) -> float | None: ...
+    def top_k_count(self, k: int) -> int: ...
+    def row_means(self) -> RowMeans: ...
 
 
 @dataclass
@@ -158,6 +221,35 @@ class Result:
         return 0 if self.ignored is None else int(self.ignored.sum())
 
     @property
+    def leaves_out(self) -> bool:
+        """Whether rows (positions) may be left out: ``--ignore-index`` or ``--shift``."""
+        return self.ignored is not None
+
+    @property
+    def all_finite(self) -> bool:
+        """Whether every loss is finite (JSON writes the others as null)."""
+        return bool(np.isfinite(self.losses).all())
+
+    @property
+    def evaluated(self) -> bool:
+        """Whether the figures of DESIGN §10 were worked out (single labels, asked for)."""
+        return self.scores is not None
+
+    @property
+    def score_columns(self) -> int:
+        """The prediction columns the figures saw: 1, or K classes (1 unless evaluated)."""
+        return 1 if self.scores is None else self.scores.columns
+
+    def top_k_count(self, k: int) -> int:
+        """The counted rows (or positions) whose target ranks in the top ``k``."""
+        assert self.scores is not None
+        assert self.scores.rank is not None
+        hits = self.scores.rank <= k
+        if self.ignored is not None:
+            hits = hits[~self.ignored]
+        return int(np.count_nonzero(hits))
+
+    @property
     def correct(self) -> npt.NDArray[np.bool_] | None:
         if not self.decision.hard or self.predicted is None or self.target is None:
             return None
@@ -197,8 +289,7 @@ class Result:
     @property
     def perplexity(self) -> float:
         """exp of the mean loss in nats (= base^mean in the chosen unit); ``inf`` on overflow."""
-        mean = self.mean * self.base.log_e
-        return math.exp(mean) if mean < 709.0 or math.isnan(mean) else math.inf
+        return perplexity_of(self.mean, self.base)
 
     def mean_terms(self) -> tuple[FloatArray, FloatArray]:
         """Each row's part of the mean's numerator and denominator, so that the mean is
@@ -317,23 +408,13 @@ class Result:
             denominator = layout.row_sums(self.denominators)
         else:
             numerator, denominator = layout.row_sums(self.losses), count
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = np.where(
-                denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
-            )
-        with np.errstate(over="ignore", invalid="ignore"):
-            perplexity = np.exp(means * self.base.log_e)
-        return RowMeans(means, count.astype(np.int64), perplexity)
+        return RowMeans.of(numerator, denominator, count, self.base)
 
     @property
     def row_perplexity_mean(self) -> float | None:
         """The mean over rows (with a counted position) of each row's perplexity: Hugging
         Face evaluate's ``mean_perplexity``; ``None`` below rank 3, NaN with no such row."""
-        if self.layout is None:
-            return None
-        perplexity = self.row_means().perplexity
-        kept = perplexity[~np.isnan(perplexity)]
-        return float(kept.mean()) if kept.size else math.nan
+        return None if self.layout is None else self.row_means().perplexity_mean
 
     def class_label(self, index: int) -> str:
         """A class's name from the predictions' header, else its index."""
@@ -391,6 +472,16 @@ def scaled(value: float, exponent: int) -> float:
         return float(np.ldexp(value, exponent))
 
 
+def perplexity_of(mean: float, base: Base) -> float:
+    """exp of a mean loss in nats (= base^mean in ``base``'s unit); ``inf`` on overflow.
+
+    >>> perplexity_of(1.0, Base.two), perplexity_of(800.0, Base.e)
+    (2.0, inf)
+    """
+    nats = mean * base.log_e
+    return math.exp(nats) if nats < 709.0 or math.isnan(nats) else math.inf
+
+
 def mean_of(numerator: float, divisor: float | None, count: int, exponent: int) -> float:
     """The mean from its sums: Σℓ / Σd when rows add divisors ``d`` (class weights, rows
     left out: both sums scaled by 2^−e alike, which cancel; NaN when Σd = 0), else Σℓ over
@@ -424,6 +515,33 @@ class RowMeans:
     loss: FloatArray
     positions: IntArray
     perplexity: FloatArray
+
+    @classmethod
+    def of(
+        cls,
+        numerator: FloatArray,
+        denominator: FloatArray | IntArray,
+        count: IntArray,
+        base: Base,
+    ) -> RowMeans:
+        """Each row's mean Σℓ / Σd (NaN where Σd = 0), from its sums, in ``base``'s unit.
+
+        >>> RowMeans.of(np.array([2.0, 0.0]), np.array([2, 0]), np.array([2, 0]), Base.e).loss
+        array([ 1., nan])
+        """
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(
+                denominator > 0, numerator / np.where(denominator > 0, denominator, 1), np.nan
+            )
+        with np.errstate(over="ignore", invalid="ignore"):
+            perplexity = np.exp(means * base.log_e)
+        return cls(means, np.asarray(count).astype(np.int64), perplexity)
+
+    @property
+    def perplexity_mean(self) -> float:
+        """The mean over rows with a counted position of their perplexity (NaN: none)."""
+        kept = self.perplexity[~np.isnan(self.perplexity)]
+        return float(kept.mean()) if kept.size else math.nan
 
 
 DENSE_COUNTING = 1 << 20  # K² up to which count_pairs counts with one bincount (8 MB)

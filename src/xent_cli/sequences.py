@@ -30,6 +30,7 @@ from .readers import (
     data_columns,
     position_where,
 )
+from .sums import row_sums
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -104,12 +105,16 @@ class Layout:
         return within + self.step if self.shift else within
 
     def row_sums(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """Per row, the sum of a value a position (flat, rows then positions).
+        """Per row, the sum of a value a position (flat, rows then positions); of floats
+        the canonical sum (:func:`~xent_cli.sums.row_sums`), as rows in blocks sum it.
 
         >>> Layout(rows=2, positions=(3,), classes=4).row_sums(np.arange(6.0)).tolist()
         [3.0, 12.0]
         """
-        summed: npt.NDArray[Any] = np.asarray(values).reshape(self.rows, self.per_row).sum(axis=1)
+        values = np.asarray(values)
+        if values.dtype.kind == "f":
+            return row_sums(values, self.per_row)
+        summed: npt.NDArray[Any] = values.reshape(self.rows, self.per_row).sum(axis=1)
         return summed
 
     def unscored(self) -> BoolArray | None:

@@ -97,3 +97,89 @@ def canonical_sum(values: FloatArray) -> float:
     128.5
     """
     return merged_sum([Partial.of(np.asarray(values, dtype=np.float64), 0)])
+
+
+def row_sums(values: FloatArray, per_row: int) -> FloatArray:
+    """Each row's canonical sum of a flat value a position (rows of ``per_row`` positions,
+    whole rows only): chunks of :data:`CHUNK` from the row's first position, as
+    :func:`canonical_sum` of the row alone gives, for every row at once.
+
+    >>> row_sums(np.arange(6.0), 3).tolist()
+    [3.0, 12.0]
+    """
+    rows = np.asarray(values, dtype=np.float64).reshape(-1, per_row)
+    whole, rest = divmod(per_row, CHUNK)
+    if whole == 0:
+        return _chunk_sums(rows)
+    parts = [rows[:, : whole * CHUNK].reshape(-1, whole, CHUNK).sum(axis=2)]
+    if rest:
+        parts.append(_chunk_sums(rows[:, whole * CHUNK :])[:, np.newaxis])
+    return _chunk_sums(np.concatenate(parts, axis=1) if len(parts) > 1 else parts[0])
+
+
+@dataclass(frozen=True, eq=False)
+class RowPartial:
+    """Each row's canonical sum over positions ``start:start + n`` (rows of ``per_row``),
+    in pieces: the end of a row begun before (``head``), the sums of the rows wholly
+    inside (from row ``first``), and the start of a row ended after (``tail``)."""
+
+    head: tuple[int, Partial] | None  # (row, its part) when the positions begin inside a row
+    first: int  # the first row wholly inside
+    sums: FloatArray
+    tail: tuple[int, Partial] | None  # (row, its part) when they end inside a row
+
+    @classmethod
+    def of(cls, values: FloatArray, start: int, per_row: int) -> RowPartial:
+        """``values`` of flat positions ``start:start + len(values)``, cut at the rows."""
+        stop = start + len(values)
+        row, within = divmod(start, per_row)
+        head = None
+        begin = start
+        if within:  # the end of a row begun before (or a piece inside one row)
+            begin = min(stop, (row + 1) * per_row)
+            head = (row, Partial.of(values[: begin - start], within))
+            row += 1
+        end = max(begin, stop - stop % per_row)
+        sums = row_sums(values[begin - start : end - start], per_row)
+        tail = None
+        if end < stop:
+            tail = (end // per_row, Partial.of(values[end - start :], 0))
+        return cls(head, row, sums, tail)
+
+
+def merged_rows(parts: Sequence[RowPartial], rows: int) -> FloatArray:
+    """Each of ``rows`` rows' canonical sum from consecutive :class:`RowPartial` pieces
+    that cover every position, first to last.
+
+    >>> values = np.random.default_rng(1).random(4 * 300)
+    >>> cuts = [0, 5, 299, 301, 900, 1200]
+    >>> parts = [RowPartial.of(values[a:b], a, 300) for a, b in zip(cuts, cuts[1:])]
+    >>> bool((merged_rows(parts, 4) == row_sums(values, 300)).all())
+    True
+    """
+    sums = np.zeros(rows)
+    pending: list[Partial] = []
+    pending_row = -1
+
+    def add(row: int, part: Partial) -> None:
+        nonlocal pending_row
+        if row != pending_row:
+            flush()
+            pending_row = row
+        pending.append(part)
+
+    def flush() -> None:
+        if pending:
+            sums[pending_row] = merged_sum(pending)
+            pending.clear()
+
+    for part in parts:
+        if part.head is not None:
+            add(*part.head)
+        if part.sums.size:
+            flush()
+            sums[part.first : part.first + part.sums.size] = part.sums
+        if part.tail is not None:
+            add(*part.tail)
+    flush()
+    return sums

@@ -1,19 +1,23 @@
-"""The mean and the sum over positions with memory bounded by a block (DESIGN §8).
+"""The summary of predictions with positions with memory bounded by a block (DESIGN §8).
 
-``xent compute LOGITS LABELS -r mean`` prints one number. For predictions with positions
-read in blocks and class-index labels read in blocks beside them
-(:class:`~sequences.LabelBlocks`), :func:`totals` reduces each block's losses as soon as
-they are computed: no array of a value a position outlives its block, so a segmentation
-dump of a few classes and millions of positions needs no more memory than a block does.
+``xent compute LOGITS LABELS -r mean`` prints one number; ``-f json``, ``-r row`` and the
+terminal print a summary: the mean and sum, each row's mean and perplexity, the accuracy
+and the figures of DESIGN §10. For predictions with positions read in blocks and
+class-index labels read in blocks beside them (:class:`~sequences.LabelBlocks`),
+:func:`totals` reduces each block as soon as its losses are computed: no array of a value
+a position outlives its block, so a segmentation dump of a few classes and millions of
+positions needs no more memory than a block does (and a value a row).
 
-Sums of positions are canonical (:mod:`~xent_cli.sums`): the number is the same whichever
-blocks computed it (threads, shards, Dask, a file read whole), and the same as
-:class:`~result.Result` gives of the whole array.
+Sums of positions are canonical (:mod:`~xent_cli.sums`): the mean, the sum and each
+row's mean are the same bits whichever blocks computed them (threads, shards, Dask, a
+file read whole), and the same as :class:`~result.Result` gives of the whole array.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,28 +25,56 @@ import numpy as np
 from .compute import (
     block_of,
     decided_blocks,
+    each_block,
     left_out,
+    predicted_classes,
     settled,
     weight_exponent,
     without_ignored,
 )
 from .detection import class_indices, label_faults
 from .inputs import Labels
-from .result import SUMS_OFF, clipping_note, mean_of, nothing_left, scaled
+from .result import (
+    SUMS_OFF,
+    RowMeans,
+    clipping_note,
+    mean_of,
+    nothing_left,
+    perplexity_of,
+    scaled,
+)
 from .sequences import SCAN
-from .sums import Partial, merged_sum
+from .sums import Partial, RowPartial, merged_rows, merged_sum
 
 if TYPE_CHECKING:
     import numpy.typing as npt
 
+    from .compute import Block
     from .detection import Decision
+    from .evaluation import Bins, ScoreSums
     from .inputs import Inputs
+    from .options import Base
     from .parallel import Progress
-    from .sequences import LabelBlocks
+    from .sequences import LabelBlocks, Layout
     from .settings import Settings
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
     BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, eq=False)
+class RowParts:
+    """What a block of positions adds to each row's mean and to the accuracy."""
+
+    losses: RowPartial  # each row's Σℓ (as the block's Partial)
+    divisors: RowPartial  # each row's Σd: class weights, else 2^−e; 0 where left out
+    first: int  # the row of the block's first position
+    counted: IntArray  # counted positions a row, from ``first``
+    correct: int  # counted positions whose predicted class is the target
+    finite: bool  # whether every loss is finite (scaled back by 2^exponent: as shown)
+    scores: ScoreSums | None  # the figures' sums (evaluated)
+    finite_range: tuple[float, float] | None  # the least and largest finite loss (shown)
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,12 +86,48 @@ class BlockTotals:
     counted: int  # positions not left out
     clipped: int
     sums_off: bool
+    rows: RowParts | None  # with ``detail``
+
+
+@dataclass
+class RowTotals:
+    """Each row's sums, the accuracy's count and the figures' sums over all blocks."""
+
+    numerator: FloatArray  # Σℓ a row (scaled by 2^−exponent)
+    divisor: FloatArray  # Σd a row (class weights, else 2^−exponent; 0 where left out)
+    counted: IntArray  # counted positions a row
+    correct: int
+    finite: bool
+    scores: ScoreSums | None
+
+    @classmethod
+    def merged(cls, parts: list[RowParts], rows: int) -> RowTotals:
+        counted = np.zeros(rows, dtype=np.int64)
+        for part in parts:
+            counted[part.first : part.first + part.counted.size] += part.counted
+        scores = [part.scores for part in parts if part.scores is not None]
+        found = None
+        if scores and len(scores) == len(parts):
+            found = scores[0]
+            for more in scores[1:]:
+                found = found + more
+        return cls(
+            merged_rows([part.losses for part in parts], rows),
+            merged_rows([part.divisors for part in parts], rows),
+            counted,
+            sum(part.correct for part in parts),
+            all(part.finite for part in parts),
+            found,
+        )
 
 
 @dataclass
 class Totals:
-    """The mean and sum over the counted positions, without a value a position: what
-    ``-r mean`` and ``-r sum`` print (the mean as :attr:`Result.mean` gives it)."""
+    """The summary of ``xent compute`` over predictions with positions without a value a
+    position: the mean and sum over the counted positions (the mean as
+    :attr:`Result.mean` gives it) and, with ``rows``, each row's mean, the accuracy and
+    the figures of DESIGN §10. It answers what :class:`~result.Result` answers of a
+    summary (:class:`~result.Summarised`)."""
 
     decision: Decision
     numerator: float  # Σℓ (scaled by 2^−exponent: class weights)
@@ -69,7 +137,15 @@ class Totals:
     exponent: int
     settings: Settings
     warnings: list[str]
+    layout: Layout
     clipped: int = 0
+    row_totals: RowTotals | None = None
+    k: int | None = None  # the accuracy at k summed (--accuracy-at)
+    class_names: list[str] | None = None
+    weights: None = None  # positions have no sample weights
+    binary: bool = False  # class indices of K ≥ 2 classes
+    single_label: bool = True
+    spread: Spread | None = None  # the histogram of the counted positions' losses
 
     @property
     def mean(self) -> float:
@@ -84,47 +160,147 @@ class Totals:
         """One line when clipping moved any probability: how many, and ε."""
         return clipping_note(self.clipped, self.settings)
 
+    @property
+    def base(self) -> Base:
+        return self.settings.base
 
-def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None) -> Totals:
+    @property
+    def unit(self) -> str:
+        return self.settings.base.unit
+
+    @property
+    def perplexity(self) -> float:
+        return perplexity_of(self.mean, self.settings.base)
+
+    @property
+    def rows(self) -> int:
+        """Every position, counted or not (:attr:`Result.rows` of positions)."""
+        return self.positions
+
+    @property
+    def row_count(self) -> int:
+        return self.layout.rows
+
+    @property
+    def counted_rows(self) -> int:
+        return self.counted
+
+    @property
+    def ignored_count(self) -> int:
+        return self.positions - self.counted
+
+    @property
+    def leaves_out(self) -> bool:
+        return self.settings.ignore_index is not None or self.layout.shift
+
+    def _rows(self) -> RowTotals:
+        if self.row_totals is None:
+            raise ValueError("totals without rows: totals(..., detail=True)")
+        return self.row_totals
+
+    @property
+    def all_finite(self) -> bool:
+        return self._rows().finite
+
+    @property
+    def correct_count(self) -> int:
+        return self._rows().correct
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct_count / self.counted if self.counted else math.nan
+
+    def row_means(self) -> RowMeans:
+        """Each row's mean over its counted positions, their count and perplexity."""
+        return self._row_means
+
+    @cached_property
+    def _row_means(self) -> RowMeans:
+        found = self._rows()
+        # as Result's: Σℓ / Σd where positions add divisors (class weights, left out),
+        # which scale ℓ and d alike; else Σℓ (scaled back) over the count
+        if self.divisor is not None:
+            return RowMeans.of(found.numerator, found.divisor, found.counted, self.base)
+        with np.errstate(over="ignore"):
+            numerator = np.ldexp(found.numerator, self.exponent)
+        return RowMeans.of(numerator, found.counted, found.counted, self.base)
+
+    @property
+    def row_perplexity_mean(self) -> float:
+        return self.row_means().perplexity_mean
+
+    @property
+    def evaluated(self) -> bool:
+        return self._rows().scores is not None
+
+    @property
+    def score_columns(self) -> int:
+        return self.layout.classes
+
+    def _scores(self) -> ScoreSums | None:
+        return None if self.row_totals is None else self.row_totals.scores
+
+    @property
+    def brier(self) -> float | None:
+        found = self._scores()
+        return None if found is None else found.brier
+
+    def bins(self) -> Bins | None:
+        found = self._scores()
+        return None if found is None else found.bins()
+
+    @property
+    def ece(self) -> float | None:
+        found = self.bins()
+        return None if found is None else found.ece
+
+    @property
+    def log_loss_reduction(self) -> float | None:
+        found = self._scores()
+        return None if found is None else found.log_loss_reduction
+
+    def accuracy_at(self, k: int) -> float | None:
+        found = self._scores()
+        if found is None or k != self.k:
+            return None
+        return found.accuracy_at_k
+
+    def top_k_count(self, k: int) -> int:
+        found = self._scores()
+        if found is None or found.top_k is None or k != self.k:
+            raise ValueError(f"the accuracy at {k} was not summed")
+        return found.top_k
+
+
+def totals(
+    inputs: Inputs,
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    detail: bool = False,
+    evaluate: bool = False,
+    k: int | None = None,
+    spread: bool = False,
+) -> Totals:
     """Decide the loss of ``inputs`` (predictions with positions, streamed, their labels
     in blocks) and reduce it block by block: :func:`~compute.compute`'s mean and sum,
-    with memory bounded by a block."""
-    blocks = inputs.label_blocks
-    if blocks is None or inputs.layout is None:
+    with memory bounded by a block; with ``detail`` each row's sums and the accuracy, with
+    ``evaluate`` too the figures of DESIGN §10 (and the accuracy at ``k``); with
+    ``spread`` (and ``detail``) a second pass counts the histogram of the losses."""
+    if inputs.label_blocks is None or inputs.layout is None:
         raise ValueError("totals are of predictions with positions and labels in blocks")
     settings = settled(inputs, settings)
-    dtype = inputs.pred_source.dtype
-    exponent = weight_exponent(settings.class_weights)
-    scale = settings.base.log_e
-    index = settings.ignore_index
+    run = _Pass(inputs.label_blocks, settings, inputs.pred_source.dtype, evaluate, k)
+    layout = inputs.layout
 
     def work(decision: Decision, values: FloatArray, start: int, stop: int) -> BlockTotals:
-        labels, ignored = _block_labels(blocks, start, stop, index)
-        scored = blocks.layout.scored_in(start, stop)
-        if scored is not None:
-            ignored = ~scored if ignored is None else ignored | ~scored
-        part = replace(decision, targets=class_indices(labels, values.shape[1]))
-        block = block_of(part, values, settings, dtype, detail=False)
-        losses, divisors = left_out(block.losses, block.divisors, ignored, exponent)
-        if scale != 1.0:
-            losses = losses / scale
-        weighed = None  # class weights: what each position adds to the mean's divisor
-        if block.divisors is not None:
-            assert divisors is not None
-            weighed = Partial.of(divisors, start)
-        return BlockTotals(
-            Partial.of(losses, start),
-            weighed,
-            stop - start - (0 if ignored is None else int(ignored.sum())),
-            block.clipped,
-            block.sums_off,
-        )
+        return run.totals(run.scored(decision, values, start, stop), detail)
 
     def check_labels() -> None:
-        _check_classes(blocks, blocks.layout.classes, index)
+        _check_classes(run.blocks, layout.classes, settings.ignore_index)
 
     decision, _, parts = decided_blocks(inputs, settings, work, progress, check_labels)
-    positions = inputs.layout.size
+    positions = layout.size
     counted = sum(part.counted for part in parts)
     divisor = None
     weighed = [part.divisors for part in parts if part.divisors is not None]
@@ -132,7 +308,7 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
         assert len(weighed) == len(parts)
         divisor = merged_sum(weighed)
     elif counted < positions:  # rows left out: each counted one adds 2^−e (Result.mean)
-        divisor = float(np.ldexp(float(counted), -exponent))
+        divisor = float(np.ldexp(float(counted), -run.exponent))
     warnings = list(decision.warnings)
     if any(part.sums_off for part in parts):
         warnings.append(SUMS_OFF)
@@ -144,17 +320,169 @@ def totals(inputs: Inputs, settings: Settings, progress: Progress | None = None)
     )
     if nothing is not None:
         warnings.append(nothing)
-    return Totals(
+    row_parts = [part.rows for part in parts if part.rows is not None]
+    row_totals = RowTotals.merged(row_parts, layout.rows) if detail else None
+    found = Totals(
         decision,
         merged_sum([part.losses for part in parts]),
         divisor,
         positions,
         counted,
-        exponent,
+        run.exponent,
         settings,
         warnings,
+        layout,
         sum(part.clipped for part in parts),
+        row_totals,
+        k,
+        inputs.class_names,
     )
+    if spread and row_totals is not None:
+        found.spread = run.spread(inputs, decision, row_parts, progress)
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class Scored:
+    """A block of positions scored: its losses (in the unit asked for, scaled by
+    2^−exponent, 0 where left out) and all that goes with them."""
+
+    start: int
+    stop: int
+    decision: Decision  # with the block's targets
+    targets: IntArray  # the class index a position is scored against
+    values: FloatArray
+    block: Block
+    losses: FloatArray
+    divisors: FloatArray | None  # as :func:`~compute.left_out` gives them
+    counted: BoolArray  # not left out (--ignore-index, --shift)
+
+
+class _Pass:
+    """How each block of positions is scored and reduced, for :func:`totals`."""
+
+    def __init__(
+        self,
+        blocks: LabelBlocks,
+        settings: Settings,
+        dtype: np.dtype[np.generic],
+        evaluate: bool,
+        k: int | None,
+    ) -> None:
+        self.blocks = blocks
+        self.settings = settings
+        self.dtype = dtype
+        self.evaluate = evaluate
+        self.k = k
+        self.exponent = weight_exponent(settings.class_weights)
+        self.per_row = blocks.layout.per_row
+
+    def scored(self, decision: Decision, values: FloatArray, start: int, stop: int) -> Scored:
+        """Positions ``start:stop`` (``values``) scored against their labels."""
+        settings = self.settings
+        labels, ignored = _block_labels(self.blocks, start, stop, settings.ignore_index)
+        scored = self.blocks.layout.scored_in(start, stop)
+        if scored is not None:
+            ignored = ~scored if ignored is None else ignored | ~scored
+        targets = class_indices(labels, values.shape[1])
+        part = replace(decision, targets=targets)
+        block = block_of(part, values, settings, self.dtype, detail=False, evaluate=self.evaluate)
+        losses, divisors = left_out(block.losses, block.divisors, ignored, self.exponent)
+        scale = settings.base.log_e
+        if scale != 1.0:
+            losses = losses / scale
+        counted = np.ones(stop - start, dtype=np.bool_) if ignored is None else ~ignored
+        return Scored(start, stop, part, targets, values, block, losses, divisors, counted)
+
+    def totals(self, scored: Scored, detail: bool) -> BlockTotals:
+        """What the block adds to the totals (with ``detail``, to each row's too)."""
+        block, start = scored.block, scored.start
+        # class weights: what each position adds to the mean's divisor
+        weights = scored.divisors if block.divisors is not None else None
+        return BlockTotals(
+            Partial.of(scored.losses, start),
+            None if weights is None else Partial.of(weights, start),
+            int(np.count_nonzero(scored.counted)),
+            block.clipped,
+            block.sums_off,
+            self._rows(scored) if detail else None,
+        )
+
+    def _rows(self, scored: Scored) -> RowParts:
+        from .evaluation import ScoreSums
+
+        start, stop, counted = scored.start, scored.stop, scored.counted
+        targets = scored.targets
+        first = start // self.per_row
+        row_of = np.arange(start, stop, dtype=np.int64) // self.per_row - first
+        right = predicted_classes(scored.decision, scored.values) == targets
+        divisors = scored.divisors
+        if divisors is None:  # nothing left out and no class weights: each adds 2^−e
+            divisors = np.full(stop - start, math.ldexp(1.0, -self.exponent))
+        shown = self._shown(scored)
+        scores = scored.block.scores
+        return RowParts(
+            RowPartial.of(scored.losses, start, self.per_row),
+            RowPartial.of(divisors, start, self.per_row),
+            first,
+            np.bincount(row_of[counted], minlength=int(row_of[-1]) + 1),
+            int(np.count_nonzero(right & counted)),
+            bool(np.isfinite(shown).all()),
+            None if scores is None else ScoreSums.of(scores, counted, targets, self.k),
+            _finite_range(shown),
+        )
+
+    def _shown(self, scored: Scored) -> FloatArray:
+        """The counted positions' losses as listings show them (scaled back by 2^e)."""
+        losses = scored.losses[scored.counted]
+        with np.errstate(over="ignore"):  # a loss beyond the largest float is honestly inf
+            shown: FloatArray = np.ldexp(losses, self.exponent) if self.exponent else losses
+        return shown
+
+    def spread(
+        self,
+        inputs: Inputs,
+        decision: Decision,
+        parts: list[RowParts],
+        progress: Progress | None,
+    ) -> Spread | None:
+        """The histogram of the counted positions' finite losses (8 equal bins from the
+        least to the largest, as :func:`numpy.histogram` counts them whole), from a
+        second pass; ``None`` for fewer than two distinct values."""
+        ranges = [part.finite_range for part in parts if part.finite_range is not None]
+        if not ranges:
+            return None
+        lowest, highest = min(low for low, _ in ranges), max(high for _, high in ranges)
+        if lowest == highest:
+            return None
+
+        def count(decision: Decision, values: FloatArray, start: int, stop: int) -> IntArray:
+            shown = self._shown(self.scored(decision, values, start, stop))
+            counts, _ = np.histogram(
+                shown[np.isfinite(shown)], bins=SPREAD_BINS, range=(lowest, highest)
+            )
+            return counts
+
+        counts = sum(each_block(inputs, decision, count, progress))
+        edges = np.histogram_bin_edges([lowest, highest], bins=SPREAD_BINS)
+        return Spread(np.asarray(counts, dtype=np.int64), edges)
+
+
+SPREAD_BINS = 8  # the terminal's histogram of losses
+
+
+@dataclass(frozen=True, eq=False)
+class Spread:
+    """A histogram: ``counts[i]`` values in [edges[i], edges[i + 1])."""
+
+    counts: IntArray
+    edges: FloatArray
+
+
+def _finite_range(values: FloatArray) -> tuple[float, float] | None:
+    """The least and the largest finite value (``None``: none is finite)."""
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else None
 
 
 def _block_labels(

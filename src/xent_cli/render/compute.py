@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from xent_cli.detection import Decision
     from xent_cli.evaluation import PerClass
-    from xent_cli.result import Confusion, Result, RowMeans
+    from xent_cli.result import Confusion, Result, RowMeans, Summarised
     from xent_cli.totals import Totals
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
@@ -109,7 +109,7 @@ def outputs_name(decision: Decision) -> str:
     return "scores" if decision.row.from_scores else "probabilities"
 
 
-def listing_reduction(result: Result, reduction: Reduction) -> Reduction:
+def listing_reduction(result: Summarised, reduction: Reduction) -> Reduction:
     """``reduction`` as ``result`` reads it: ``-r row`` of predictions without positions
     (rank ≤ 2) is ``-r none`` (DESIGN §8), every output byte for byte."""
     if reduction is Reduction.row and result.layout is None:
@@ -260,7 +260,7 @@ class Figures:
     k: int | None = None
 
     @classmethod
-    def of(cls, result: Result, k: int | None = None) -> Figures:
+    def of(cls, result: Summarised, k: int | None = None) -> Figures:
         """The figures of ``result``, and the share of rows whose target ranks in the top
         ``k`` when ``k`` is given."""
         return cls(
@@ -311,8 +311,18 @@ def figure_notes(figures: Figures) -> list[str]:
     ]
 
 
+def whole(result: Summarised) -> Result:
+    """``result`` with a value a row or position, which listings of positions, the worst
+    ones and the confusion counts read (not totals reduced in blocks)."""
+    from xent_cli.result import Result
+
+    if not isinstance(result, Result):
+        raise ValueError("totals reduced in blocks hold no value a position")
+    return result
+
+
 def summary_object(
-    result: Result,
+    result: Summarised,
     reduction: Reduction,
     means: RowMeans | None = None,
     figures: Figures | None = None,
@@ -350,7 +360,7 @@ def summary_object(
     obj["targets"] = "hard" if decision.hard else "soft"
     obj["multilabel"] = decision.multilabel
     if reduction is Reduction.none:
-        obj.update(_listing_object(result))
+        obj.update(_listing_object(whole(result)))
     elif reduction is Reduction.row:
         means = result.row_means() if means is None else means
         obj.update(_row_means_object(means))
@@ -361,7 +371,7 @@ def summary_object(
     return obj
 
 
-def _options_object(result: Result) -> dict[str, Any]:
+def _options_object(result: Summarised) -> dict[str, Any]:
     """The framework options chosen (those not left at their default), for JSON."""
     settings = result.settings
     if settings is None:
@@ -380,18 +390,18 @@ def _options_object(result: Result) -> dict[str, Any]:
     return {name: value for name, value in options.items() if value is not None}
 
 
-def unscored_count(result: Result) -> int:
+def unscored_count(result: Summarised) -> int:
     """The positions ``--shift`` leaves without a label to score (each row's last along
     the first position axis); 0 without positions or a shift."""
     layout = result.layout
     return layout.rows * layout.step if layout is not None and layout.shift else 0
 
 
-def _left_out(result: Result) -> dict[str, int]:
+def _left_out(result: Summarised) -> dict[str, int]:
     """What JSON says was left out of the mean: ``ignored`` rows (``--ignore-index``); of
     predictions with positions, the ``ignored`` ones and the ``unscored`` ones (``--shift``)
     apart."""
-    if result.ignored is None:
+    if not result.leaves_out:
         return {}
     if result.layout is None:
         return {"ignored": result.ignored_count}
@@ -427,10 +437,10 @@ def _row_means_object(means: RowMeans) -> dict[str, list[Any]]:
     }
 
 
-def _notes(result: Result, means: RowMeans | None) -> list[str]:
+def _notes(result: Summarised, means: RowMeans | None) -> list[str]:
     """What JSON's ``notes`` say: why values are null, warnings, clipping."""
     notes: list[str] = []
-    if not np.isfinite(result.losses).all():
+    if not result.all_finite:
         notes.append(NULL_NOTE)
     if math.isnan(result.mean):
         notes.append(NAN_NOTE)
@@ -444,7 +454,7 @@ def _notes(result: Result, means: RowMeans | None) -> list[str]:
     return notes
 
 
-def _overflows(result: Result, means: RowMeans | None) -> bool:
+def _overflows(result: Summarised, means: RowMeans | None) -> bool:
     """Whether a perplexity of finite losses is past the largest float (JSON's null)."""
     if math.isinf(result.perplexity) and math.isfinite(result.mean):
         return True
@@ -544,7 +554,7 @@ def rows_table(result: Result) -> Any:
     return table
 
 
-def row_means_table(result: Result, means: RowMeans) -> Any:
+def row_means_table(result: Summarised, means: RowMeans) -> Any:
     """A Rich table of each row's mean loss over its counted positions, their count and
     its perplexity (predictions with positions), shortened for many rows; a dash for a row
     with no counted position."""
@@ -566,7 +576,7 @@ def row_means_table(result: Result, means: RowMeans) -> Any:
     return table
 
 
-def summary_table(result: Result) -> Any:
+def summary_table(result: Summarised) -> Any:
     """A Rich grid: the loss and why, rows (and positions), mean, sum, accuracy,
     perplexity (and, of predictions with positions, what it is, and the rows' mean)."""
     from rich.table import Table
@@ -599,7 +609,7 @@ def summary_table(result: Result) -> Any:
     return grid
 
 
-def _positions_text(result: Result) -> str:
+def _positions_text(result: Summarised) -> str:
     """The counted positions of all, and how many were left out and why."""
     unscored = unscored_count(result)
     ignored = result.ignored_count - unscored
@@ -612,18 +622,18 @@ def _positions_text(result: Result) -> str:
     return f"{counted}: {', '.join(left_out)}" if left_out else counted
 
 
-def _accuracy_text(result: Result) -> str:
+def _accuracy_text(result: Summarised) -> str:
     """The accuracy as a share, and of how many counted rows (or positions)."""
     assert result.accuracy is not None
     return _share_text(result, result.accuracy, result.correct_count or 0)
 
 
-def _entries(result: Result) -> str:
+def _entries(result: Summarised) -> str:
     """What a summary counts: rows, or the positions of predictions with positions."""
     return "rows" if result.layout is None else "positions"
 
 
-def _share_text(result: Result, share: float, count: int) -> str:
+def _share_text(result: Summarised, share: float, count: int) -> str:
     """A share of the counted rows (or positions) as a percentage, and ``count`` of how
     many (weighted: the share weighs each by its sample weight)."""
     entries = _entries(result)
@@ -640,7 +650,7 @@ def _percent(share: float) -> str:
     return "—" if math.isnan(share) else f"{share:.2%}"
 
 
-def figures_table(result: Result, figures: Figures) -> Any:
+def figures_table(result: Summarised, figures: Figures) -> Any:
     """A Rich grid of the figures of DESIGN §10 that apply, each with a dim line saying
     what it is (as the perplexity of sequences has); ``None`` when none applies."""
     from rich.table import Table
@@ -657,7 +667,7 @@ def figures_table(result: Result, figures: Figures) -> Any:
     return grid
 
 
-def _figure_rows(result: Result, figures: Figures) -> list[tuple[str, str, str]]:
+def _figure_rows(result: Summarised, figures: Figures) -> list[tuple[str, str, str]]:
     """(label, value, what it is) for each figure that applies."""
     rows = []
     if figures.brier is not None:
@@ -670,26 +680,15 @@ def _figure_rows(result: Result, figures: Figures) -> list[tuple[str, str, str]]
         rows.append(("log-loss reduction", value, LOG_LOSS_REDUCTION_DEFINITION))
     if figures.accuracy_at_k is not None and figures.k is not None:
         k = figures.k
-        shown = _share_text(result, figures.accuracy_at_k, _top_k_count(result, k))
+        shown = _share_text(result, figures.accuracy_at_k, result.top_k_count(k))
         definition = ACCURACY_AT_DEFINITION.format(entries=_entries(result), k=k)
         rows.append((f"top-{k} accuracy", shown, definition))
     return rows
 
 
-def _brier_definition(result: Result) -> str:
+def _brier_definition(result: Summarised) -> str:
     """What the Brier score is for this many prediction columns."""
-    columns = 1 if result.scores is None else result.scores.columns
-    return BRIER_DEFINITIONS[min(columns, 3)]
-
-
-def _top_k_count(result: Result, k: int) -> int:
-    """The counted rows (or positions) whose target ranks in the top ``k``."""
-    assert result.scores is not None
-    assert result.scores.rank is not None
-    hits = result.scores.rank <= k
-    if result.ignored is not None:
-        hits = hits[~result.ignored]
-    return int(np.count_nonzero(hits))
+    return BRIER_DEFINITIONS[min(result.score_columns, 3)]
 
 
 def top_table(result: Result, count: int) -> Any:
@@ -703,7 +702,7 @@ def top_table(result: Result, count: int) -> Any:
     return table
 
 
-def _histogram_title(result: Result, count: int) -> str:
+def _histogram_title(result: Summarised, count: int) -> str:
     """What the histogram counts: the rows' losses, or the counted positions'."""
     if result.layout is None:
         return f"losses ({result.unit})"
@@ -716,12 +715,19 @@ def histogram(losses: npt.NDArray[np.float64], bins: int = 8, width: int = 30) -
     >>> histogram(np.array([1.0])) is None
     True
     """
-    from rich.table import Table
-
     finite = losses[np.isfinite(losses)]
     if finite.size < 2 or float(finite.min()) == float(finite.max()):
         return None
     counts, edges = np.histogram(finite, bins=bins)
+    return histogram_of(counts, edges, width)
+
+
+def histogram_of(
+    counts: npt.NDArray[np.int64], edges: npt.NDArray[np.float64], width: int = 30
+) -> Any:
+    """A text histogram (a Rich grid) of ``counts[i]`` values in [edges[i], edges[i + 1])."""
+    from rich.table import Table
+
     most = int(counts.max())
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style="dim")
@@ -867,7 +873,7 @@ class ComputeReport:
     the confusion counts). The summary (table, JSON) holds the figures of DESIGN §10 that
     apply, and the share of rows whose target ranks in the top ``accuracy_at``."""
 
-    result: Result
+    result: Result | Totals  # totals: of predictions with positions reduced in blocks
     reduction: Reduction
     top: int = 0
     show_confusion: bool = False
@@ -877,8 +883,11 @@ class ComputeReport:
     def __post_init__(self) -> None:
         self.reduction = listing_reduction(self.result, self.reduction)
 
+    def _whole(self) -> Result:
+        return whole(self.result)
+
     def _rows(self) -> list[int] | None:
-        return self.result.worst_rows(self.top) if self.top else None
+        return self._whole().worst_rows(self.top) if self.top else None
 
     @cached_property
     def _row_means(self) -> RowMeans | None:
@@ -891,37 +900,50 @@ class ComputeReport:
         result = self.result
         if self.reduction in LISTINGS:
             means = self._row_means
-            console.print(rows_table(result) if means is None else row_means_table(result, means))
+            shown = row_means_table(result, means) if means else rows_table(self._whole())
+            console.print(shown)
             console.print()
         console.print(summary_table(result))
         figures = figures_table(result, self._figures)
         if figures is not None:
             console.print("\n[bold]how good the probabilities are[/]")
             console.print(figures)
-        losses = listed_losses(result)
-        spread = histogram(losses)
-        if spread is not None:
-            console.print(f"\n[bold]{_histogram_title(result, len(losses))}[/]")
-            console.print(spread)
+        self._show_histogram(console)
         if self.top:
             console.print()
-            console.print(top_table(result, self.top))
+            console.print(top_table(self._whole(), self.top))
         if self.show_confusion:
             console.print()
-            console.print(confusion_table(result, self._confusion, console))
+            console.print(confusion_table(self._whole(), self._confusion, console))
         if self.show_per_class:
             console.print()
-            console.print(result_per_class_table(result, self._per_class))
+            console.print(result_per_class_table(self._whole(), self._per_class))
+
+    def _show_histogram(self, console: Console) -> None:
+        """The histogram of the listed losses, where there is more than one value."""
+        from xent_cli.result import Result
+
+        result = self.result
+        if isinstance(result, Result):
+            losses = listed_losses(result)
+            count, spread = len(losses), histogram(losses)
+        else:  # totals: counted in a second pass over the blocks
+            found = result.spread
+            count = result.counted_rows
+            spread = None if found is None else histogram_of(found.counts, found.edges)
+        if spread is not None:
+            console.print(f"\n[bold]{_histogram_title(result, count)}[/]")
+            console.print(spread)
 
     @cached_property
     def _confusion(self) -> Confusion | None:
         """The confusion counts, counted once for every format and message."""
-        return self.result.confusion() if self.show_confusion else None
+        return self._whole().confusion() if self.show_confusion else None
 
     @cached_property
     def _per_class(self) -> PerClass | None:
         """The per-class table, computed once for every format and message."""
-        return self.result.per_class() if self.show_per_class else None
+        return self._whole().per_class() if self.show_per_class else None
 
     @cached_property
     def _figures(self) -> Figures:
@@ -932,9 +954,9 @@ class ComputeReport:
         """What CSV/TSV print instead of rows, asked for: the confusion counts, or the
         per-class table."""
         if self.show_confusion:
-            return confusion_columns(self.result, self._confusion)
+            return confusion_columns(self._whole(), self._confusion)
         if self.show_per_class:
-            return per_class_columns(self.result, self._per_class)
+            return per_class_columns(self._whole(), self._per_class)
         return None
 
     def _listing(self) -> Frame:
@@ -943,7 +965,7 @@ class ComputeReport:
         if self.reduction is Reduction.row and not self.top:
             assert self._row_means is not None
             return row_means_columns(self._row_means)
-        return rows_columns(self.result, self._rows())
+        return rows_columns(self._whole(), self._rows())
 
     def table(self) -> Frame:
         instead = self._instead_of_rows()
@@ -958,11 +980,12 @@ class ComputeReport:
         means = self._row_means if self.reduction is Reduction.row else None
         obj = summary_object(self.result, self.reduction, means, self._figures)
         if self.top:
-            obj["worst"] = list(rows_columns(self.result, self._rows()).records())
+            obj["worst"] = list(rows_columns(self._whole(), self._rows()).records())
         if self.show_confusion:
-            obj["confusion"] = confusion_object(self.result, self._confusion)
+            obj["confusion"] = confusion_object(self._whole(), self._confusion)
         if self.show_per_class:
-            obj["per_class"] = per_class_object(per_class_columns(self.result, self._per_class))
+            found = per_class_columns(self._whole(), self._per_class)
+            obj["per_class"] = per_class_object(found)
             if _has_nan(self._per_class):
                 obj.setdefault("notes", []).append(PER_CLASS_NULL_NOTE)
         return obj
@@ -980,7 +1003,7 @@ class ComputeReport:
         if self.reduction not in LISTINGS:
             return [self.document()]
         if self.show_per_class:
-            return per_class_columns(self.result, self._per_class)
+            return per_class_columns(self._whole(), self._per_class)
         return self._listing()
 
     def _listed(self) -> npt.NDArray[np.float64]:
@@ -989,7 +1012,7 @@ class ComputeReport:
         if self.reduction is Reduction.row:
             assert self._row_means is not None
             return self._row_means.loss
-        return listed_losses(self.result)
+        return listed_losses(self._whole())
 
     def array(self) -> ArrayBlocks:
         """The losses the CSV lists (float64, 1-D in row, or row-then-position, order),
@@ -1039,7 +1062,7 @@ class ComputeReport:
             return [accuracy_at_unprinted(fmt)]
         from xent_cli.evaluation import single_label
 
-        scored = self.result.scores is not None or not single_label(self.result.decision)
+        scored = self.result.evaluated or not single_label(self.result.decision)
         if scored and self._figures.accuracy_at_k is None:
             return ["warning: no accuracy at k: the targets are not hard single labels"]
         return []
@@ -1051,46 +1074,3 @@ def accuracy_at_unprinted(fmt: Format) -> str:
         f"warning: --accuracy-at is a figure of the summary, which -f {fmt.value} "
         "does not print here: -f json, or the table on a terminal, shows it"
     )
-
-
-BARE_ONLY = "totals print as a bare number in CSV or TSV; other formats show a Result"
-
-
-@dataclass
-class TotalsReport:
-    """What ``xent compute -r mean|sum`` prints of totals reduced block by block
-    (:mod:`xent_cli.totals`): the bare number, as :class:`ComputeReport` prints it, and
-    the lines for stderr that go with it. Only CSV and TSV print a bare number: the other
-    formats hold a summary, which a :class:`Result` gives."""
-
-    totals: Totals
-    reduction: Reduction
-    accuracy_at: int | None = None  # asked for, but a bare number has no summary
-
-    @property
-    def value(self) -> float:
-        return self.totals.mean if self.reduction is Reduction.mean else self.totals.total
-
-    def table(self) -> Frame:
-        return Frame([Floats(self.reduction.value, [self.value])], header=False)
-
-    def show(self, console: Console) -> None:
-        raise ValueError(BARE_ONLY)
-
-    def document(self) -> Any:
-        raise ValueError(BARE_ONLY)
-
-    def records(self) -> list[Any]:
-        raise ValueError(BARE_ONLY)
-
-    def messages(self, fmt: Format, *, stderr_is_tty: bool) -> list[str]:
-        """The warnings, clipping, and on a terminal's stderr the reason line."""
-        totals = self.totals
-        lines = [f"warning: {warning}" for warning in totals.warnings]
-        if self.accuracy_at is not None:
-            lines.append(accuracy_at_unprinted(fmt))
-        if totals.clipping_note is not None:
-            lines.append(totals.clipping_note)
-        if stderr_is_tty:
-            lines.append(totals.decision.reason)
-        return lines
