@@ -244,20 +244,27 @@ def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, strea
 FIGURES = ("brier", "ece", "log_loss_reduction", "accuracy_at_k")
 
 
-def in_blocks_and_whole(tmp_path: Path, *options: str) -> tuple[Result, Result]:
+def in_blocks_and_whole(
+    tmp_path: Path, *options: str, suffix: str | None = None
+) -> tuple[Result, Result]:
     """``compute z.npy y.npy OPTIONS`` with the labels in blocks (totals: the whole-label
-    reader must not run), then with them read whole (a value a position: Result)."""
+    reader must not run), then with them read whole (a value a position: Result); with
+    ``suffix``, ``-o blocks.SUFFIX`` and ``-o whole.SUFFIX``."""
     z, y = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+
+    def written(run: str) -> list[str]:
+        return [] if suffix is None else ["-o", str(tmp_path / f"{run}.{suffix}")]
+
     with pytest.MonkeyPatch.context() as patch:
 
         def never(*args: object, **kwargs: object) -> None:
             raise AssertionError("labels read whole")
 
         patch.setattr(inputs_module, "position_labels", never)
-        blocks = runner.invoke(app, ["compute", z, y, *options])
+        blocks = runner.invoke(app, ["compute", z, y, *options, *written("blocks")])
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(inputs_module, "_class_indices_only", lambda *args: False)
-        whole = runner.invoke(app, ["compute", z, y, *options])
+        whole = runner.invoke(app, ["compute", z, y, *options, *written("whole")])
     assert blocks.exit_code == 0, blocks.output
     assert whole.exit_code == 0, whole.output
     return blocks, whole
@@ -294,6 +301,52 @@ def test_the_summary_in_blocks_is_the_whole_ones(
         blocks, whole = in_blocks_and_whole(tmp_path, *options, "-r", "row")
         assert blocks.stdout == whole.stdout
         assert blocks.stdout.startswith("row,loss,positions,perplexity\n")
+
+
+@pytest.mark.parametrize("options", SUMMARY_OPTIONS)
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+def test_every_position_listed_in_blocks_is_the_whole_listing(
+    tmp_path: Path, streamed: None, options: list[str], fmt: str
+) -> None:
+    """-r none of positions in blocks (made again a block at a time): byte for byte the
+    listing of the whole path, over blocks of 5 positions and blocks with none counted."""
+    _, y = lm(tmp_path)
+    blocks, whole = in_blocks_and_whole(tmp_path, *options, "-f", fmt)
+    assert blocks.stdout == whole.stdout
+    assert blocks.stderr == whole.stderr
+    labels = (
+        np.concatenate([y[:, 1:], np.full((4, 1), -100)], axis=1) if "--shift" in options else y
+    )
+    header = 0 if fmt == "jsonl" else 1
+    assert len(blocks.stdout.splitlines()) == header + int((labels != -100).sum())
+
+
+@pytest.mark.parametrize("suffix", ["csv", "npy", "parquet", "jsonl"])
+def test_every_position_written_to_a_file_in_blocks_is_the_whole_file(
+    tmp_path: Path, streamed: None, suffix: str
+) -> None:
+    """-o FILE of positions in blocks: the file the whole path writes, and the same mean
+    on standard output; the losses those of the formula."""
+    z, y = lm(tmp_path)
+    blocks, whole = in_blocks_and_whole(
+        tmp_path, "--ignore-index", "-100", "--shift", suffix=suffix
+    )
+    assert blocks.stdout == whole.stdout
+    written = [(tmp_path / f"{run}.{suffix}").read_bytes() for run in ("blocks", "whole")]
+    if suffix == "parquet":
+        import polars as pl
+
+        found = [pl.read_parquet(tmp_path / f"{run}.parquet") for run in ("blocks", "whole")]
+        assert found[0].equals(found[1])
+    else:
+        assert written[0] == written[1]
+    shifted = np.concatenate([y[:, 1:], np.full((4, 1), -100)], axis=1)
+    expected = neg_log_softmax(z, shifted)[shifted != -100]
+    assert float(blocks.stdout) == pytest.approx(expected.mean(), rel=1e-12)
+    if suffix == "npy":
+        assert np.load(tmp_path / "blocks.npy") == pytest.approx(expected, rel=1e-12)
+    if suffix == "csv":
+        assert len(written[0].splitlines()) == 1 + len(expected)
 
 
 def test_the_summarys_figures_are_the_formulas(tmp_path: Path, streamed: None) -> None:

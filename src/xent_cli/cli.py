@@ -660,15 +660,13 @@ def compute(
             and not show_per_class
             and sink is None
         )
-        # each position's values listed (-r none, but for the table's summary of rows),
-        # the worst ones, the confusion counts: positions are kept whole, not summed a
-        # block at a time
-        per_position = (
-            bool(top)
-            or show_confusion
-            or show_per_class
-            or (reduction is Reduction.none and (chosen is not Format.table or sink is not None))
+        # the worst positions, the confusion counts, JSON's lists of every position:
+        # positions are kept whole, not summarised a block at a time (other listings of
+        # positions are made again a block at a time)
+        listed_in_json = reduction is Reduction.none and (
+            kind == "json" or (chosen is Format.json and sink is None)
         )
+        per_position = bool(top) or show_confusion or show_per_class or listed_in_json
         inputs = load(
             predictions,
             labels,

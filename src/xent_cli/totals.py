@@ -15,7 +15,9 @@ file read whole), and the same as :class:`~result.Result` gives of the whole arr
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -143,9 +145,11 @@ class Totals:
     k: int | None = None  # the accuracy at k summed (--accuracy-at)
     class_names: list[str] | None = None
     weights: None = None  # positions have no sample weights
+    ids: None = None  # nor identifiers
     binary: bool = False  # class indices of K ≥ 2 classes
     single_label: bool = True
     spread: Spread | None = None  # the histogram of the counted positions' losses
+    listing: Listing | None = None  # every counted position, made again (-r none)
 
     @property
     def mean(self) -> float:
@@ -339,7 +343,69 @@ def totals(
     )
     if spread and row_totals is not None:
         found.spread = run.spread(inputs, decision, row_parts, progress)
+    if detail:
+        found.listing = Listing(inputs, run, decision, [part.counted for part in parts])
     return found
+
+
+@dataclass(frozen=True, eq=False)
+class Listed:
+    """The counted positions of a block, as ``-r none`` lists them."""
+
+    positions: IntArray  # flat indices
+    losses: FloatArray  # as shown (in the unit asked for)
+    predicted: IntArray
+    target: IntArray
+
+
+class Listing:
+    """Every counted position's loss, predicted class and target, made again a block at a
+    time (a pass of its own, after :func:`totals`): ``-r none`` of a dump too large to
+    hold a value a position."""
+
+    def __init__(self, inputs: Inputs, run: _Pass, decision: Decision, counted: list[int]) -> None:
+        """``counted``: each block's counted positions, as :func:`totals` found them."""
+        assert inputs.stream is not None
+        self.stream = inputs.stream
+        self.run = run
+        self.decision = decision
+        self.pieces = self.stream.blocks()  # the blocks totals summed, in order
+        offsets = np.cumsum([0, *counted]).tolist()
+        # where each block's counted positions are listed (blocks with none left out)
+        found = [
+            (place, piece)
+            for place, piece in zip(itertools.pairwise(offsets), self.pieces, strict=True)
+            if place[1] > place[0]
+        ]
+        self.listed_pieces = [place for place, _ in found]
+        self._piece_at = {place[0]: piece for place, piece in found}
+
+    def listed(self, start: int, stop: int) -> Listed:
+        """Positions ``start:stop`` (a block of the stream), their counted ones."""
+        scored = self.run.scored(self.decision, self.stream.read(start, stop), start, stop)
+        counted = scored.counted
+        predicted = predicted_classes(scored.decision, scored.values)
+        assert predicted is not None
+        return Listed(
+            np.flatnonzero(counted) + start,
+            self.run.shown(scored),
+            np.asarray(predicted, dtype=np.int64)[counted],
+            scored.targets[counted],
+        )
+
+    def blocks(self) -> Iterator[Listed]:
+        """Every block's listing in position order, made on the worker pool a few blocks
+        ahead; stopping early (a closed pipe) stops the work."""
+        from .blocks import in_order
+
+        yield from in_order(self.listed, self.pieces, parallel=not self.stream.sequential)
+
+    def losses(self, start: int, stop: int) -> FloatArray:
+        """The listed losses ``start:stop``: one of :attr:`listed_pieces`."""
+        piece = self._piece_at[start]
+        found = self.listed(*piece).losses
+        assert len(found) == stop - start
+        return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -419,7 +485,7 @@ class _Pass:
         divisors = scored.divisors
         if divisors is None:  # nothing left out and no class weights: each adds 2^−e
             divisors = np.full(stop - start, math.ldexp(1.0, -self.exponent))
-        shown = self._shown(scored)
+        shown = self.shown(scored)
         scores = scored.block.scores
         return RowParts(
             RowPartial.of(scored.losses, start, self.per_row),
@@ -432,7 +498,7 @@ class _Pass:
             _finite_range(shown),
         )
 
-    def _shown(self, scored: Scored) -> FloatArray:
+    def shown(self, scored: Scored) -> FloatArray:
         """The counted positions' losses as listings show them (scaled back by 2^e)."""
         losses = scored.losses[scored.counted]
         with np.errstate(over="ignore"):  # a loss beyond the largest float is honestly inf
@@ -457,7 +523,7 @@ class _Pass:
             return None
 
         def count(decision: Decision, values: FloatArray, start: int, stop: int) -> IntArray:
-            shown = self._shown(self.scored(decision, values, start, stop))
+            shown = self.shown(self.scored(decision, values, start, stop))
             counts, _ = np.histogram(
                 shown[np.isfinite(shown)], bins=SPREAD_BINS, range=(lowest, highest)
             )

@@ -24,6 +24,7 @@ from xent_cli.writer import (
     Frame,
     Integers,
     OptionalFloats,
+    StreamedFrame,
     Values,
     json_number,
 )
@@ -31,6 +32,8 @@ from xent_cli.writer import (
 from . import HEAD_ROWS, TAIL_ROWS, human, plain, shown_rows
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy.typing as npt
     from rich.console import Console
 
@@ -93,7 +96,7 @@ PER_CLASS_NULL_NOTE = (
 )
 
 
-def label_column(name: str, result: Result, values: Any) -> Column:
+def label_column(name: str, result: Summarised, values: Any) -> Column:
     """A predicted or target column: class names (or indices), 0/1, or [0,1] floats."""
     if values.dtype.kind == "f":
         return Floats(name, values)
@@ -117,7 +120,7 @@ def listing_reduction(result: Summarised, reduction: Reduction) -> Reduction:
     return reduction
 
 
-def _place_columns(result: Result, order: npt.NDArray[np.int64]) -> list[Column]:
+def _place_columns(result: Summarised, order: npt.NDArray[np.int64]) -> list[Column]:
     """Where each entry ``order`` names lies: its ``row`` (and ``id``); of predictions with
     positions, its row and the ``position`` of its scored label within the row."""
     layout = result.layout
@@ -138,11 +141,42 @@ def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
     predictions with positions ``row,position,loss[,predicted,target]`` for every counted
     position (``rows``: flat position indices)."""
     order = result.listed if rows is None else np.asarray(rows, dtype=np.int64)
-    columns = [*_place_columns(result, order), Floats("loss", result.losses[order])]
+    labels = None
     if result.predicted is not None and result.target is not None:
-        columns.append(label_column("predicted", result, np.asarray(result.predicted)[order]))
-        columns.append(label_column("target", result, np.asarray(result.target)[order]))
-    return Frame(columns)
+        labels = (np.asarray(result.predicted)[order], np.asarray(result.target)[order])
+    return Frame(entry_columns(result, order, result.losses[order], labels))
+
+
+def entry_columns(
+    result: Summarised,
+    order: npt.NDArray[np.int64],
+    losses: npt.NDArray[np.float64],
+    labels: tuple[Any, Any] | None,
+) -> list[Column]:
+    """The columns of a listing of the entries ``order`` names (rows, or flat positions):
+    where each lies, its loss and (single labels) its predicted and target ``labels``."""
+    columns = [*_place_columns(result, order), Floats("loss", losses)]
+    if labels is not None:
+        columns.append(label_column("predicted", result, labels[0]))
+        columns.append(label_column("target", result, labels[1]))
+    return columns
+
+
+def positions_listing(totals: Totals) -> StreamedFrame:
+    """``row,position,loss,predicted,target`` for every counted position of totals
+    reduced in blocks, made again a block at a time (:class:`xent_cli.totals.Listing`)."""
+    listing = totals.listing
+    if listing is None:
+        raise ValueError("totals without a listing: totals(..., detail=True)")
+    empty = np.zeros(0, dtype=np.int64)
+
+    def frames() -> Iterator[Frame]:
+        for found in listing.blocks():
+            labels = (found.predicted, found.target)
+            yield Frame(entry_columns(totals, found.positions, found.losses, labels))
+
+    columns = entry_columns(totals, empty, np.zeros(0), (empty, empty))
+    return StreamedFrame(columns, True, totals.counted_rows, frames)
 
 
 def row_means_columns(means: RowMeans) -> Frame:
@@ -965,6 +999,9 @@ class ComputeReport:
         if self.reduction is Reduction.row and not self.top:
             assert self._row_means is not None
             return row_means_columns(self._row_means)
+        in_blocks = self._positions_in_blocks()
+        if in_blocks is not None and not self.top:
+            return positions_listing(in_blocks)
         return rows_columns(self._whole(), self._rows())
 
     def table(self) -> Frame:
@@ -1014,9 +1051,23 @@ class ComputeReport:
             return self._row_means.loss
         return listed_losses(self._whole())
 
+    def _positions_in_blocks(self) -> Totals | None:
+        """The totals reduced in blocks whose positions the listing is (made again), or
+        ``None``: a listing of a Result's rows or positions, or of each row's mean."""
+        from xent_cli.totals import Totals  # loaded: compute ran, which it imports
+
+        if self.reduction is not Reduction.none or not isinstance(self.result, Totals):
+            return None
+        return self.result
+
     def array(self) -> ArrayBlocks:
         """The losses the CSV lists (float64, 1-D in row, or row-then-position, order),
         for a ``.npy``: each row's mean with ``-r row``."""
+        totals = self._positions_in_blocks()
+        if totals is not None and totals.listing is not None:
+            listing = totals.listing
+            shape = (totals.counted_rows,)
+            return ArrayBlocks(np.dtype(np.float64), shape, listing.listed_pieces, listing.losses)
         losses = self._listed()
         return ArrayBlocks(
             np.dtype(np.float64), (len(losses),), [(0, len(losses))], lambda a, b: losses[a:b]
@@ -1025,7 +1076,8 @@ class ComputeReport:
     def listing_size(self) -> str:
         """How many lines the listing (without ``--top``) holds, for "wrote … to FILE":
         rows, or counted positions."""
-        count = len(self._listed())
+        in_blocks = self._positions_in_blocks()
+        count = len(self._listed()) if in_blocks is None else in_blocks.counted_rows
         per_position = self.reduction is Reduction.none and self.result.layout is not None
         entries = "positions" if per_position else "rows"
         return f"{count:,} {entries}"
