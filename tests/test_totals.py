@@ -349,6 +349,53 @@ def test_every_position_written_to_a_file_in_blocks_is_the_whole_file(
         assert len(written[0].splitlines()) == 1 + len(expected)
 
 
+VIEWS = [
+    ["--top", "5"],
+    ["--top", "5", "-f", "json", "-r", "mean"],
+    ["--top", "3", "-r", "row", "-f", "jsonl"],
+    ["--confusion"],
+    ["--confusion", "-f", "json", "-r", "row"],
+    ["--per-class"],
+    ["--per-class", "--confusion", "-f", "json", "-r", "mean"],
+    ["--top", "4", "--confusion", "--per-class", "-f", "table", "--shift"],
+]
+
+
+def close(found: object, expected: object) -> bool:
+    """Equal, floats to 1e-12 (the per-class sums add blocks in another order)."""
+    if isinstance(expected, float) and isinstance(found, float):
+        return found == pytest.approx(expected, rel=1e-12)
+    if isinstance(expected, dict) and isinstance(found, dict):
+        return found.keys() == expected.keys() and all(close(found[k], expected[k]) for k in found)
+    if isinstance(expected, list) and isinstance(found, list):
+        return len(found) == len(expected) and all(map(close, found, expected))
+    return found == expected
+
+
+@pytest.mark.parametrize("options", VIEWS)
+@pytest.mark.parametrize("logits", ["random", "ties"])
+def test_the_views_of_positions_in_blocks_are_the_whole_ones(
+    tmp_path: Path, streamed: None, options: list[str], logits: str
+) -> None:
+    """--top, --confusion and --per-class of positions in blocks: what the whole path
+    prints (ties of the worst in position order across blocks)."""
+    z, _ = lm(tmp_path)
+    if logits == "ties":
+        np.save(tmp_path / "z.npy", np.zeros_like(z, dtype=np.float32))
+    blocks, whole = in_blocks_and_whole(tmp_path, "--ignore-index", "-100", *options)
+    assert blocks.stderr == whole.stderr
+    if "json" in options:
+        assert close(json.loads(blocks.stdout), json.loads(whole.stdout))
+    elif "--per-class" in options and "table" not in options:
+        found = [line.split(",") for line in blocks.stdout.splitlines()]
+        expected = [line.split(",") for line in whole.stdout.splitlines()]
+        assert found[0] == expected[0] == "class,count,loss,recall,precision,mean_p".split(",")
+        for got, want in zip(found[1:], expected[1:], strict=True):
+            assert close([float(v) for v in got if v], [float(v) for v in want if v])
+    else:
+        assert blocks.stdout == whole.stdout
+
+
 def test_the_summarys_figures_are_the_formulas(tmp_path: Path, streamed: None) -> None:
     """Accuracy, Brier, accuracy at 2 and the log-loss reduction of positions in blocks,
     against the formulas over the counted positions (numpy float64)."""
@@ -400,12 +447,16 @@ def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: Non
     assert load(z, y, named, stream=True, bounded=True).label_blocks is None
 
 
+VIEWED = ["--top", "5", "--confusion", "--per-class"]
+
+
 @pytest.mark.parametrize(
     ("logits", "labels", "options"),
     [
         ((64, 1024, 1024, 2), (64, 1024, 1024), ["-r", "mean"]),
         ((1, 131072, 2, 512), (1, 131072, 512), ["-r", "mean", "--class-axis", "2"]),
         ((64, 1024, 1024, 2), (64, 1024, 1024), ["-r", "row", "-f", "json", "--accuracy-at", "2"]),
+        ((64, 1024, 1024, 2), (64, 1024, 1024), ["-f", "json", "-r", "mean", *VIEWED]),
     ],
 )
 def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
@@ -430,15 +481,22 @@ def test_a_segmentation_dump_peaks_under_a_quarter_of_its_size(
     )
     command = [sys.executable, "-c", measure, sys.executable, "-m", "xent_cli", "compute"]
     command += [str(tmp_path / "z.npy"), str(tmp_path / "y.npy"), *options]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
     code, out, err, peak_kib = json.loads(done.stdout)
     assert code == 0, err
-    if "json" in options:
+    if "row" in options:
         found = json.loads(out)
         assert found["losses"] == [pytest.approx(math.log(2), rel=1e-12)] * 64
         assert found["row_positions"] == [1024 * 1024] * 64
         assert (found["accuracy"], found["brier"], found["ece"]) == (1.0, 0.25, 0.5)
         out = found["mean"]
+    elif "--top" in options:
+        found = json.loads(out)
+        assert [(w["row"], w["position"]) for w in found["worst"]] == [(0, p) for p in range(5)]
+        assert found["confusion"] == {"labels": ["0"], "matrix": [[64 << 20]]}
+        assert found["per_class"][0]["count"] == 64 << 20
+        out = found["mean"]
+
     assert float(out) == pytest.approx(math.log(2), rel=1e-12)
     assert peak_kib * 1024 < (tmp_path / "z.npy").stat().st_size / 4
 

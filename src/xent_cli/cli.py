@@ -666,7 +666,7 @@ def compute(
         listed_in_json = reduction is Reduction.none and (
             kind == "json" or (chosen is Format.json and sink is None)
         )
-        per_position = bool(top) or show_confusion or show_per_class or listed_in_json
+        per_position = listed_in_json
         inputs = load(
             predictions,
             labels,
@@ -695,17 +695,18 @@ def compute(
         result: Result | Totals
         with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
             if inputs.label_blocks is not None:  # labels in blocks: memory a block's
-                from .totals import totals
+                from .totals import Asked, totals
 
-                result = totals(
-                    inputs,
-                    settings,
-                    progress,
-                    detail=not bare,
-                    evaluate=evaluate and not bare,
+                asked = Asked(
+                    rows=not bare,
+                    figures=evaluate and not bare,
                     k=accuracy_at,
                     spread=spread,
+                    top=top,
+                    confusion=show_confusion,
+                    per_class=show_per_class,
                 )
+                result = totals(inputs, settings, progress, asked)
             else:
                 from .compute import compute as compute_result
 

@@ -452,23 +452,65 @@ def per_class(
     >>> t.classes.tolist(), t.count.tolist(), t.recall.tolist(), t.precision.tolist()
     ([0, 1], [1, 2], [1.0, 0.5], [0.5, 1.0])
     """
-    kept = weights > 0
-    losses_, predicted, target = losses_[kept], predicted[kept], target[kept]
-    probability, weights = probability[kept], weights[kept]
-    size = int(max(target.max(initial=-1), predicted.max(initial=-1))) + 1
-    count = np.bincount(target, minlength=size)
-    held = np.bincount(target, weights=weights, minlength=size)
-    said = np.bincount(predicted, weights=weights, minlength=size)
-    right = np.bincount(target, weights=weights * (predicted == target), minlength=size)
-    loss = np.bincount(target, weights=weights * losses_, minlength=size)
-    chance = np.bincount(target, weights=weights * probability, minlength=size)
-    classes = np.flatnonzero((count > 0) | (said > 0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return PerClass(
-            classes=classes.astype(np.int64),
-            count=count[classes].astype(np.int64),
-            loss=(loss / held)[classes],
-            recall=(right / held)[classes],
-            precision=(right / said)[classes],
-            mean_p=(chance / held)[classes],
+    return ClassSums.of(losses_, predicted, target, probability, weights).table()
+
+
+@dataclass(frozen=True, eq=False)
+class ClassSums:
+    """The per-class table's sums a class, which blocks of rows add up."""
+
+    count: IntArray  # rows whose target it is
+    held: FloatArray  # their weight
+    said: FloatArray  # the weight of the rows predicted it
+    right: FloatArray  # the weight of its rows predicted right
+    loss: FloatArray  # Σ w·ℓ over its rows
+    chance: FloatArray  # Σ w·p(target) over its rows
+
+    @classmethod
+    def of(
+        cls,
+        losses_: FloatArray,
+        predicted: IntArray,
+        target: IntArray,
+        probability: FloatArray,
+        weights: FloatArray,
+        classes: int = 0,
+    ) -> ClassSums:
+        """The sums of the rows of weight > 0, for at least ``classes`` classes."""
+        kept = weights > 0
+        losses_, predicted, target = losses_[kept], predicted[kept], target[kept]
+        probability, weights = probability[kept], weights[kept]
+        size = max(classes, int(max(target.max(initial=-1), predicted.max(initial=-1))) + 1)
+        return cls(
+            count=np.bincount(target, minlength=size).astype(np.int64),
+            held=_bin_sums(target, weights, size),
+            said=_bin_sums(predicted, weights, size),
+            right=_bin_sums(target, weights * (predicted == target), size),
+            loss=_bin_sums(target, weights * losses_, size),
+            chance=_bin_sums(target, weights * probability, size),
         )
+
+    def __add__(self, other: ClassSums) -> ClassSums:
+        """The sums of both blocks' rows (of as many classes)."""
+        return ClassSums(
+            self.count + other.count,
+            self.held + other.held,
+            self.said + other.said,
+            self.right + other.right,
+            self.loss + other.loss,
+            self.chance + other.chance,
+        )
+
+    def table(self) -> PerClass:
+        """The per-class table of the classes that occur as a target or a prediction."""
+        classes = np.flatnonzero((self.count > 0) | (self.said > 0))
+        held = self.held
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return PerClass(
+                classes=classes.astype(np.int64),
+                count=self.count[classes].astype(np.int64),
+                loss=(self.loss / held)[classes],
+                recall=(self.right / held)[classes],
+                precision=(self.right / self.said)[classes],
+                mean_p=(self.chance / held)[classes],
+            )

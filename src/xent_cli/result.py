@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -108,6 +108,10 @@ class Summarised(Protocol):
     def accuracy_at(self, k: int) -> float | None: ...
     def top_k_count(self, k: int) -> int: ...
     def row_means(self) -> RowMeans: ...
+    def worst(self, count: int) -> Entries: ...
+    def confusion(self) -> Confusion | None: ...
+    def per_class(self) -> PerClass | None: ...
+    def class_label(self, index: int) -> str: ...
 
 
 @dataclass
@@ -419,10 +423,7 @@ class Result:
         return None if self.layout is None else self.row_means().perplexity_mean
 
     def class_label(self, index: int) -> str:
-        """A class's name from the predictions' header, else its index."""
-        if self.class_names is not None and 0 <= index < len(self.class_names):
-            return self.class_names[index]
-        return str(index)
+        return class_label(self.class_names, index)
 
     @property
     def binary(self) -> bool:
@@ -441,6 +442,21 @@ class Result:
         order = listed[np.argsort(-self.losses[listed], kind="stable")]
         return [int(row) for row in order[:count]]
 
+    def entries(self, order: IntArray) -> Entries:
+        """The rows (of sequences: flat positions) ``order`` names, and their values."""
+        labels = self.predicted is not None and self.target is not None
+        return Entries(
+            order,
+            self.losses[order],
+            np.asarray(self.predicted)[order] if labels else None,
+            np.asarray(self.target)[order] if labels else None,
+            None if self.target_probability is None else self.target_probability[order],
+        )
+
+    def worst(self, count: int) -> Entries:
+        """The ``count`` worst rows (of sequences: counted positions), worst first."""
+        return self.entries(np.asarray(self.worst_rows(count), dtype=np.int64))
+
     def confusion(self) -> Confusion | None:
         """The confusion counts (target against predicted class), counted rows only: a row
         left out by ``--ignore-index`` is not counted; every other row counts once, whatever
@@ -458,6 +474,17 @@ class Result:
         k = max(k, int(target.max(initial=0)) + 1, len(self.class_names or ()))
         names = [str(i) if self.binary else self.class_label(i) for i in range(k)]
         return Confusion(names, *count_pairs(target, predicted, k))
+
+
+def class_label(names: list[str] | None, index: int) -> str:
+    """A class's name from the predictions' header, else its index.
+
+    >>> class_label(["cat", "dog"], 1), class_label(None, 1), class_label(["cat"], 3)
+    ('dog', '1', '3')
+    """
+    if names is not None and 0 <= index < len(names):
+        return names[index]
+    return str(index)
 
 
 def clipping_note(clipped: int, settings: Settings | None) -> str | None:
@@ -507,6 +534,47 @@ def nothing_left(
             return NO_POSITION
         return ALL_IGNORED.format(index=settings.ignore_index if settings is not None else None)
     return NOTHING_TO_AVERAGE if nothing_weighs else None
+
+
+@dataclass(frozen=True, eq=False)
+class Entries:
+    """Some rows (of predictions with positions: flat positions) and what a listing shows
+    of each: its loss and, of single labels, its predicted class, target and the model's
+    probability of that target."""
+
+    index: IntArray
+    losses: FloatArray
+    predicted: npt.NDArray[np.generic] | None
+    target: npt.NDArray[np.generic] | None
+    probability: FloatArray | None
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @classmethod
+    def worst_of(cls, parts: list[Entries], count: int) -> Entries:
+        """The ``count`` largest losses of ``parts`` (each holding its own worst), worst
+        first, ties in index order; NaN last, as a stable sort of −loss puts it.
+
+        >>> a = Entries(np.array([0, 1]), np.array([2.0, 1.0]), None, None, None)
+        >>> b = Entries(np.array([5]), np.array([2.0]), None, None, None)
+        >>> Entries.worst_of([a, b], 2).index.tolist()
+        [0, 5]
+        """
+        index = np.concatenate([part.index for part in parts])
+        losses = np.concatenate([part.losses for part in parts])
+        order = np.lexsort((index, -losses))[:count]
+
+        def joined(arrays: list[Any]) -> Any:
+            return None if any(a is None for a in arrays) else np.concatenate(arrays)[order]
+
+        return cls(
+            index[order],
+            losses[order],
+            joined([part.predicted for part in parts]),
+            joined([part.target for part in parts]),
+            joined([part.probability for part in parts]),
+        )
 
 
 @dataclass(frozen=True, eq=False)

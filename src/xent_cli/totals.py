@@ -38,7 +38,10 @@ from .detection import class_indices, label_faults
 from .inputs import Labels
 from .result import (
     SUMS_OFF,
+    Confusion,
+    Entries,
     RowMeans,
+    class_label,
     clipping_note,
     mean_of,
     nothing_left,
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 
     from .compute import Block
     from .detection import Decision
-    from .evaluation import Bins, ScoreSums
+    from .evaluation import Bins, ClassSums, PerClass, ScoreSums
     from .inputs import Inputs
     from .options import Base
     from .parallel import Progress
@@ -63,6 +66,24 @@ if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]
     IntArray = npt.NDArray[np.int64]
     BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the summary of positions in blocks holds beyond the mean and the sum."""
+
+    rows: bool = False  # each row's mean, the accuracy; the listing made again (-r none)
+    figures: bool = False  # those of DESIGN §10
+    k: int | None = None  # the accuracy at k (--accuracy-at)
+    spread: bool = False  # the histogram of the losses (a second pass)
+    top: int = 0  # the worst positions (--top)
+    confusion: bool = False
+    per_class: bool = False
+
+    @property
+    def entries(self) -> bool:
+        """Whether each position's predicted class and p(target) are asked for."""
+        return bool(self.top) or self.confusion or self.per_class
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +98,42 @@ class RowParts:
     finite: bool  # whether every loss is finite (scaled back by 2^exponent: as shown)
     scores: ScoreSums | None  # the figures' sums (evaluated)
     finite_range: tuple[float, float] | None  # the least and largest finite loss (shown)
+    views: Views  # the worst positions, the confusion counts, the per-class sums
+
+
+@dataclass(frozen=True, eq=False)
+class Views:
+    """What the views a person asks of positions next need of them, asked for: the worst
+    ones (``--top``), the confusion counts and the per-class sums."""
+
+    worst: Entries | None = None
+    pairs: tuple[IntArray, IntArray] | None = None  # keys target·K + predicted, counts
+    largest_predicted: int = -1  # of every position (left out too), as Result counts K
+    classes: ClassSums | None = None
+
+    @classmethod
+    def merged(cls, parts: list[Views], top: int) -> Views:
+        """The views of all the blocks, first to last."""
+        worst = [part.worst for part in parts if part.worst is not None]
+        pairs = [part.pairs for part in parts if part.pairs is not None]
+        classes = [part.classes for part in parts if part.classes is not None]
+        joined = None
+        if pairs:
+            keys, inverse = np.unique(np.concatenate([k for k, _ in pairs]), return_inverse=True)
+            counts = np.zeros(len(keys), dtype=np.int64)
+            np.add.at(counts, inverse, np.concatenate([c for _, c in pairs]))
+            joined = (keys, counts)
+        summed = None
+        if classes:
+            summed = classes[0]
+            for more in classes[1:]:
+                summed = summed + more
+        return cls(
+            Entries.worst_of(worst, top) if worst else None,
+            joined,
+            max((part.largest_predicted for part in parts), default=-1),
+            summed,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,7 +145,7 @@ class BlockTotals:
     counted: int  # positions not left out
     clipped: int
     sums_off: bool
-    rows: RowParts | None  # with ``detail``
+    rows: RowParts | None  # asked for (Asked.rows)
 
 
 @dataclass
@@ -101,9 +158,10 @@ class RowTotals:
     correct: int
     finite: bool
     scores: ScoreSums | None
+    views: Views
 
     @classmethod
-    def merged(cls, parts: list[RowParts], rows: int) -> RowTotals:
+    def merged(cls, parts: list[RowParts], rows: int, top: int) -> RowTotals:
         counted = np.zeros(rows, dtype=np.int64)
         for part in parts:
             counted[part.first : part.first + part.counted.size] += part.counted
@@ -120,6 +178,7 @@ class RowTotals:
             sum(part.correct for part in parts),
             all(part.finite for part in parts),
             found,
+            Views.merged([part.views for part in parts], top),
         )
 
 
@@ -142,7 +201,7 @@ class Totals:
     layout: Layout
     clipped: int = 0
     row_totals: RowTotals | None = None
-    k: int | None = None  # the accuracy at k summed (--accuracy-at)
+    asked: Asked = Asked()
     class_names: list[str] | None = None
     weights: None = None  # positions have no sample weights
     ids: None = None  # nor identifiers
@@ -199,7 +258,7 @@ class Totals:
 
     def _rows(self) -> RowTotals:
         if self.row_totals is None:
-            raise ValueError("totals without rows: totals(..., detail=True)")
+            raise ValueError("totals without rows: totals(..., Asked(rows=True))")
         return self.row_totals
 
     @property
@@ -265,40 +324,63 @@ class Totals:
 
     def accuracy_at(self, k: int) -> float | None:
         found = self._scores()
-        if found is None or k != self.k:
+        if found is None or k != self.asked.k:
             return None
         return found.accuracy_at_k
 
+    def class_label(self, index: int) -> str:
+        return class_label(self.class_names, index)
+
+    def worst(self, count: int) -> Entries:
+        """The ``count`` worst counted positions, worst first (ties: earlier first)."""
+        found = self._rows().views.worst
+        if found is None or count > self.asked.top:
+            raise ValueError(f"the {count} worst positions were not kept")
+        return Entries.worst_of([found], count)
+
+    def confusion(self) -> Confusion:
+        """The confusion counts of the counted positions (:meth:`Result.confusion`)."""
+        views = self._rows().views
+        if views.pairs is None:
+            raise ValueError("the confusion counts were not counted")
+        keys, counts = views.pairs
+        classes = self.layout.classes
+        target, predicted = keys // classes, keys % classes
+        k = max(
+            max(views.largest_predicted, 0) + 1,
+            int(target.max(initial=0)) + 1,
+            len(self.class_names or ()),
+        )
+        return Confusion([self.class_label(i) for i in range(k)], target, predicted, counts)
+
+    def per_class(self) -> PerClass:
+        """The per-class table of the counted positions (:meth:`Result.per_class`)."""
+        found = self._rows().views.classes
+        if found is None:
+            raise ValueError("the per-class sums were not summed")
+        return found.table()
+
     def top_k_count(self, k: int) -> int:
         found = self._scores()
-        if found is None or found.top_k is None or k != self.k:
+        if found is None or found.top_k is None or k != self.asked.k:
             raise ValueError(f"the accuracy at {k} was not summed")
         return found.top_k
 
 
 def totals(
-    inputs: Inputs,
-    settings: Settings,
-    progress: Progress | None = None,
-    *,
-    detail: bool = False,
-    evaluate: bool = False,
-    k: int | None = None,
-    spread: bool = False,
+    inputs: Inputs, settings: Settings, progress: Progress | None = None, asked: Asked = Asked()
 ) -> Totals:
     """Decide the loss of ``inputs`` (predictions with positions, streamed, their labels
     in blocks) and reduce it block by block: :func:`~compute.compute`'s mean and sum,
-    with memory bounded by a block; with ``detail`` each row's sums and the accuracy, with
-    ``evaluate`` too the figures of DESIGN §10 (and the accuracy at ``k``); with
-    ``spread`` (and ``detail``) a second pass counts the histogram of the losses."""
+    with memory bounded by a block, and what else is ``asked`` (with ``rows``)."""
     if inputs.label_blocks is None or inputs.layout is None:
         raise ValueError("totals are of predictions with positions and labels in blocks")
     settings = settled(inputs, settings)
-    run = _Pass(inputs.label_blocks, settings, inputs.pred_source.dtype, evaluate, k)
+    run = _Pass(inputs.label_blocks, settings, inputs.pred_source.dtype, asked)
     layout = inputs.layout
 
     def work(decision: Decision, values: FloatArray, start: int, stop: int) -> BlockTotals:
-        return run.totals(run.scored(decision, values, start, stop), detail)
+        return run.totals(run.scored(decision, values, start, stop))
 
     def check_labels() -> None:
         _check_classes(run.blocks, layout.classes, settings.ignore_index)
@@ -325,7 +407,7 @@ def totals(
     if nothing is not None:
         warnings.append(nothing)
     row_parts = [part.rows for part in parts if part.rows is not None]
-    row_totals = RowTotals.merged(row_parts, layout.rows) if detail else None
+    row_totals = RowTotals.merged(row_parts, layout.rows, asked.top) if asked.rows else None
     found = Totals(
         decision,
         merged_sum([part.losses for part in parts]),
@@ -338,12 +420,12 @@ def totals(
         layout,
         sum(part.clipped for part in parts),
         row_totals,
-        k,
+        asked,
         inputs.class_names,
     )
-    if spread and row_totals is not None:
+    if asked.spread and row_totals is not None:
         found.spread = run.spread(inputs, decision, row_parts, progress)
-    if detail:
+    if asked.rows:
         found.listing = Listing(inputs, run, decision, [part.counted for part in parts])
     return found
 
@@ -432,14 +514,12 @@ class _Pass:
         blocks: LabelBlocks,
         settings: Settings,
         dtype: np.dtype[np.generic],
-        evaluate: bool,
-        k: int | None,
+        asked: Asked,
     ) -> None:
         self.blocks = blocks
         self.settings = settings
         self.dtype = dtype
-        self.evaluate = evaluate
-        self.k = k
+        self.asked = asked
         self.exponent = weight_exponent(settings.class_weights)
         self.per_row = blocks.layout.per_row
 
@@ -452,7 +532,10 @@ class _Pass:
             ignored = ~scored if ignored is None else ignored | ~scored
         targets = class_indices(labels, values.shape[1])
         part = replace(decision, targets=targets)
-        block = block_of(part, values, settings, self.dtype, detail=False, evaluate=self.evaluate)
+        asked = self.asked
+        block = block_of(
+            part, values, settings, self.dtype, detail=asked.entries, evaluate=asked.figures
+        )
         losses, divisors = left_out(block.losses, block.divisors, ignored, self.exponent)
         scale = settings.base.log_e
         if scale != 1.0:
@@ -460,8 +543,8 @@ class _Pass:
         counted = np.ones(stop - start, dtype=np.bool_) if ignored is None else ~ignored
         return Scored(start, stop, part, targets, values, block, losses, divisors, counted)
 
-    def totals(self, scored: Scored, detail: bool) -> BlockTotals:
-        """What the block adds to the totals (with ``detail``, to each row's too)."""
+    def totals(self, scored: Scored) -> BlockTotals:
+        """What the block adds to the totals (and to each row's, asked)."""
         block, start = scored.block, scored.start
         # class weights: what each position adds to the mean's divisor
         weights = scored.divisors if block.divisors is not None else None
@@ -471,7 +554,7 @@ class _Pass:
             int(np.count_nonzero(scored.counted)),
             block.clipped,
             block.sums_off,
-            self._rows(scored) if detail else None,
+            self._rows(scored) if self.asked.rows else None,
         )
 
     def _rows(self, scored: Scored) -> RowParts:
@@ -494,9 +577,40 @@ class _Pass:
             np.bincount(row_of[counted], minlength=int(row_of[-1]) + 1),
             int(np.count_nonzero(right & counted)),
             bool(np.isfinite(shown).all()),
-            None if scores is None else ScoreSums.of(scores, counted, targets, self.k),
+            None if scores is None else ScoreSums.of(scores, counted, targets, self.asked.k),
             _finite_range(shown),
+            self._views(scored, shown),
         )
+
+    def _views(self, scored: Scored, shown: FloatArray) -> Views:
+        """What the block adds to the views asked for (:class:`Views`)."""
+        asked = self.asked
+        if not asked.entries:
+            return Views()
+        from .evaluation import ClassSums
+
+        counted, block = scored.counted, scored.block
+        assert block.predicted is not None
+        assert block.probability is not None
+        every = np.asarray(block.predicted, dtype=np.int64)
+        predicted, target = every[counted], scored.targets[counted]
+        probability = block.probability[counted]
+        worst = pairs = classes = None
+        if asked.top:
+            index = np.flatnonzero(counted) + scored.start
+            order = np.lexsort((index, -shown))[: asked.top]
+            worst = Entries(
+                index[order], shown[order], predicted[order], target[order], probability[order]
+            )
+        if asked.confusion:
+            keys = target * self.blocks.layout.classes + predicted
+            pairs = np.unique(keys, return_counts=True)
+        if asked.per_class:
+            chance = np.nan_to_num(probability)
+            classes = ClassSums.of(
+                shown, predicted, target, chance, np.ones(len(shown)), self.blocks.layout.classes
+            )
+        return Views(worst, pairs, int(every.max(initial=-1)), classes)
 
     def shown(self, scored: Scored) -> FloatArray:
         """The counted positions' losses as listings show them (scaled back by 2^e)."""

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
     from xent_cli.detection import Decision
     from xent_cli.evaluation import PerClass
-    from xent_cli.result import Confusion, Result, RowMeans, Summarised
+    from xent_cli.result import Confusion, Entries, Result, RowMeans, Summarised
     from xent_cli.totals import Totals
 
 NULL_NOTE = "infinite losses are written as null (JSON has no Infinity)"
@@ -136,15 +136,19 @@ def _place_columns(result: Summarised, order: npt.NDArray[np.int64]) -> list[Col
     return columns
 
 
-def rows_columns(result: Result, rows: list[int] | None = None) -> Frame:
-    """``row,loss[,predicted,target]`` for every row, or for ``rows`` in that order; of
-    predictions with positions ``row,position,loss[,predicted,target]`` for every counted
-    position (``rows``: flat position indices)."""
-    order = result.listed if rows is None else np.asarray(rows, dtype=np.int64)
+def rows_columns(result: Result) -> Frame:
+    """``row,loss[,predicted,target]`` for every row; of predictions with positions
+    ``row,position,loss[,predicted,target]`` for every counted position."""
+    return entries_frame(result, result.entries(result.listed))
+
+
+def entries_frame(result: Summarised, entries: Entries) -> Frame:
+    """``row,loss[,predicted,target]`` of ``entries`` (of predictions with positions,
+    ``row,position,…``), in their order."""
     labels = None
-    if result.predicted is not None and result.target is not None:
-        labels = (np.asarray(result.predicted)[order], np.asarray(result.target)[order])
-    return Frame(entry_columns(result, order, result.losses[order], labels))
+    if entries.predicted is not None and entries.target is not None:
+        labels = (entries.predicted, entries.target)
+    return Frame(entry_columns(result, entries.index, entries.losses, labels))
 
 
 def entry_columns(
@@ -199,7 +203,7 @@ def listed_losses(result: Result) -> npt.NDArray[np.float64]:
     return result.losses if result.layout is None else result.losses[result.listed]
 
 
-def confusion_columns(result: Result, found: Confusion | None = None) -> Frame:
+def confusion_columns(result: Summarised, found: Confusion | None = None) -> Frame:
     """The confusion counts: up to :data:`MATRIX_CLASSES` classes, a ``target`` column of
     class names, then a column per predicted class; with more, ``target,predicted,count``,
     a line per pair that occurs (:func:`confusion_pairs`). No columns for targets that are
@@ -214,7 +218,7 @@ def confusion_columns(result: Result, found: Confusion | None = None) -> Frame:
     return Frame([Values("target", names), *counts])
 
 
-def confusion_pairs(result: Result, found: Confusion) -> Frame:
+def confusion_pairs(result: Summarised, found: Confusion) -> Frame:
     """``target,predicted,count``: the confusion counts in long form, a row per pair that
     occurs (the diagonal too), by target then predicted: at most a row per counted row,
     whatever K."""
@@ -227,7 +231,7 @@ def confusion_pairs(result: Result, found: Confusion) -> Frame:
     )
 
 
-def confusion_object(result: Result, found: Confusion | None) -> dict[str, Any] | None:
+def confusion_object(result: Summarised, found: Confusion | None) -> dict[str, Any] | None:
     """The confusion counts in JSON: ``labels`` and the K×K ``matrix`` up to
     :data:`MATRIX_CLASSES` classes; with more, ``classes`` (K) and ``pairs``, an object
     ``{target, predicted, count}`` per pair that occurs."""
@@ -254,7 +258,7 @@ def per_class_frame(classes: Column, found: PerClass) -> Frame:
     )
 
 
-def per_class_columns(result: Result, found: PerClass | None) -> Frame:
+def per_class_columns(result: Summarised, found: PerClass | None) -> Frame:
     """The per-class table of ``result`` (classes by name, else index; binary: 0 and 1);
     no columns for targets that are not hard single labels."""
     if found is None:
@@ -276,7 +280,7 @@ def _has_nan(found: PerClass | None) -> bool:
     return any(bool(np.isnan(column).any()) for column in values)
 
 
-def class_texts(result: Result, classes: npt.NDArray[np.int64]) -> list[str]:
+def class_texts(result: Summarised, classes: npt.NDArray[np.int64]) -> list[str]:
     """Each class as a person reads it: its name, else its index (binary: 0 and 1)."""
     return [str(c) if result.binary else result.class_label(c) for c in classes.tolist()]
 
@@ -500,21 +504,17 @@ def _overflows(result: Summarised, means: RowMeans | None) -> bool:
     return bool((np.isinf(means.perplexity) & np.isfinite(means.loss)).any())
 
 
-def _target_text(result: Result, row: int) -> str:
-    assert result.target is not None
-    value = result.target[row]
+def _target_text(result: Summarised, value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         return human(float(value), 4)
     return str(int(value)) if result.binary else plain(result.class_label(int(value)))
 
 
-def _predicted_text(result: Result, row: int) -> str:
-    assert result.predicted is not None
-    value = int(result.predicted[row])
-    return str(value) if result.binary else plain(result.class_label(value))
+def _predicted_text(result: Summarised, value: Any) -> str:
+    return str(int(value)) if result.binary else plain(result.class_label(int(value)))
 
 
-def _place_cells(result: Result, index: int) -> list[str]:
+def _place_cells(result: Summarised, index: int) -> list[str]:
     """Where entry ``index`` lies, as :func:`_entry_table`'s first cells: its row (and
     ``--id-column`` identifier); of predictions with positions, its row and the position of
     its scored label."""
@@ -530,7 +530,7 @@ def _missing_or(value: float, digits: int = 6) -> str:
     return "—" if math.isnan(value) else human(value, digits)
 
 
-def _entry_table(result: Result, title: str | None = None) -> Any:
+def _entry_table(result: Summarised, entries: Entries, title: str | None = None) -> Any:
     """An empty Rich table with the columns of a listing of rows (of sequences: positions):
     row (and id, or position), loss, predicted and target (single labels), p(target)."""
     from rich.table import Table
@@ -545,18 +545,21 @@ def _entry_table(result: Result, title: str | None = None) -> Any:
     if result.single_label:
         table.add_column("predicted", justify="right")
         table.add_column("target", justify="right")
-    if result.target_probability is not None:
+    if entries.probability is not None:
         table.add_column("p(target)", justify="right")
     return table
 
 
-def _entry_cells(result: Result, index: int) -> list[str]:
-    """Entry ``index``'s cells in the columns of :func:`_entry_table`."""
-    cells = [*_place_cells(result, index), human(float(result.losses[index]))]
+def _entry_cells(result: Summarised, entries: Entries, at: int) -> list[str]:
+    """The cells of ``entries``' entry ``at`` in the columns of :func:`_entry_table`."""
+    cells = [*_place_cells(result, int(entries.index[at])), human(float(entries.losses[at]))]
     if result.single_label:
-        cells += [_predicted_text(result, index), _target_text(result, index)]
-    if result.target_probability is not None:
-        cells.append(_missing_or(float(result.target_probability[index]), 4))
+        assert entries.predicted is not None
+        assert entries.target is not None
+        predicted, target = entries.predicted[at], entries.target[at]
+        cells += [_predicted_text(result, predicted), _target_text(result, target)]
+    if entries.probability is not None:
+        cells.append(_missing_or(float(entries.probability[at]), 4))
     return cells
 
 
@@ -570,15 +573,19 @@ def _add_gap(table: Any, total: int, listing: str, entries: str = "rows") -> Non
 
 def rows_table(result: Result) -> Any:
     """A Rich table of the per-row losses, shortened for long inputs."""
-    table = _entry_table(result)
+    rows = shown_rows(result.rows)
+    entries = result.entries(np.array([row for row in rows if row is not None], dtype=np.int64))
+    table = _entry_table(result, entries)
     correct = result.correct
     if correct is not None:
         table.add_column("", justify="center")
-    for row in shown_rows(result.rows):
+    at = 0
+    for row in rows:
         if row is None:
             _add_gap(table, result.rows, "-f csv")
             continue
-        cells = _entry_cells(result, row)
+        cells = _entry_cells(result, entries, at)
+        at += 1
         if correct is not None:
             if result.ignored is not None and result.ignored[row]:
                 cells.append("[dim]–[/]")
@@ -725,14 +732,14 @@ def _brier_definition(result: Summarised) -> str:
     return BRIER_DEFINITIONS[min(result.score_columns, 3)]
 
 
-def top_table(result: Result, count: int) -> Any:
+def top_table(result: Summarised, count: int) -> Any:
     """A Rich table of the ``count`` worst rows (of sequences: counted positions): where a
     model is most wrong."""
-    rows = result.worst_rows(count)
+    worst = result.worst(count)
     entries = "rows" if result.layout is None else "positions"
-    table = _entry_table(result, title=f"the {len(rows)} worst {entries}")
-    for row in rows:
-        table.add_row(*_entry_cells(result, row))
+    table = _entry_table(result, worst, title=f"the {len(worst)} worst {entries}")
+    for at in range(len(worst)):
+        table.add_row(*_entry_cells(result, worst, at))
     return table
 
 
@@ -777,7 +784,7 @@ def histogram_of(
 
 
 def confusion_table(
-    result: Result, found: Confusion | None = None, console: Console | None = None
+    result: Summarised, found: Confusion | None = None, console: Console | None = None
 ) -> Any:
     """The confusion counts as a Rich table, the diagonal (right answers) in green; with
     more than :data:`TABLE_CLASSES` classes, or a matrix too wide for ``console`` to draw
@@ -876,7 +883,7 @@ def per_class_table(
     return table
 
 
-def result_per_class_table(result: Result, found: PerClass | None) -> Any:
+def result_per_class_table(result: Summarised, found: PerClass | None) -> Any:
     """:func:`per_class_table` of ``result``, or a line saying why there is none."""
     if found is None:
         return "[dim]no per-class table: the targets are not hard single labels[/]"
@@ -920,8 +927,10 @@ class ComputeReport:
     def _whole(self) -> Result:
         return whole(self.result)
 
-    def _rows(self) -> list[int] | None:
-        return self._whole().worst_rows(self.top) if self.top else None
+    @cached_property
+    def _worst(self) -> Entries:
+        """The ``top`` worst rows (positions), found once for every format."""
+        return self.result.worst(self.top)
 
     @cached_property
     def _row_means(self) -> RowMeans | None:
@@ -945,13 +954,13 @@ class ComputeReport:
         self._show_histogram(console)
         if self.top:
             console.print()
-            console.print(top_table(self._whole(), self.top))
+            console.print(top_table(self.result, self.top))
         if self.show_confusion:
             console.print()
-            console.print(confusion_table(self._whole(), self._confusion, console))
+            console.print(confusion_table(self.result, self._confusion, console))
         if self.show_per_class:
             console.print()
-            console.print(result_per_class_table(self._whole(), self._per_class))
+            console.print(result_per_class_table(self.result, self._per_class))
 
     def _show_histogram(self, console: Console) -> None:
         """The histogram of the listed losses, where there is more than one value."""
@@ -972,12 +981,12 @@ class ComputeReport:
     @cached_property
     def _confusion(self) -> Confusion | None:
         """The confusion counts, counted once for every format and message."""
-        return self._whole().confusion() if self.show_confusion else None
+        return self.result.confusion() if self.show_confusion else None
 
     @cached_property
     def _per_class(self) -> PerClass | None:
         """The per-class table, computed once for every format and message."""
-        return self._whole().per_class() if self.show_per_class else None
+        return self.result.per_class() if self.show_per_class else None
 
     @cached_property
     def _figures(self) -> Figures:
@@ -988,9 +997,9 @@ class ComputeReport:
         """What CSV/TSV print instead of rows, asked for: the confusion counts, or the
         per-class table."""
         if self.show_confusion:
-            return confusion_columns(self._whole(), self._confusion)
+            return confusion_columns(self.result, self._confusion)
         if self.show_per_class:
-            return per_class_columns(self._whole(), self._per_class)
+            return per_class_columns(self.result, self._per_class)
         return None
 
     def _listing(self) -> Frame:
@@ -1002,7 +1011,9 @@ class ComputeReport:
         in_blocks = self._positions_in_blocks()
         if in_blocks is not None and not self.top:
             return positions_listing(in_blocks)
-        return rows_columns(self._whole(), self._rows())
+        if self.top:
+            return entries_frame(self.result, self._worst)
+        return rows_columns(self._whole())
 
     def table(self) -> Frame:
         instead = self._instead_of_rows()
@@ -1017,11 +1028,11 @@ class ComputeReport:
         means = self._row_means if self.reduction is Reduction.row else None
         obj = summary_object(self.result, self.reduction, means, self._figures)
         if self.top:
-            obj["worst"] = list(rows_columns(self._whole(), self._rows()).records())
+            obj["worst"] = list(entries_frame(self.result, self._worst).records())
         if self.show_confusion:
-            obj["confusion"] = confusion_object(self._whole(), self._confusion)
+            obj["confusion"] = confusion_object(self.result, self._confusion)
         if self.show_per_class:
-            found = per_class_columns(self._whole(), self._per_class)
+            found = per_class_columns(self.result, self._per_class)
             obj["per_class"] = per_class_object(found)
             if _has_nan(self._per_class):
                 obj.setdefault("notes", []).append(PER_CLASS_NULL_NOTE)
@@ -1040,7 +1051,7 @@ class ComputeReport:
         if self.reduction not in LISTINGS:
             return [self.document()]
         if self.show_per_class:
-            return per_class_columns(self._whole(), self._per_class)
+            return per_class_columns(self.result, self._per_class)
         return self._listing()
 
     def _listed(self) -> npt.NDArray[np.float64]:
