@@ -660,20 +660,13 @@ def compute(
             and not show_per_class
             and sink is None
         )
-        # the worst positions, the confusion counts, JSON's lists of every position:
-        # positions are kept whole, not summarised a block at a time (other listings of
-        # positions are made again a block at a time)
-        listed_in_json = reduction is Reduction.none and (
-            kind == "json" or (chosen is Format.json and sink is None)
-        )
-        per_position = listed_in_json
         inputs = load(
             predictions,
             labels,
             settings,
             stdin=terminal.stdin,
             stream=not compare,
-            bounded=not per_position and not compare,
+            bounded=not compare,
         )
         if compare:
             from .compare import compare as compare_frameworks

@@ -501,6 +501,15 @@ class StreamedFrame(Frame):
     def json_lines(self) -> list[str]:
         raise TypeError("a streamed frame is written a part at a time (parts())")
 
+    def column(self, index: int) -> StreamedFrame:
+        """The frame of its column ``index`` alone, made from the same blocks."""
+
+        def make() -> Iterator[Frame]:
+            for block in self._make():
+                yield Frame([block.columns[index]], self.header)
+
+        return StreamedFrame([self.columns[index]], self.header, self._n_rows, make)
+
     def rows(self) -> list[list[Any]]:
         raise TypeError("a streamed frame is written a part at a time (parts())")
 
@@ -511,7 +520,7 @@ class Rows:
     of the whole list would (``-f json``), or an element a line (``-f jsonl``).
 
     >>> "".join(_json_list(Rows(Frame([Integers("a", [1, 2]), Integers("b", [3, 4])]))))
-    '[[1, 3], [2, 4]]\\n'
+    '[[1, 3], [2, 4]]'
     """
 
     def __init__(self, frame: Frame, flat: bool = False) -> None:
@@ -705,8 +714,12 @@ def chunks(report: Report, fmt: Format) -> Iterator[str]:
         document = report.document()
         if isinstance(document, Rows):
             yield from _json_list(document)
-            return
-        yield json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n"
+            yield "\n"
+        elif isinstance(document, dict) and any(isinstance(v, Rows) for v in document.values()):
+            yield from _json_object(document)
+            yield "\n"
+        else:
+            yield json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n"
         return
     records = report.records()
     if isinstance(records, Rows):
@@ -736,7 +749,25 @@ def _json_list(rows: Rows) -> Iterator[str]:
         if texts:
             yield (", " if opened else "[") + ", ".join(texts)
             opened = True
-    yield "]\n" if opened else "[]\n"
+    yield "]" if opened else "[]"
+
+
+def _json_object(document: dict[str, Any]) -> Iterator[str]:
+    """``json.dumps`` of an object some of whose values are :class:`Rows` (lists of a
+    value a row, each written a part at a time: a pass over the rows each).
+
+    >>> "".join(_json_object({"a": 1, "b": Rows(Frame([Integers("b", [2, 3])]), flat=True)}))
+    '{"a": 1, "b": [2, 3]}'
+    """
+    import json
+
+    for number, (key, value) in enumerate(document.items()):
+        yield ("{" if number == 0 else ", ") + json.dumps(key, ensure_ascii=False) + ": "
+        if isinstance(value, Rows):
+            yield from _json_list(value)
+        else:
+            yield json.dumps(value, ensure_ascii=False, allow_nan=False)
+    yield "}" if document else "{}"
 
 
 def late_messages(report: Report, fmt: Format) -> list[str]:

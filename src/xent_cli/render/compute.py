@@ -24,6 +24,7 @@ from xent_cli.writer import (
     Frame,
     Integers,
     OptionalFloats,
+    Rows,
     StreamedFrame,
     Values,
     json_number,
@@ -398,7 +399,7 @@ def summary_object(
     obj["targets"] = "hard" if decision.hard else "soft"
     obj["multilabel"] = decision.multilabel
     if reduction is Reduction.none:
-        obj.update(_listing_object(whole(result)))
+        obj.update(_listing_object(result))
     elif reduction is Reduction.row:
         means = result.row_means() if means is None else means
         obj.update(_row_means_object(means))
@@ -452,16 +453,32 @@ def _left_out(result: Summarised) -> dict[str, int]:
     return counts
 
 
-def _listing_object(result: Result) -> dict[str, list[Any]]:
+def _listing_object(result: Summarised) -> dict[str, list[Any] | Rows]:
     """JSON's lists of ``-r none``, an entry a listed row: ``losses`` (and ``id``,
     ``predicted``, ``target``); of predictions with positions also ``row`` and
-    ``position``, an entry a counted position."""
+    ``position``, an entry a counted position (of totals reduced in blocks, each list
+    made again a block at a time as it is written: :class:`~xent_cli.writer.Rows`)."""
+    from xent_cli.result import Result
+
     keys = {"loss": "losses"}
-    return {
-        keys.get(column.name, column.name): column.values()
-        for column in rows_columns(result).columns
-        if column.name != "row" or result.layout is not None
-    }
+    frame = rows_columns(result) if isinstance(result, Result) else _positions_of(result)
+    listing: dict[str, list[Any] | Rows] = {}
+    for at, column in enumerate(frame.columns):
+        if column.name != "row" or result.layout is not None:
+            name = keys.get(column.name, column.name)
+            if isinstance(frame, StreamedFrame):
+                listing[name] = Rows(frame.column(at), flat=True)
+            else:
+                listing[name] = column.values()
+    return listing
+
+
+def _positions_of(result: Summarised) -> StreamedFrame:
+    """The listing of every counted position of totals reduced in blocks."""
+    from xent_cli.totals import Totals
+
+    assert isinstance(result, Totals)
+    return positions_listing(result)
 
 
 def _row_means_object(means: RowMeans) -> dict[str, list[Any]]:
