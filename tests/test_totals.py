@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -229,6 +231,48 @@ def test_a_bad_label_in_a_later_block_is_named_as_whole(
     for done in bare_then_json(tmp_path):
         assert (done.exit_code, done.stdout) == (65, "")
         assert message in done.stderr, done.stderr
+
+
+def test_labels_in_a_compressed_npz_are_unpacked_once_to_a_file_removed_at_exit(
+    tmp_path: Path, streamed: None
+) -> None:
+    """np.savez_compressed labels: read in blocks from a file of their own (not held
+    whole), the formula's mean; a bad label named in the member as the whole path names
+    it; in a process of its own, the file is gone when it ends."""
+    z, y = lm(tmp_path)
+    np.savez_compressed(tmp_path / "y.npz", labels=y)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(scratch))
+        bare, _ = bare_and_json(tmp_path, "--ignore-index", "-100", labels="y.npz")
+    unpacked = list(scratch.iterdir())  # one a run (removed at exit: not yet in-process)
+    assert len(unpacked) == 2
+    assert np.fromfile(unpacked[0], dtype=y.dtype).tolist() == y.reshape(-1).tolist()
+    for path in unpacked:
+        path.unlink()
+    assert float(bare) == pytest.approx(neg_log_softmax(z, y).sum() / (y != -100).sum(), rel=1e-12)
+    y[3, 7] = 5
+    np.savez_compressed(tmp_path / "y.npz", labels=y)
+    z_path, y_path = str(tmp_path / "z.npy"), str(tmp_path / "y.npz")
+    found = runner.invoke(app, ["compute", z_path, y_path, "--ignore-index", "-100", "-r", "mean"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inputs_module, "_class_indices_only", lambda *args: False)
+        whole = runner.invoke(app, ["compute", z_path, y_path, "--ignore-index", "-100"])
+    assert (found.exit_code, found.stdout) == (65, "")
+    assert found.stderr == whole.stderr
+    assert "y.npz" in found.stderr
+    np.save(tmp_path / "z.npy", np.zeros((64, 1024, 9), dtype=np.float32))  # streamed: > 1 MiB
+    np.savez_compressed(tmp_path / "y.npz", labels=np.zeros((64, 1024), dtype=np.int64))
+    done = subprocess.run(
+        [sys.executable, "-m", "xent_cli", "compute", z_path, y_path, "-r", "mean"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+        timeout=120,
+    )
+    assert (done.returncode, float(done.stdout)) == (0, pytest.approx(math.log(9), rel=1e-12))
+    assert list(scratch.iterdir()) == []
 
 
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:

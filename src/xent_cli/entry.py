@@ -76,7 +76,8 @@ def _load_cli() -> Callable[[], None]:
 
 
 def leave(code: int, text: str = "") -> NoReturn:
-    """Write ``text``, flush stdout and stderr, then end the process at once with ``code``.
+    """Write ``text``, flush stdout and stderr, remove the tool's scratch files, then end
+    the process at once with ``code``.
 
     A reader that went away (``| head``) is not an error; a full disk is one line and 74.
     """
@@ -96,4 +97,7 @@ def leave(code: int, text: str = "") -> NoReturn:
         sys.stderr.flush()
     except OSError:
         pass
+    readers = sys.modules.get("xent_cli.readers.base")  # its files, if it made any
+    if readers is not None:
+        readers.remove_scratch()
     os._exit(code)

@@ -24,6 +24,7 @@ from .errors import InputError, UsageError
 from .readers import (
     ArraySource,
     NpyStream,
+    PackedNpyStream,
     Shards,
     arrays,
     check_values,
@@ -434,6 +435,10 @@ def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | No
     hard labels in numbers (one a position, the shape without the class axis or flat);
     ``None`` for any other labels, which :func:`position_labels` reads whole."""
     if isinstance(source, NpyStream):
+        if source.shape not in (layout.label_shape, (layout.size,)):
+            return None
+        if isinstance(source, PackedNpyStream):  # compressed: unpacked once, to the disk
+            source = source.unpacked()
         shape, values = source.shape, source.values
     elif isinstance(source, ArraySource) and source.array.dtype.kind in "biuf":
         flat = source.array.reshape(-1)

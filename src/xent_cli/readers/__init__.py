@@ -54,7 +54,7 @@ from .formats import (
 )
 
 if TYPE_CHECKING:
-    from .arrays import ArraySource, NpyStream, open_npy
+    from .arrays import ArraySource, NpyStream, PackedNpyStream, open_npy
     from .shards import Shards, ShardStream, SideColumns, WholeShard
     from .tables import FrameSource
     from .text import TextSource, pandas_names, parse_number, parse_text
@@ -65,6 +65,7 @@ __all__ = [
     "ArraySource",
     "FrameSource",
     "NpyStream",
+    "PackedNpyStream",
     "Positions",
     "ShardStream",
     "Shards",
@@ -95,6 +96,7 @@ MODULES = ("arrays", "safetensors", "shards", "tables", "text")  # readers.text 
 HOMES = {  # the names given from a reader's module, loaded when one is asked for
     "ArraySource": "arrays",
     "NpyStream": "arrays",
+    "PackedNpyStream": "arrays",
     "open_npy": "arrays",
     "FrameSource": "tables",
     "ShardStream": "shards",

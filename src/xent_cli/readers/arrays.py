@@ -20,7 +20,15 @@ import numpy as np
 
 from xent_cli.errors import InputError
 
-from .base import array_where, check_values, chosen, from_root, position_where, short
+from .base import (
+    array_where,
+    check_values,
+    chosen,
+    from_root,
+    position_where,
+    scratch_file,
+    short,
+)
 from .formats import NPY_MAGIC, ZIP_MAGIC, looks_like_safetensors
 
 if TYPE_CHECKING:
@@ -371,6 +379,9 @@ class NpyStream:
         )
 
 
+UNPACKED_BYTES = 1 << 20  # a compressed member is unpacked to the disk this much at a time
+
+
 @dataclass
 class PackedNpyStream(NpyStream):
     """A large ``.npy`` compressed inside a ``.npz`` (``np.savez_compressed``), unpacked a
@@ -399,25 +410,41 @@ class PackedNpyStream(NpyStream):
 
     def read(self, start: int, stop: int) -> FloatArray:
         with self._lock:
-            try:
-                handle = self._at(start)
-                view = self._buffer((stop - start) * self.row_bytes)
-                done = 0
-                while done < len(view):
-                    got = handle.readinto(view[done:])  # type: ignore[attr-defined]
-                    if not got:
-                        raise self._ended(start + done // self.row_bytes)
-                    done += got
-            except (InputError, KeyboardInterrupt):
-                self.close()
-                raise
-            except Exception as exc:  # BadZipFile (a CRC), zlib.error, EOFError, OSError
-                self.close()
-                raise _unreadable(self.name, ".npz", exc) from None
-            self._position = stop
-            if stop == self.n_rows:  # the last block: a pass is over
-                self.close()
-            return self._widened(view, start, stop)
+            return self._widened(self._raw(start, stop), start, stop)
+
+    def _raw(self, start: int, stop: int) -> memoryview:
+        """Rows ``start:stop`` as the member stores them, in this thread's buffer."""
+        try:
+            handle = self._at(start)
+            view = self._buffer((stop - start) * self.row_bytes)
+            done = 0
+            while done < len(view):
+                got = handle.readinto(view[done:])  # type: ignore[attr-defined]
+                if not got:
+                    raise self._ended(start + done // self.row_bytes)
+                done += got
+        except (InputError, KeyboardInterrupt):
+            self.close()
+            raise
+        except Exception as exc:  # BadZipFile (a CRC), zlib.error, EOFError, OSError
+            self.close()
+            raise _unreadable(self.name, ".npz", exc) from None
+        self._position = stop
+        if stop == self.n_rows:  # the last block: a pass is over
+            self.close()
+        return view
+
+    def unpacked(self) -> NpyStream:
+        """The member unpacked once, a block at a time, into a file of its own (removed
+        when the process ends), to be read a range at a time (:meth:`NpyStream.values`):
+        memory a block, the disk the member's size."""
+        descriptor, path = scratch_file(".npy")
+        rows = max(1, UNPACKED_BYTES // self.row_bytes)
+        with os.fdopen(descriptor, "wb") as out, self._lock:
+            for start in range(0, self.n_rows, rows):
+                out.write(self._raw(start, min(self.n_rows, start + rows)))
+        fields = (self.n_rows, self.n_columns, self.dtype, self.header, self.positions)
+        return NpyStream(self.name, path, 0, *fields, self.shape)
 
     def _at(self, row: int) -> IO[bytes]:
         """The member, opened and unpacked up to ``row``."""
@@ -544,15 +571,16 @@ def _magic(path: str) -> bytes | None:
 
 
 def open_on_disk(path: str, key: str | None) -> NpyStream | None:
-    """A plain numeric ``.npy``, or ``.npz`` member stored unpacked, of any size, left on
-    disk to be read a range at a time (:meth:`NpyStream.values`: labels beside predictions
-    read in blocks); ``None`` for anything else, which the whole-file readers read."""
+    """A plain numeric ``.npy``, or ``.npz`` member, of any size, left on disk to be read a
+    range at a time (:meth:`NpyStream.values`: labels beside predictions read in blocks;
+    a compressed member once :meth:`PackedNpyStream.unpacked`); ``None`` for anything
+    else, which the whole-file readers read."""
     magic = _magic(path)
     if magic is None:
         return None
     if magic.startswith(ZIP_MAGIC):
         stream = _open_npz(path, key, any_size=True)
-        return None if stream is None or stream.sequential else stream
+        return stream
     return open_npy(path, path, any_size=True) if magic == NPY_MAGIC else None
 
 
@@ -602,5 +630,5 @@ def _open_npz(path: str, key: str | None, *, any_size: bool = False) -> NpyStrea
             where, path, start + header, n_rows, n_columns, dtype, None, positions, shape
         )
     return PackedNpyStream(
-        where, path, header, n_rows, n_columns, dtype, None, positions, member=member.filename
+        where, path, header, n_rows, n_columns, dtype, None, positions, shape, member.filename
     )

@@ -20,6 +20,32 @@ if TYPE_CHECKING:
 Where = Callable[[int, "int | None"], str]  # a 0-based (row, column) → "FILE:LINE:COL" etc.
 
 
+SCRATCH: list[str] = []  # files the tool made for itself, removed when it ends
+
+
+def scratch_file(suffix: str) -> tuple[int, str]:
+    """A new file of the tool's own (in the temporary directory), open for writing, and
+    its path; removed when the process ends (:func:`remove_scratch`)."""
+    import atexit
+    import tempfile
+
+    descriptor, path = tempfile.mkstemp(prefix="xent-", suffix=suffix)
+    if not SCRATCH:
+        atexit.register(remove_scratch)
+    SCRATCH.append(path)
+    return descriptor, path
+
+
+def remove_scratch() -> None:
+    """Remove the files :func:`scratch_file` made (``entry.leave`` ends the process with
+    ``os._exit``, which runs no ``atexit``: it calls this first)."""
+    while SCRATCH:
+        try:
+            os.unlink(SCRATCH.pop())
+        except OSError:
+            pass
+
+
 def from_root(path: str) -> str:
     """``path`` from the file system's root, for a reader that opens it again elsewhere (a
     Dask worker has a working directory of its own): a relative one joined to this one as
