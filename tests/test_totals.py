@@ -275,6 +275,29 @@ def test_labels_in_a_compressed_npz_are_unpacked_once_to_a_file_removed_at_exit(
     assert list(scratch.iterdir()) == []
 
 
+@pytest.mark.parametrize("axis", [1, 2])
+def test_classes_on_an_axis_of_a_compressed_npz_are_read_from_it_unpacked(
+    tmp_path: Path, streamed: None, axis: int
+) -> None:
+    """--class-axis of predictions in np.savez_compressed (unpacked once to a file of the
+    tool's own, read in slices, not whole rows): the formula's mean and row means."""
+    z, y = lm(tmp_path, shape=(2, 3, 7)) if axis == 2 else lm(tmp_path)
+    np.savez_compressed(tmp_path / "z.npz", logits=np.moveaxis(z, -1, axis))
+    z_path, y_path = str(tmp_path / "z.npz"), str(tmp_path / "y.npy")
+    options = ["--ignore-index", "-100", "--class-axis", str(axis), "-f", "json", "-r", "row"]
+    done = runner.invoke(app, ["compute", z_path, y_path, *options])
+    assert done.exit_code == 0, done.output
+    counted = y != -100
+    losses = neg_log_softmax(z, y)
+    found = json.loads(done.stdout)
+    assert found["mean"] == pytest.approx(losses.sum() / counted.sum(), rel=1e-12)
+    with np.errstate(invalid="ignore"):  # a row with no counted position: NaN (null)
+        rows = losses.reshape(len(y), -1).sum(axis=1) / counted.reshape(len(y), -1).sum(axis=1)
+    assert found["losses"] == [
+        None if np.isnan(v) else pytest.approx(v, rel=1e-12) for v in rows.tolist()
+    ]
+
+
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))

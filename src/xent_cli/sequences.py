@@ -203,7 +203,8 @@ class AxisStream:
     and widened to float64 a block at a time. With the classes on axis 1 it is read a class
     run at a time into a buffer of the block's size (a memory map would fault whole
     stretches of the file in around each class); with them on a later axis the slice lies
-    in one piece.
+    in one piece. A compressed ``.npz`` member is unpacked once, to a file of the tool's
+    own, to be read so.
     """
 
     stored: NpyStream  # the file as it lies: N rows of everything else
@@ -212,8 +213,11 @@ class AxisStream:
     header: list[str] | None = None
 
     def __post_init__(self) -> None:
+        stored = self.stored
+        if isinstance(stored, PackedNpyStream):  # compressed: unpacked once, to the disk
+            stored = stored.unpacked()
         self.stored = replace(
-            self.stored,
+            stored,
             n_rows=self.shape[0],
             n_columns=math.prod(self.shape[1:]),
             positions=(),
@@ -257,16 +261,9 @@ class AxisStream:
         """Positions per step along the first position axis."""
         return self.per_row // self.shape[self._first_position]
 
-    @property
-    def _by_rows(self) -> bool:
-        """Read a whole row (N) at a time: an array unpacked as it is read (in order)."""
-        return self.sequential
-
     def blocks(self) -> list[tuple[int, int]]:
         """Slices of each row along its first position axis, about the stored stream's
-        block size once widened (whole rows when :attr:`_by_rows`)."""
-        if self._by_rows:
-            return [(a * self.per_row, b * self.per_row) for a, b in self.stored.blocks()]
+        block size once widened."""
         steps = self.shape[self._first_position]
         step = arrays.rows_a_block(self.n_columns, self._inner)
         return [
@@ -279,8 +276,6 @@ class AxisStream:
         ]
 
     def read(self, start: int, stop: int) -> FloatArray:
-        if self._by_rows:
-            return self._whole_rows(start, stop)
         parts = []
         for row in range(start // self.per_row, -(-stop // self.per_row)):
             first = max(start - row * self.per_row, 0)
@@ -319,14 +314,6 @@ class AxisStream:
         cells = replace(stored, n_columns=classes)
         values = cells._widened(moved.view(np.uint8).reshape(-1).data, 0, width)
         return values[first - low * inner : last - low * inner]
-
-    def _whole_rows(self, start: int, stop: int) -> FloatArray:
-        per_row = self.per_row
-        first, last = start // per_row, -(-stop // per_row)
-        raw = self.stored.read(first, last).reshape(last - first, *self.shape[1:])
-        moved = np.moveaxis(raw, self.axis, -1).reshape(-1, self.n_columns)
-        offset = first * per_row
-        return np.ascontiguousarray(moved[start - offset : stop - offset])
 
     def where(self, row: int, column: int | None = None) -> str:
         return position_where(self.name, self.positions, row, column)
