@@ -298,6 +298,44 @@ def test_classes_on_an_axis_of_a_compressed_npz_are_read_from_it_unpacked(
     ]
 
 
+@pytest.mark.parametrize("piped", ["predictions", "labels"])
+def test_an_array_on_standard_input_is_read_in_blocks_from_a_scratch_file(
+    tmp_path: Path, streamed: None, piped: str
+) -> None:
+    """Logits (or labels) piped in as a .npy: copied to a scratch file and streamed, the
+    file path's numbers; a fault named in <stdin> as the whole path names it."""
+    lm(tmp_path)
+    z_path, y_path = str(tmp_path / "z.npy"), str(tmp_path / "y.npy")
+    options = ["--ignore-index", "-100", "-f", "json", "-r", "row"]
+    from_files = runner.invoke(app, ["compute", z_path, y_path, *options])
+    piped_path = z_path if piped == "predictions" else y_path
+    paths = ["-", y_path] if piped == "predictions" else [z_path, "-"]
+    data = Path(piped_path).read_bytes()
+    with pytest.MonkeyPatch.context() as patch:  # streamed, the labels in blocks
+
+        def never(*args: object, **kwargs: object) -> None:
+            raise AssertionError("labels read whole")
+
+        patch.setattr(inputs_module, "position_labels", never)
+        done = runner.invoke(app, ["compute", *paths, *options], input=data)
+    assert done.exit_code == 0, done.output
+    assert done.stdout == from_files.stdout
+    z = np.load(z_path)
+    z[2, 4, 1] = np.nan
+    y = np.load(y_path)
+    y[3, 2] = 7
+    bad = {"predictions": z, "labels": y}[piped]
+    text = tmp_path / "bad.npy"
+    np.save(text, bad)
+    done = runner.invoke(app, ["compute", *paths, *options], input=text.read_bytes())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arrays, "POSITIONS_STREAM_BYTES", 1 << 30)  # read whole
+        whole = runner.invoke(app, ["compute", *paths, *options], input=text.read_bytes())
+    assert (done.exit_code, done.stdout) == (65, "")
+    assert done.stderr == whole.stderr
+    assert "<stdin>" in done.stderr
+
+
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))

@@ -32,6 +32,8 @@ from .readers import (
     pandas_names,
     parse_number,
     read,
+    spooled_stdin,
+    stdin_named,
 )
 from .sequences import (
     LabelBlocks,
@@ -273,7 +275,12 @@ def load(
         and not settings.drop
     )
     streamed = None
-    if stream and predictions != "-":
+    if stream and predictions == "-" and stdin is not None:  # an array: to a file, streamed
+        spooled, stdin = spooled_stdin(stdin)
+        if spooled is not None:
+            streamed = open_stream(spooled, settings.key, settings.delimiter)
+            streamed = None if streamed is None else stdin_named(streamed, spooled)
+    elif stream:
         streamed = open_shards(predictions, settings.key, settings.delimiter) or open_stream(
             predictions, settings.key, settings.delimiter
         )
@@ -443,8 +450,14 @@ def _open_label_blocks(
     disk, else an array read whole in the dtype it holds; other labels as read whole."""
     from .readers.arrays import open_on_disk
 
-    on_disk = None if labels == "-" else open_on_disk(labels, settings.label_key)
+    path = labels
+    if labels == "-" and stdin is not None:  # an array: to a file, read in blocks
+        spooled, stdin = spooled_stdin(stdin)
+        path = labels if spooled is None else spooled
+    on_disk = None if path == "-" else open_on_disk(path, settings.label_key)
     if on_disk is not None:
+        if path != labels:
+            on_disk = stdin_named(on_disk, path)
         blocks = label_blocks(on_disk, layout)
         if blocks is not None:
             return blocks

@@ -18,12 +18,13 @@ shards.
 from __future__ import annotations
 
 import importlib
+import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 import numpy as np
 
@@ -40,6 +41,7 @@ from .base import (
     from_root,
     pandas_index,
     position_where,
+    scratch_file,
 )
 from .compressed import MAGIC as COMPRESSED
 from .compressed import compression, decompress, inner_name
@@ -90,6 +92,8 @@ __all__ = [
     "position_where",
     "read",
     "read_bytes",
+    "spooled_stdin",
+    "stdin_named",
 ]
 
 MODULES = ("arrays", "safetensors", "shards", "tables", "text")  # readers.text loads it
@@ -381,6 +385,81 @@ def data_columns(source: Source) -> tuple[list[int], bool]:
     else:
         columns = range(source.n_columns)
     return [c for c in columns if not (index and c == 0)], index
+
+
+def spooled_stdin(stdin: BinaryIO) -> tuple[str | None, BinaryIO]:
+    """Standard input, when it holds an array (``.npy`` or ``.npz``, by its first bytes),
+    copied a MiB at a time to a scratch file (removed at exit) to be read as a file in
+    blocks, and that file's path; else ``None`` and standard input as it was (its first
+    bytes read here put back in front)."""
+    import io
+
+    try:
+        head = stdin.read(len(NPY_MAGIC))
+    except OSError as exc:  # 0>file: open for writing only
+        raise MissingInputError(f"{STDIN_NAME}: cannot read ({exc.strerror or exc})") from None
+    if not (head.startswith(NPY_MAGIC) or head.startswith(ZIP_MAGIC)):
+        return None, io.BufferedReader(_Rejoined(head, stdin))
+    descriptor, path = scratch_file(".npz" if head.startswith(ZIP_MAGIC) else ".npy")
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(head)
+        try:
+            while chunk := stdin.read(1 << 20):
+                out.write(chunk)
+        except OSError as exc:
+            raise MissingInputError(f"{STDIN_NAME}: cannot read ({exc.strerror or exc})") from None
+    return path, io.BufferedReader(_Spooled(path))
+
+
+class _Spooled(io.RawIOBase):
+    """Standard input copied to the file at ``path``, read from its start (a file opened
+    for each read: nothing is left open)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            got = handle.readinto(buffer)
+        self.offset += got
+        return got
+
+
+Named = TypeVar("Named", "NpyStream", "Stream")
+
+
+class _Rejoined(io.RawIOBase):
+    """``head`` (read already) followed by what ``rest`` still holds."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            size = min(len(buffer), len(self.head))
+            buffer[:size] = self.head[:size]
+            self.head = self.head[size:]
+            return size
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def stdin_named(stream: Named, path: str) -> Named:
+    """A stream over the scratch file at ``path`` that holds standard input, named as
+    standard input in every message."""
+    from dataclasses import replace
+
+    return replace(stream, name=stream.name.replace(path, STDIN_NAME, 1))
 
 
 def open_stream(path: str, key: str | None, delimiter: str = DELIMITER_AUTO) -> Stream | None:
