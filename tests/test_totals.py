@@ -514,6 +514,21 @@ def test_the_views_of_positions_in_blocks_are_the_whole_ones(
         assert blocks.stdout == whole.stdout
 
 
+def test_the_figures_worked_out_a_slice_at_a_time_are_the_same_bits(
+    tmp_path: Path, streamed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """row_scores works out a few rows at a time (a vocabulary's softmax stays small):
+    the figures have the bits of a block at once, on either path."""
+    from xent_cli import evaluation
+
+    lm(tmp_path)
+    options = ["--ignore-index", "-100", "-f", "json", "--accuracy-at", "2", "--per-class"]
+    at_once = in_blocks_and_whole(tmp_path, *options)
+    monkeypatch.setattr(evaluation, "SCORED_BYTES", 2 * 8 * 3)
+    sliced = in_blocks_and_whole(tmp_path, *options)
+    assert [done.stdout for done in sliced] == [done.stdout for done in at_once]
+
+
 def test_the_summarys_figures_are_the_formulas(tmp_path: Path, streamed: None) -> None:
     """Accuracy, Brier, accuracy at 2 and the log-loss reduction of positions in blocks,
     against the formulas over the counted positions (numpy float64)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -92,6 +92,35 @@ def row_scores(
         return _one_column(
             decision, values[:, 0], np.asarray(targets, dtype=np.float64)[:, 0], epsilon
         )
+    step = max(1, SCORED_BYTES // (8 * values.shape[1]))
+    if len(values) <= step:
+        return _classes(decision, values, targets, epsilon, plain_losses)
+    return RowScores.joined(  # a slice at a time: a vocabulary's temporaries stay small
+        [
+            _classes(
+                decision,
+                values[start : start + step],
+                targets[start : start + step],
+                epsilon,
+                None if plain_losses is None else plain_losses[start : start + step],
+            )
+            for start in range(0, len(values), step)
+        ]
+    )
+
+
+SCORED_BYTES = 1 << 21  # of a row's K values, row_scores works out this much at a time
+
+
+def _classes(
+    decision: Decision,
+    values: FloatArray,
+    targets: npt.NDArray[np.generic],
+    epsilon: float,
+    plain_losses: FloatArray | None,
+) -> RowScores:
+    """:func:`row_scores` of rows of K ≥ 2 classes."""
+    row = decision.row
     classes = (
         np.asarray(targets, dtype=np.int64)
         if row.sparse
@@ -236,7 +265,8 @@ class ScoreSums:
     bin_count: IntArray  # per calibration bin (:data:`BINS` equal-width): its rows,
     bin_confidence: FloatArray  # their top probabilities' sum,
     bin_right: FloatArray  # and how many have the target on top
-    classes: IntArray  # counted rows a target class
+    classes: IntArray  # the target classes of counted rows, ascending,
+    class_count: IntArray  # and how many rows have each
 
     @classmethod
     def of(
@@ -251,6 +281,9 @@ class ScoreSums:
         (0.3, 0.5, 0.25)
         """
         confidence = scores.confidence[counted]
+        classes, class_count = np.unique(
+            np.asarray(targets, dtype=np.int64)[counted], return_counts=True
+        )
         index = np.searchsorted(_uniform_edges(BINS)[1:-1], confidence, side="left")
         rank = scores.rank
         return cls(
@@ -262,12 +295,16 @@ class ScoreSums:
             bin_count=np.bincount(index, minlength=BINS),
             bin_confidence=_bin_sums(index, confidence, BINS),
             bin_right=_bin_sums(index, scores.outcome[counted], BINS),
-            classes=np.bincount(np.asarray(targets, dtype=np.int64)[counted]),
+            classes=classes,
+            class_count=class_count.astype(np.int64),
         )
 
     def __add__(self, other: ScoreSums) -> ScoreSums:
         """The sums of both blocks' rows."""
-        size = max(self.classes.size, other.classes.size)
+        classes = np.union1d(self.classes, other.classes)
+        class_count = np.zeros(len(classes), dtype=np.int64)
+        class_count[np.searchsorted(classes, self.classes)] += self.class_count
+        class_count[np.searchsorted(classes, other.classes)] += other.class_count
         top_k = None if self.top_k is None or other.top_k is None else self.top_k + other.top_k
         return ScoreSums(
             self.columns,
@@ -278,8 +315,8 @@ class ScoreSums:
             self.bin_count + other.bin_count,
             self.bin_confidence + other.bin_confidence,
             self.bin_right + other.bin_right,
-            np.pad(self.classes, (0, size - self.classes.size))
-            + np.pad(other.classes, (0, size - other.classes.size)),
+            classes,
+            class_count,
         )
 
     def _mean(self, total: float) -> float:
@@ -302,7 +339,7 @@ class ScoreSums:
         prior's log loss Σ_c n_c·(−log(n_c/N)) / N from the class counts."""
         if self.rows < 2:
             return math.nan
-        seen = self.classes[self.classes > 0].astype(np.float64)
+        seen = self.class_count.astype(np.float64)
         prior = float(np.dot(seen, -np.log(seen / self.rows))) / self.rows
         return _reduction(self._mean(self.log_loss), prior)
 
@@ -457,8 +494,10 @@ def per_class(
 
 @dataclass(frozen=True, eq=False)
 class ClassSums:
-    """The per-class table's sums a class, which blocks of rows add up."""
+    """The per-class table's sums of the classes that occur (as a target or a predicted
+    class), which blocks of rows add up: memory the classes a block saw, never K."""
 
+    classes: IntArray  # the classes, ascending
     count: IntArray  # rows whose target it is
     held: FloatArray  # their weight
     said: FloatArray  # the weight of the rows predicted it
@@ -474,43 +513,65 @@ class ClassSums:
         target: IntArray,
         probability: FloatArray,
         weights: FloatArray,
-        classes: int = 0,
     ) -> ClassSums:
-        """The sums of the rows of weight > 0, for at least ``classes`` classes."""
+        """The sums of the rows of weight > 0."""
         kept = weights > 0
         losses_, predicted, target = losses_[kept], predicted[kept], target[kept]
         probability, weights = probability[kept], weights[kept]
-        size = max(classes, int(max(target.max(initial=-1), predicted.max(initial=-1))) + 1)
+        classes = np.union1d(target, predicted).astype(np.int64)
+        size = len(classes)
+        at, said_at = np.searchsorted(classes, target), np.searchsorted(classes, predicted)
         return cls(
-            count=np.bincount(target, minlength=size).astype(np.int64),
-            held=_bin_sums(target, weights, size),
-            said=_bin_sums(predicted, weights, size),
-            right=_bin_sums(target, weights * (predicted == target), size),
-            loss=_bin_sums(target, weights * losses_, size),
-            chance=_bin_sums(target, weights * probability, size),
+            classes,
+            count=np.bincount(at, minlength=size).astype(np.int64),
+            held=_bin_sums(at, weights, size),
+            said=_bin_sums(said_at, weights, size),
+            right=_bin_sums(at, weights * (predicted == target), size),
+            loss=_bin_sums(at, weights * losses_, size),
+            chance=_bin_sums(at, weights * probability, size),
         )
 
     def __add__(self, other: ClassSums) -> ClassSums:
-        """The sums of both blocks' rows (of as many classes)."""
+        """The sums of both blocks' rows.
+
+        >>> one = ClassSums.of(np.ones(2), np.array([0, 4]), np.array([0, 0]), np.ones(2),
+        ...                    np.ones(2))
+        >>> both = one + ClassSums.of(np.ones(1), np.array([2]), np.array([2]), np.ones(1),
+        ...                           np.ones(1))
+        >>> both.classes.tolist(), both.count.tolist(), both.said.tolist()
+        ([0, 2, 4], [2, 1, 0], [1.0, 1.0, 1.0])
+        """
+        classes = np.union1d(self.classes, other.classes)
+        mine, theirs = (
+            np.searchsorted(classes, self.classes),
+            np.searchsorted(classes, other.classes),
+        )
+
+        def added(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            total = np.zeros(len(classes), dtype=a.dtype)
+            total[mine] += a
+            total[theirs] += b
+            return total
+
         return ClassSums(
-            self.count + other.count,
-            self.held + other.held,
-            self.said + other.said,
-            self.right + other.right,
-            self.loss + other.loss,
-            self.chance + other.chance,
+            classes,
+            added(self.count, other.count),
+            added(self.held, other.held),
+            added(self.said, other.said),
+            added(self.right, other.right),
+            added(self.loss, other.loss),
+            added(self.chance, other.chance),
         )
 
     def table(self) -> PerClass:
         """The per-class table of the classes that occur as a target or a prediction."""
-        classes = np.flatnonzero((self.count > 0) | (self.said > 0))
         held = self.held
         with np.errstate(divide="ignore", invalid="ignore"):
             return PerClass(
-                classes=classes.astype(np.int64),
-                count=self.count[classes].astype(np.int64),
-                loss=(self.loss / held)[classes],
-                recall=(self.right / held)[classes],
-                precision=(self.right / self.said)[classes],
-                mean_p=(self.chance / held)[classes],
+                classes=self.classes,
+                count=self.count,
+                loss=self.loss / held,
+                recall=self.right / held,
+                precision=self.right / self.said,
+                mean_p=self.chance / held,
             )

@@ -607,9 +607,7 @@ class _Pass:
             pairs = np.unique(keys, return_counts=True)
         if asked.per_class:
             chance = np.nan_to_num(probability)
-            classes = ClassSums.of(
-                shown, predicted, target, chance, np.ones(len(shown)), self.blocks.layout.classes
-            )
+            classes = ClassSums.of(shown, predicted, target, chance, np.ones(len(shown)))
         return Views(worst, pairs, int(every.max(initial=-1)), classes)
 
     def shown(self, scored: Scored) -> FloatArray:
