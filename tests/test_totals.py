@@ -577,7 +577,32 @@ def test_only_a_bare_number_reads_labels_in_blocks(tmp_path: Path, streamed: Non
     assert load(z, y, chosen, stream=True, bounded=True).label_blocks is not None
     assert load(z, y, chosen, stream=True).label_blocks is None
     named = Settings(ignore_index=-100, classes=("a", "b", "c"))
-    assert load(z, y, named, stream=True, bounded=True).label_blocks is None
+    found = load(z, y, named, stream=True, bounded=True)
+    assert found.label_blocks is not None
+    assert found.class_names == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("classes", "offset"), [("cat,dog,owl", 0), ("1,2,3", 1), ("2,4,6", 0), ("0,1,2", 0)]
+)
+def test_labels_in_blocks_named_with_classes_are_the_whole_ones(
+    tmp_path: Path, streamed: None, classes: str, offset: int
+) -> None:
+    """--classes: names shown for the classes; labels that are the names (1,2,3) read as
+    their indices; labels that are not all names (2,4,6 over 0…2) stay indices and are
+    checked as such; everything as the whole path says it."""
+    _, y = lm(tmp_path)
+    np.save(tmp_path / "y.npy", np.where(y == -100, -100, y + offset))
+    for options in (["-f", "json", "-r", "row"], ["--top", "3"], []):
+        blocks, whole = in_blocks_and_whole(
+            tmp_path, "--ignore-index", "-100", "--classes", classes, *options
+        )
+        if "json" in options:  # the figures to 1e-12, the rest bit for bit
+            assert close(json.loads(blocks.stdout), json.loads(whole.stdout))
+        else:
+            assert blocks.stdout == whole.stdout
+        assert blocks.stderr == whole.stderr
+    assert ("cat" in blocks.stdout) == (classes == "cat,dog,owl")
 
 
 VIEWED = ["--top", "5", "--confusion", "--per-class"]

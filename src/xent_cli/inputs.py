@@ -36,6 +36,7 @@ from .readers import (
     stdin_named,
 )
 from .sequences import (
+    SCAN,
     LabelBlocks,
     Layout,
     label_blocks,
@@ -181,16 +182,61 @@ def _by_name(values: FloatArray, class_names: list[str] | None) -> IntArray | No
     >>> _by_name(np.array([2.0, 1.0]), ["1", "2"]).tolist(), _by_name(np.array([1.0]), ["0", "1"])
     ([1, 0], None)
     """
+    lookup = _name_numbers(class_names)
+    if lookup is None:
+        return None
+    indices = [lookup.get(float(v)) for v in values.tolist()]
+    if None in indices:
+        return None
+    return np.asarray(indices, dtype=np.int64)
+
+
+def _name_numbers(class_names: list[str] | None) -> dict[float, int] | None:
+    """Each class name's index by the number it is, when the names are numbers other than
+    0…K−1 (labels may be those names); else ``None``.
+
+    >>> _name_numbers(["1", "2", "1"]), _name_numbers(["0", "1"]), _name_numbers(["a", "b"])
+    ({1.0: 0, 2.0: 1}, None, None)
+    """
     if not class_names:
         return None
     numbers = [parse_number(name) for name in class_names]
     if any(n is None for n in numbers) or numbers == [float(k) for k in range(len(numbers))]:
         return None
-    lookup = {n: k for k, n in reversed(list(enumerate(numbers)))}
-    indices = [lookup.get(float(v)) for v in values.tolist()]
-    if None in indices:
-        return None
-    return np.asarray(indices, dtype=np.int64)
+    return {n: k for k, n in reversed(list(enumerate(numbers))) if n is not None}
+
+
+def _named_blocks(blocks: LabelBlocks, names: list[str], ignore_index: int | None) -> LabelBlocks:
+    """``blocks`` whose labels, when every one (but ``--ignore-index``'s) is a class's name
+    (:func:`_name_numbers`), read as the classes' indices, as :func:`_named_positions`
+    reads labels whole; else ``blocks`` as they are (checked a :data:`SCAN` at a time)."""
+    lookup = _name_numbers(names)
+    if lookup is None:
+        return blocks
+    numbers = np.array(sorted(lookup))
+    indices = np.array([lookup[n] for n in numbers.tolist()], dtype=np.float64)
+
+    def renamed(read: FloatArray) -> FloatArray | None:
+        column = read[:, 0]
+        kept = np.ones(len(column), dtype=bool) if ignore_index is None else column != ignore_index
+        at = np.minimum(np.searchsorted(numbers, column[kept]), len(numbers) - 1)
+        if not (numbers[at] == column[kept]).all():
+            return None
+        named = column.copy()
+        named[kept] = indices[at]
+        return named.reshape(-1, 1)
+
+    total = blocks.layout.size
+    for start in range(0, total, SCAN):
+        if renamed(blocks.read(start, min(total, start + SCAN))) is None:
+            return blocks
+
+    def every(read: FloatArray) -> FloatArray:
+        found = renamed(read)
+        assert found is not None
+        return found
+
+    return replace(blocks, renamed=every)
 
 
 BOOLEANS = {"true": 1.0, "false": 0.0}  # binary labels as pandas and JSON write them
@@ -387,12 +433,15 @@ def _load_positions(
             pairs = shard_rows(source, found_blocks.source, layout)
             _check_shards(source, found_blocks.source, "labels", *pairs)
             found_blocks.check_numbers()  # before the predictions, as read whole they are
+            names = _class_names(source, list(range(n_classes)), settings.classes)
+            if names:
+                found_blocks = _named_blocks(found_blocks, names, settings.ignore_index)
             first = found_blocks.read(0, min(layout.size, FIRST_LABELS))
             return Inputs(
                 np.empty((0, n_classes)),
                 Labels(matrix=first, where=found_blocks.where, dtype=found_blocks.dtype),
                 source,
-                None,
+                names,
                 stream=source,  # type: ignore[arg-type]
                 layout=layout,
                 label_blocks=found_blocks,
@@ -436,7 +485,6 @@ def _class_indices_only(settings: Settings, n_classes: int) -> bool:
     total over labels read in blocks needs (:func:`xent_cli.totals.totals`)."""
     return (
         n_classes > 1
-        and settings.classes is None
         and settings.loss is None
         and settings.targets is not Targets.soft
         and settings.task in (Task.auto, Task.multiclass)

@@ -386,6 +386,8 @@ class LabelBlocks:
     layout: Layout
     where: Where  # the place of the label a flat position is scored against
     dtype: np.dtype[np.generic]
+    # labels that name classes (--classes 1,2,…) as their indices, once all are known to
+    renamed: Callable[[FloatArray], FloatArray] | None = None
 
     def check_numbers(self) -> None:
         """Every label a number (no NaN, no ±∞), checked first to last as a whole-label read
@@ -411,10 +413,10 @@ class LabelBlocks:
 
         check_values(read, where, allow_minus_inf=False)
         scored = layout.scored_in(start, stop)
-        if scored is None:
-            return read
-        index = np.arange(stop - start)
-        return read[np.where(scored, index + step, index)]
+        if scored is not None:
+            index = np.arange(stop - start)
+            read = read[np.where(scored, index + step, index)]
+        return read if self.renamed is None else self.renamed(read)
 
 
 def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | None:
