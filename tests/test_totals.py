@@ -336,6 +336,65 @@ def test_an_array_on_standard_input_is_read_in_blocks_from_a_scratch_file(
     assert "<stdin>" in done.stderr
 
 
+def test_a_scratch_file_that_cannot_be_made_is_one_line(
+    tmp_path: Path, streamed: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No room (or no directory) for the unpacked labels: one line naming what was being
+    copied and TMPDIR, exit 71, nothing on stdout."""
+    _, y = lm(tmp_path)
+    np.savez_compressed(tmp_path / "y.npz", labels=y)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    z_path, y_path = str(tmp_path / "z.npy"), str(tmp_path / "y.npz")
+    done = runner.invoke(app, ["compute", z_path, y_path, "--ignore-index", "-100", "-r", "mean"])
+    assert (done.exit_code, done.stdout) == (71, "")
+    assert "cannot copy " in done.stderr
+    assert "y.npz[labels] to the temporary directory" in done.stderr
+    assert "set TMPDIR" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_while_standard_input_is_copied_removes_the_copy(tmp_path: Path) -> None:
+    """SIGTERM while a piped array is being copied to a scratch file: the file is removed
+    and the process ends by the signal."""
+    import signal
+    import time
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    np.save(tmp_path / "y.npy", np.zeros((4, 9), dtype=np.int64))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "xent_cli", "compute", "-", str(tmp_path / "y.npy")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert process.stdin is not None
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((4, 9, 3)))
+    process.stdin.write(b"\x93NUMPY\x01\x00" + repr(header).encode()[:40])
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(scratch.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(scratch.iterdir())  # the copy has begun; standard input is still open
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == -signal.SIGTERM
+    process.stdin.close()
+    assert list(scratch.iterdir()) == []
+
+
+def test_one_target_class_gives_the_whole_paths_reduction(tmp_path: Path, streamed: None) -> None:
+    """Every counted target one class: the prior's log loss is +0, the log-loss reduction
+    −∞ (JSON's null, and the note saying so) from blocks as whole."""
+    lm(tmp_path)
+    np.save(tmp_path / "y.npy", np.ones((4, 9), dtype=np.int64))
+    blocks, whole = in_blocks_and_whole(tmp_path, "-f", "json", "-r", "mean")
+    assert blocks.stdout == whole.stdout
+    assert "log_loss_reduction is −∞" in blocks.stdout
+    blocks, whole = in_blocks_and_whole(tmp_path, "-f", "table", "-r", "mean")
+    assert blocks.stdout == whole.stdout
+
+
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))

@@ -684,14 +684,14 @@ def compute(
         passes = 2 if inputs.stream is not None else 1
         # a terminal's histogram of the losses of positions in blocks: a pass of its own
         spread = inputs.label_blocks is not None and chosen is Format.table and not bare
-        passes += spread
+        passes += spread + bool(inputs.label_blocks is not None and top)
         result: Result | Totals
         with Progress(inputs.n_rows * passes, terminal, quiet) as progress:
             if inputs.label_blocks is not None:  # labels in blocks: memory a block's
                 from .totals import Asked, totals
 
                 asked = Asked(
-                    rows=not bare,
+                    detail=not bare,
                     figures=evaluate and not bare,
                     k=accuracy_at,
                     spread=spread,

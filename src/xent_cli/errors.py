@@ -78,6 +78,12 @@ class MissingInputError(XentError):
     exit_code = ExitCode.NO_INPUT
 
 
+class ScratchError(XentError):
+    """The temporary directory cannot hold a file the tool makes for itself (a full disk)."""
+
+    exit_code = ExitCode.OS_ERROR
+
+
 class InputError(XentError):
     """Malformed input data; ``where`` is ``FILE:LINE:COLUMN`` or ``FILE: row R, column C``."""
 

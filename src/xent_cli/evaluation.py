@@ -11,6 +11,7 @@ zero weight leaves out), so blocks merge by concatenation.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -301,10 +302,9 @@ class ScoreSums:
 
     def __add__(self, other: ScoreSums) -> ScoreSums:
         """The sums of both blocks' rows."""
-        classes = np.union1d(self.classes, other.classes)
-        class_count = np.zeros(len(classes), dtype=np.int64)
-        class_count[np.searchsorted(classes, self.classes)] += self.class_count
-        class_count[np.searchsorted(classes, other.classes)] += other.class_count
+        classes, (class_count,) = summed_by_key(
+            [(self.classes, [self.class_count]), (other.classes, [other.class_count])]
+        )
         top_k = None if self.top_k is None or other.top_k is None else self.top_k + other.top_k
         return ScoreSums(
             self.columns,
@@ -336,17 +336,38 @@ class ScoreSums:
     @property
     def log_loss_reduction(self) -> float:
         """scikit-learn's ``d2_log_loss_score`` (see :func:`log_loss_reduction`): the
-        prior's log loss Σ_c n_c·(−log(n_c/N)) / N from the class counts."""
+        prior's log loss Σ_c n_c·log(N/n_c) / N from the class counts."""
         if self.rows < 2:
             return math.nan
         seen = self.class_count.astype(np.float64)
-        prior = float(np.dot(seen, -np.log(seen / self.rows))) / self.rows
+        prior = float(np.dot(seen, np.log(self.rows / seen))) / self.rows  # +0 for one class
         return _reduction(self._mean(self.log_loss), prior)
 
     @property
     def accuracy_at_k(self) -> float | None:
         """The share of counted rows whose target ranks in the top k (see :func:`accuracy_at`)."""
         return None if self.top_k is None else self._mean(float(self.top_k))
+
+
+def summed_by_key(
+    parts: Sequence[tuple[IntArray, Sequence[npt.NDArray[Any]]]],
+) -> tuple[IntArray, list[npt.NDArray[Any]]]:
+    """Arrays given a value a key, in parts, added key by key: the keys (ascending, each
+    once) and each array's sums over them.
+
+    >>> keys, (sums,) = summed_by_key([(np.array([3, 5]), [np.array([1, 2])]),
+    ...                                (np.array([5]), [np.array([10])])])
+    >>> keys.tolist(), sums.tolist()
+    ([3, 5], [1, 12])
+    """
+    keys, inverse = np.unique(np.concatenate([k for k, _ in parts]), return_inverse=True)
+    sums = []
+    for at in range(len(parts[0][1])):
+        values = np.concatenate([arrays[at] for _, arrays in parts])
+        total = np.zeros(len(keys), dtype=values.dtype)
+        np.add.at(total, inverse, values)
+        sums.append(total)
+    return keys.astype(np.int64), sums
 
 
 def _uniform_edges(bins: int) -> FloatArray:
@@ -541,27 +562,11 @@ class ClassSums:
         >>> both.classes.tolist(), both.count.tolist(), both.said.tolist()
         ([0, 2, 4], [2, 1, 0], [1.0, 1.0, 1.0])
         """
-        classes = np.union1d(self.classes, other.classes)
-        mine, theirs = (
-            np.searchsorted(classes, self.classes),
-            np.searchsorted(classes, other.classes),
+        fields = ("count", "held", "said", "right", "loss", "chance")
+        classes, summed = summed_by_key(
+            [(part.classes, [getattr(part, name) for name in fields]) for part in (self, other)]
         )
-
-        def added(a: npt.NDArray[Any], b: npt.NDArray[Any]) -> npt.NDArray[Any]:
-            total = np.zeros(len(classes), dtype=a.dtype)
-            total[mine] += a
-            total[theirs] += b
-            return total
-
-        return ClassSums(
-            classes,
-            added(self.count, other.count),
-            added(self.held, other.held),
-            added(self.said, other.said),
-            added(self.right, other.right),
-            added(self.loss, other.loss),
-            added(self.chance, other.chance),
-        )
+        return ClassSums(classes, *summed)
 
     def table(self) -> PerClass:
         """The per-class table of the classes that occur as a target or a prediction."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from .errors import InputError, UsageError
 from .options import Targets, Task
+from .parallel import distributed
 from .readers import (
     FrameSource,
     Positions,
@@ -321,7 +322,9 @@ def load(
         and not settings.drop
     )
     streamed = None
-    if stream and predictions == "-" and stdin is not None:  # an array: to a file, streamed
+    if stream and predictions == "-" and stdin is not None and not distributed():
+        # an array on standard input: copied to a file, streamed (not for --engine dask,
+        # whose workers may not read this machine's temporary files)
         spooled, stdin = spooled_stdin(stdin)
         if spooled is not None:
             streamed = open_stream(spooled, settings.key, settings.delimiter)
@@ -499,7 +502,7 @@ def _open_label_blocks(
     from .readers.arrays import open_on_disk
 
     path = labels
-    if labels == "-" and stdin is not None:  # an array: to a file, read in blocks
+    if labels == "-" and stdin is not None and not distributed():  # to a file, in blocks
         spooled, stdin = spooled_stdin(stdin)
         path = labels if spooled is None else spooled
     on_disk = None if path == "-" else open_on_disk(path, settings.label_key)

@@ -18,6 +18,7 @@ import contextlib
 import os
 import signal
 import stat
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from types import FrameType, TracebackType
@@ -244,6 +245,9 @@ class AtomicFile:
                 signal.signal(signum, handler)
             self._handlers = {}
         if isinstance(error, _Terminated):  # end as the signal would have: its status
+            readers = sys.modules.get("xent_cli.readers.base")  # its scratch files, if any
+            if readers is not None:
+                readers.remove_scratch()
             os.kill(os.getpid(), error.signum)
 
 

@@ -75,6 +75,12 @@ def engine(chosen: Engine | None) -> Iterator[None]:
         _ENGINE = previous
 
 
+def distributed() -> bool:
+    """Whether the passes run on an engine of other processes, maybe other machines
+    (``--engine dask``), which may not read this machine's temporary files."""
+    return _ENGINE is not None
+
+
 def run_blocks(
     work: Callable[[int, int], T],
     pieces: list[tuple[int, int]],

@@ -552,6 +552,12 @@ class Entries:
         return len(self.index)
 
     @classmethod
+    def none(cls) -> Entries:
+        """No entry (of single labels: empty predicted and target columns)."""
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, np.zeros(0), empty, empty, np.zeros(0))
+
+    @classmethod
     def worst_of(cls, parts: list[Entries], count: int) -> Entries:
         """The ``count`` largest losses of ``parts`` (each holding its own worst), worst
         first, ties in index order; NaN last, as a stable sort of −loss puts it.

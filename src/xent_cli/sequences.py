@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .errors import InputError, UsageError
+from .parallel import distributed
 from .readers import (
     ArraySource,
     NpyStream,
@@ -426,7 +427,9 @@ def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | No
     if isinstance(source, NpyStream):
         if source.shape not in (layout.label_shape, (layout.size,)):
             return None
-        if isinstance(source, PackedNpyStream):  # compressed: unpacked once, to the disk
+        if isinstance(source, PackedNpyStream):  # compressed: unpacked once, to the disk,
+            if distributed():  # which workers on other machines may not read: whole
+                return None
             source = source.unpacked()
         shape, values = source.shape, source.values
     elif isinstance(source, ArraySource) and source.array.dtype.kind in "biuf":

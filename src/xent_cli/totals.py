@@ -15,8 +15,10 @@ file read whole), and the same as :class:`~result.Result` gives of the whole arr
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -35,6 +37,7 @@ from .compute import (
     without_ignored,
 )
 from .detection import class_indices, label_faults
+from .evaluation import ClassSums, ScoreSums, summed_by_key
 from .inputs import Labels
 from .result import (
     SUMS_OFF,
@@ -56,7 +59,7 @@ if TYPE_CHECKING:
 
     from .compute import Block
     from .detection import Decision
-    from .evaluation import Bins, ClassSums, PerClass, ScoreSums
+    from .evaluation import Bins, PerClass
     from .inputs import Inputs
     from .options import Base
     from .parallel import Progress
@@ -72,18 +75,19 @@ if TYPE_CHECKING:
 class Asked:
     """What the summary of positions in blocks holds beyond the mean and the sum."""
 
-    rows: bool = False  # each row's mean, the accuracy; the listing made again (-r none)
+    detail: bool = False  # more than a bare number: each row's mean, the accuracy, …
     figures: bool = False  # those of DESIGN §10
     k: int | None = None  # the accuracy at k (--accuracy-at)
-    spread: bool = False  # the histogram of the losses (a second pass)
-    top: int = 0  # the worst positions (--top)
+    spread: bool = False  # the histogram of the losses (a pass of its own)
+    top: int = 0  # the worst positions (--top; a pass of its own)
     confusion: bool = False
     per_class: bool = False
 
     @property
     def entries(self) -> bool:
-        """Whether each position's predicted class and p(target) are asked for."""
-        return bool(self.top) or self.confusion or self.per_class
+        """Whether the summary's pass works out each position's predicted class and
+        p(target) (the confusion counts, the per-class table)."""
+        return self.confusion or self.per_class
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,41 +102,31 @@ class RowParts:
     finite: bool  # whether every loss is finite (scaled back by 2^exponent: as shown)
     scores: ScoreSums | None  # the figures' sums (evaluated)
     finite_range: tuple[float, float] | None  # the least and largest finite loss (shown)
-    views: Views  # the worst positions, the confusion counts, the per-class sums
+    views: Views  # the confusion counts, the per-class sums
 
 
 @dataclass(frozen=True, eq=False)
 class Views:
-    """What the views a person asks of positions next need of them, asked for: the worst
-    ones (``--top``), the confusion counts and the per-class sums."""
+    """What a block adds to the views of positions asked for: the confusion counts and
+    the per-class sums."""
 
-    worst: Entries | None = None
     pairs: tuple[IntArray, IntArray] | None = None  # keys target·K + predicted, counts
     largest_predicted: int = -1  # of every position (left out too), as Result counts K
     classes: ClassSums | None = None
 
     @classmethod
-    def merged(cls, parts: list[Views], top: int) -> Views:
+    def merged(cls, parts: list[Views]) -> Views:
         """The views of all the blocks, first to last."""
-        worst = [part.worst for part in parts if part.worst is not None]
         pairs = [part.pairs for part in parts if part.pairs is not None]
         classes = [part.classes for part in parts if part.classes is not None]
         joined = None
         if pairs:
-            keys, inverse = np.unique(np.concatenate([k for k, _ in pairs]), return_inverse=True)
-            counts = np.zeros(len(keys), dtype=np.int64)
-            np.add.at(counts, inverse, np.concatenate([c for _, c in pairs]))
-            joined = (keys, counts)
-        summed = None
-        if classes:
-            summed = classes[0]
-            for more in classes[1:]:
-                summed = summed + more
+            keys, (counts,) = summed_by_key([(keys, [counts]) for keys, counts in pairs])
+            joined = (keys, counts.astype(np.int64))
         return cls(
-            Entries.worst_of(worst, top) if worst else None,
             joined,
             max((part.largest_predicted for part in parts), default=-1),
-            summed,
+            functools.reduce(operator.add, classes) if classes else None,
         )
 
 
@@ -145,7 +139,7 @@ class BlockTotals:
     counted: int  # positions not left out
     clipped: int
     sums_off: bool
-    rows: RowParts | None  # asked for (Asked.rows)
+    rows: RowParts | None  # asked for (Asked.detail)
 
 
 @dataclass
@@ -161,16 +155,14 @@ class RowTotals:
     views: Views
 
     @classmethod
-    def merged(cls, parts: list[RowParts], rows: int, top: int) -> RowTotals:
+    def merged(cls, parts: list[RowParts], rows: int) -> RowTotals:
         counted = np.zeros(rows, dtype=np.int64)
         for part in parts:
             counted[part.first : part.first + part.counted.size] += part.counted
         scores = [part.scores for part in parts if part.scores is not None]
         found = None
         if scores and len(scores) == len(parts):
-            found = scores[0]
-            for more in scores[1:]:
-                found = found + more
+            found = functools.reduce(operator.add, scores)
         return cls(
             merged_rows([part.losses for part in parts], rows),
             merged_rows([part.divisors for part in parts], rows),
@@ -178,7 +170,7 @@ class RowTotals:
             sum(part.correct for part in parts),
             all(part.finite for part in parts),
             found,
-            Views.merged([part.views for part in parts], top),
+            Views.merged([part.views for part in parts]),
         )
 
 
@@ -209,6 +201,7 @@ class Totals:
     single_label: bool = True
     spread: Spread | None = None  # the histogram of the counted positions' losses
     listing: Listing | None = None  # every counted position, made again (-r none)
+    worst_entries: Entries | None = None  # the --top worst, found in a pass of their own
 
     @property
     def mean(self) -> float:
@@ -258,7 +251,7 @@ class Totals:
 
     def _rows(self) -> RowTotals:
         if self.row_totals is None:
-            raise ValueError("totals without rows: totals(..., Asked(rows=True))")
+            raise ValueError("totals of a bare number: totals(..., Asked(detail=True))")
         return self.row_totals
 
     @property
@@ -333,7 +326,7 @@ class Totals:
 
     def worst(self, count: int) -> Entries:
         """The ``count`` worst counted positions, worst first (ties: earlier first)."""
-        found = self._rows().views.worst
+        found = self.worst_entries
         if found is None or count > self.asked.top:
             raise ValueError(f"the {count} worst positions were not kept")
         return Entries.worst_of([found], count)
@@ -372,7 +365,7 @@ def totals(
 ) -> Totals:
     """Decide the loss of ``inputs`` (predictions with positions, streamed, their labels
     in blocks) and reduce it block by block: :func:`~compute.compute`'s mean and sum,
-    with memory bounded by a block, and what else is ``asked`` (with ``rows``)."""
+    with memory bounded by a block, and what else is ``asked``."""
     if inputs.label_blocks is None or inputs.layout is None:
         raise ValueError("totals are of predictions with positions and labels in blocks")
     settings = settled(inputs, settings)
@@ -380,7 +373,10 @@ def totals(
     layout = inputs.layout
 
     def work(decision: Decision, values: FloatArray, start: int, stop: int) -> BlockTotals:
-        return run.totals(run.scored(decision, values, start, stop))
+        scored = run.scored(
+            decision, values, start, stop, detail=asked.entries, evaluate=asked.figures
+        )
+        return run.totals(scored)
 
     def check_labels() -> None:
         _check_classes(run.blocks, layout.classes, settings.ignore_index)
@@ -407,7 +403,7 @@ def totals(
     if nothing is not None:
         warnings.append(nothing)
     row_parts = [part.rows for part in parts if part.rows is not None]
-    row_totals = RowTotals.merged(row_parts, layout.rows, asked.top) if asked.rows else None
+    row_totals = RowTotals.merged(row_parts, layout.rows) if asked.detail else None
     found = Totals(
         decision,
         merged_sum([part.losses for part in parts]),
@@ -423,9 +419,11 @@ def totals(
         asked,
         inputs.class_names,
     )
+    if asked.top and row_totals is not None:
+        found.worst_entries = run.worst(inputs, decision, asked.top)
     if asked.spread and row_totals is not None:
         found.spread = run.spread(inputs, decision, row_parts, progress)
-    if asked.rows:
+    if asked.detail:
         found.listing = Listing(inputs, run, decision, [part.counted for part in parts])
     return found
 
@@ -464,14 +462,13 @@ class Listing:
 
     def listed(self, start: int, stop: int) -> Listed:
         """Positions ``start:stop`` (a block of the stream), their counted ones."""
-        scored = self.run.scored(self.decision, self.stream.read(start, stop), start, stop)
+        values = self.stream.read(start, stop)
+        scored = self.run.scored(self.decision, values, start, stop)
         counted = scored.counted
-        predicted = predicted_classes(scored.decision, scored.values)
-        assert predicted is not None
         return Listed(
             np.flatnonzero(counted) + start,
             self.run.shown(scored),
-            np.asarray(predicted, dtype=np.int64)[counted],
+            self.run.predicted(scored)[counted],
             scored.targets[counted],
         )
 
@@ -482,11 +479,11 @@ class Listing:
 
         yield from in_order(self.listed, self.pieces, parallel=not self.stream.sequential)
 
-    def losses(self, start: int, stop: int) -> FloatArray:
-        """The listed losses ``start:stop``: one of :attr:`listed_pieces`."""
-        piece = self._piece_at[start]
-        found = self.listed(*piece).losses
-        assert len(found) == stop - start
+    def losses(self, first: int, last: int) -> FloatArray:
+        """The listing's losses ``first:last`` (counted positions, not the stream's): one
+        of :attr:`listed_pieces`."""
+        found = self.listed(*self._piece_at[first]).losses
+        assert len(found) == last - first
         return found
 
 
@@ -523,8 +520,19 @@ class _Pass:
         self.exponent = weight_exponent(settings.class_weights)
         self.per_row = blocks.layout.per_row
 
-    def scored(self, decision: Decision, values: FloatArray, start: int, stop: int) -> Scored:
-        """Positions ``start:stop`` (``values``) scored against their labels."""
+    def scored(
+        self,
+        decision: Decision,
+        values: FloatArray,
+        start: int,
+        stop: int,
+        *,
+        detail: bool = False,
+        evaluate: bool = False,
+    ) -> Scored:
+        """Positions ``start:stop`` (``values``) scored against their labels: their losses,
+        with ``detail`` each one's p(target), with ``evaluate`` what it adds to the
+        figures."""
         settings = self.settings
         labels, ignored = _block_labels(self.blocks, start, stop, settings.ignore_index)
         scored = self.blocks.layout.scored_in(start, stop)
@@ -532,10 +540,7 @@ class _Pass:
             ignored = ~scored if ignored is None else ignored | ~scored
         targets = class_indices(labels, values.shape[1])
         part = replace(decision, targets=targets)
-        asked = self.asked
-        block = block_of(
-            part, values, settings, self.dtype, detail=asked.entries, evaluate=asked.figures
-        )
+        block = block_of(part, values, settings, self.dtype, detail=detail, evaluate=evaluate)
         losses, divisors = left_out(block.losses, block.divisors, ignored, self.exponent)
         scale = settings.base.log_e
         if scale != 1.0:
@@ -554,17 +559,15 @@ class _Pass:
             int(np.count_nonzero(scored.counted)),
             block.clipped,
             block.sums_off,
-            self._rows(scored) if self.asked.rows else None,
+            self._rows(scored) if self.asked.detail else None,
         )
 
     def _rows(self, scored: Scored) -> RowParts:
-        from .evaluation import ScoreSums
-
         start, stop, counted = scored.start, scored.stop, scored.counted
         targets = scored.targets
         first = start // self.per_row
         row_of = np.arange(start, stop, dtype=np.int64) // self.per_row - first
-        right = predicted_classes(scored.decision, scored.values) == targets
+        right = self.predicted(scored) == targets
         divisors = scored.divisors
         if divisors is None:  # nothing left out and no class weights: each adds 2^−e
             divisors = np.full(stop - start, math.ldexp(1.0, -self.exponent))
@@ -587,28 +590,58 @@ class _Pass:
         asked = self.asked
         if not asked.entries:
             return Views()
-        from .evaluation import ClassSums
-
         counted, block = scored.counted, scored.block
-        assert block.predicted is not None
         assert block.probability is not None
-        every = np.asarray(block.predicted, dtype=np.int64)
+        every = self.predicted(scored)
         predicted, target = every[counted], scored.targets[counted]
         probability = block.probability[counted]
-        worst = pairs = classes = None
-        if asked.top:
-            index = np.flatnonzero(counted) + scored.start
-            order = np.lexsort((index, -shown))[: asked.top]
-            worst = Entries(
-                index[order], shown[order], predicted[order], target[order], probability[order]
-            )
+        pairs = classes = None
         if asked.confusion:
             keys = target * self.blocks.layout.classes + predicted
             pairs = np.unique(keys, return_counts=True)
         if asked.per_class:
             chance = np.nan_to_num(probability)
             classes = ClassSums.of(shown, predicted, target, chance, np.ones(len(shown)))
-        return Views(worst, pairs, int(every.max(initial=-1)), classes)
+        return Views(pairs, int(every.max(initial=-1)), classes)
+
+    def worst(self, inputs: Inputs, decision: Decision, count: int) -> Entries:
+        """The ``count`` worst counted positions, worst first (ties: earlier first), from
+        a pass of their own: each block's worst folded into those of the blocks before as
+        they land, so memory is ``count`` entries a block in flight."""
+        from .blocks import in_order
+
+        stream = inputs.stream
+        assert stream is not None
+
+        def worst_of_block(start: int, stop: int) -> Entries:
+            values = stream.read(start, stop)
+            scored = self.scored(decision, values, start, stop, detail=True)
+            counted = scored.counted
+            probability = scored.block.probability
+            assert probability is not None
+            index = np.flatnonzero(counted) + start
+            shown = self.shown(scored)
+            order = np.lexsort((index, -shown))[:count]
+            predicted, target = self.predicted(scored)[counted], scored.targets[counted]
+            return Entries(
+                index[order],
+                shown[order],
+                predicted[order],
+                target[order],
+                probability[counted][order],
+            )
+
+        found = Entries.none()
+        for block in in_order(worst_of_block, stream.blocks(), parallel=not stream.sequential):
+            found = Entries.worst_of([found, block], count)
+        return found
+
+    def predicted(self, scored: Scored) -> IntArray:
+        """Each position's predicted class (the block's own, where it worked them out)."""
+        found = scored.block.predicted
+        if found is None:
+            found = predicted_classes(scored.decision, scored.values)
+        return np.asarray(found, dtype=np.int64)
 
     def shown(self, scored: Scored) -> FloatArray:
         """The counted positions' losses as listings show them (scaled back by 2^e)."""

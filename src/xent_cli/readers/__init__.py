@@ -400,14 +400,21 @@ def spooled_stdin(stdin: BinaryIO) -> tuple[str | None, BinaryIO]:
         raise MissingInputError(f"{STDIN_NAME}: cannot read ({exc.strerror or exc})") from None
     if not (head.startswith(NPY_MAGIC) or head.startswith(ZIP_MAGIC)):
         return None, io.BufferedReader(_Rejoined(head, stdin))
-    descriptor, path = scratch_file(".npz" if head.startswith(ZIP_MAGIC) else ".npy")
-    with os.fdopen(descriptor, "wb") as out:
+
+    def fill(out: BinaryIO) -> None:
         out.write(head)
-        try:
-            while chunk := stdin.read(1 << 20):
-                out.write(chunk)
-        except OSError as exc:
-            raise MissingInputError(f"{STDIN_NAME}: cannot read ({exc.strerror or exc})") from None
+        while True:
+            try:
+                chunk = stdin.read(1 << 20)
+            except OSError as exc:
+                raise MissingInputError(
+                    f"{STDIN_NAME}: cannot read ({exc.strerror or exc})"
+                ) from None
+            if not chunk:
+                return
+            out.write(chunk)
+
+    path = scratch_file(".npz" if head.startswith(ZIP_MAGIC) else ".npy", STDIN_NAME, fill)
     return path, io.BufferedReader(_Spooled(path))
 
 

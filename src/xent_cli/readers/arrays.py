@@ -438,11 +438,14 @@ class PackedNpyStream(NpyStream):
         """The member unpacked once, a block at a time, into a file of its own (removed
         when the process ends), to be read a range at a time (:meth:`NpyStream.values`):
         memory a block, the disk the member's size."""
-        descriptor, path = scratch_file(".npy")
         rows = max(1, UNPACKED_BYTES // self.row_bytes)
-        with os.fdopen(descriptor, "wb") as out, self._lock:
-            for start in range(0, self.n_rows, rows):
-                out.write(self._raw(start, min(self.n_rows, start + rows)))
+
+        def fill(out: BinaryIO) -> None:
+            with self._lock:
+                for start in range(0, self.n_rows, rows):
+                    out.write(self._raw(start, min(self.n_rows, start + rows)))
+
+        path = scratch_file(".npy", self.name, fill)
         fields = (self.n_rows, self.n_columns, self.dtype, self.header, self.positions)
         return NpyStream(self.name, path, 0, *fields, self.shape)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 import numpy as np
 
-from xent_cli.errors import InputError
+from xent_cli.errors import InputError, ScratchError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -23,17 +23,56 @@ Where = Callable[[int, "int | None"], str]  # a 0-based (row, column) → "FILE:
 SCRATCH: list[str] = []  # files the tool made for itself, removed when it ends
 
 
-def scratch_file(suffix: str) -> tuple[int, str]:
-    """A new file of the tool's own (in the temporary directory), open for writing, and
-    its path; removed when the process ends (:func:`remove_scratch`)."""
+def scratch_file(suffix: str, what: str, fill: Callable[[BinaryIO], None]) -> str:
+    """The path of a new file of the tool's own (in the temporary directory), which
+    ``fill`` writes; removed when the process ends (:func:`remove_scratch`), at exit or on
+    SIGTERM or SIGHUP. A full disk is one line naming ``what`` was being copied there."""
     import atexit
     import tempfile
 
-    descriptor, path = tempfile.mkstemp(prefix="xent-", suffix=suffix)
+    try:
+        descriptor, path = tempfile.mkstemp(prefix="xent-", suffix=suffix)
+    except OSError as error:
+        raise _no_scratch(what, error) from None
     if not SCRATCH:
         atexit.register(remove_scratch)
+        _remove_on_signals()
     SCRATCH.append(path)
-    return descriptor, path
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            fill(out)
+    except OSError as error:
+        raise _no_scratch(what, error) from None
+    return path
+
+
+def _no_scratch(what: str, error: OSError) -> ScratchError:
+    import tempfile
+
+    reason = error.strerror or str(error)
+    return ScratchError(
+        f"cannot copy {what} to the temporary directory {tempfile.gettempdir()} to read it in "
+        f"blocks ({reason}); set TMPDIR to a directory with room for it"
+    )
+
+
+def _remove_on_signals() -> None:
+    """SIGTERM and SIGHUP (where left at their default) remove the scratch files, then end
+    the process as they would have."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def removed_then_ended(signum: int, frame: object) -> None:
+        remove_scratch()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            signal.signal(signum, removed_then_ended)
 
 
 def remove_scratch() -> None:

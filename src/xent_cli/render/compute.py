@@ -172,7 +172,7 @@ def positions_listing(totals: Totals) -> StreamedFrame:
     reduced in blocks, made again a block at a time (:class:`xent_cli.totals.Listing`)."""
     listing = totals.listing
     if listing is None:
-        raise ValueError("totals without a listing: totals(..., detail=True)")
+        raise ValueError("totals of a bare number: totals(..., Asked(detail=True))")
     empty = np.zeros(0, dtype=np.int64)
 
     def frames() -> Iterator[Frame]:
@@ -1095,7 +1095,8 @@ class ComputeReport:
         if totals is not None and totals.listing is not None:
             listing = totals.listing
             shape = (totals.counted_rows,)
-            return ArrayBlocks(np.dtype(np.float64), shape, listing.listed_pieces, listing.losses)
+            pieces, sequential = listing.listed_pieces, listing.stream.sequential
+            return ArrayBlocks(np.dtype(np.float64), shape, pieces, listing.losses, sequential)
         losses = self._listed()
         return ArrayBlocks(
             np.dtype(np.float64), (len(losses),), [(0, len(losses))], lambda a, b: losses[a:b]
