@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -212,6 +212,7 @@ class AxisStream:
     shape: tuple[int, ...]
     axis: int
     header: list[str] | None = None
+    sequential: ClassVar[bool] = False  # read by position (a packed one unpacked first)
 
     def __post_init__(self) -> None:
         stored = self.stored
@@ -247,10 +248,6 @@ class AxisStream:
     @property
     def dtype(self) -> np.dtype[np.generic]:
         return self.stored.dtype
-
-    @property
-    def sequential(self) -> bool:
-        return self.stored.sequential
 
     @property
     def _first_position(self) -> int:
