@@ -395,6 +395,44 @@ def test_one_target_class_gives_the_whole_paths_reduction(tmp_path: Path, stream
     assert blocks.stdout == whole.stdout
 
 
+def test_label_shards_are_read_in_blocks_across_their_files(tmp_path: Path, streamed: None) -> None:
+    """Labels as shards of .npy files (beside one predictions file, or paired with
+    prediction shards): read in blocks across the files, the whole path's output; a bad
+    label named in its own shard's file, row and position."""
+    z, y = lm(tmp_path)
+    (tmp_path / "y").mkdir()
+    (tmp_path / "z").mkdir()
+    for part, rows in enumerate([slice(0, 1), slice(1, 3), slice(3, 4)]):
+        np.save(tmp_path / "y" / f"part-{part}.npy", y[rows])
+        np.save(tmp_path / "z" / f"part-{part}.npy", z[rows].astype(np.float32))
+    for predictions in ("z.npy", "z"):
+        z_path, y_path = str(tmp_path / predictions), str(tmp_path / "y")
+        for options in (["-f", "json", "-r", "row"], []):
+            command = ["compute", z_path, y_path, "--ignore-index", "-100", *options]
+            with pytest.MonkeyPatch.context() as patch:
+
+                def never(*args: object, **kwargs: object) -> None:
+                    raise AssertionError("labels read whole")
+
+                patch.setattr(inputs_module, "position_labels", never)
+                blocks = runner.invoke(app, command)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(inputs_module, "_class_indices_only", lambda *args: False)
+                whole = runner.invoke(app, command)
+            assert blocks.exit_code == 0, blocks.output
+            assert (
+                close(json.loads(blocks.stdout), json.loads(whole.stdout))
+                if options
+                else (blocks.stdout == whole.stdout)
+            )
+    bad = y[1:3].copy()
+    bad[1, 4] = 9
+    np.save(tmp_path / "y" / "part-1.npy", bad)
+    done = runner.invoke(app, ["compute", z_path, y_path, "--ignore-index", "-100"])
+    assert (done.exit_code, done.stdout) == (65, "")
+    assert "part-1.npy: row 2, position 5: label 9 is out of range" in done.stderr
+
+
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))

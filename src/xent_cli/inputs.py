@@ -39,6 +39,7 @@ from .readers import (
 from .sequences import (
     SCAN,
     LabelBlocks,
+    LabelShards,
     Layout,
     label_blocks,
     position_labels,
@@ -501,6 +502,9 @@ def _open_label_blocks(
     disk, else an array read whole in the dtype it holds; other labels as read whole."""
     from .readers.arrays import open_on_disk
 
+    sharded = _label_shards(labels, layout, settings)
+    if sharded is not None:
+        return sharded
     path = labels
     if labels == "-" and stdin is not None and not distributed():  # to a file, in blocks
         spooled, stdin = spooled_stdin(stdin)
@@ -516,6 +520,25 @@ def _open_label_blocks(
         labels, stdin=stdin, key=settings.label_key, delimiter=settings.delimiter, class_names=[]
     )
     return label_blocks(source, layout) or source
+
+
+def _label_shards(labels: str, layout: Layout, settings: Settings) -> LabelBlocks | None:
+    """Label shards (a glob or a directory) of ``.npy`` files or ``.npz`` members stored
+    unpacked, each the shape without the class axis for its rows, left on disk to be read
+    in blocks; ``None`` for one file, or shards of anything else (read whole)."""
+    from .readers.arrays import open_on_disk
+    from .readers.shards import shard_paths
+
+    paths = None if labels == "-" else shard_paths(labels)
+    if not paths:
+        return None
+    parts = [open_on_disk(path, settings.label_key) for path in paths]
+    if any(part is None or part.sequential for part in parts):
+        return None
+    streams = [part for part in parts if part is not None]
+    if any(part.shape[1:] != layout.label_shape[1:] for part in streams):
+        return None
+    return label_blocks(LabelShards(labels, streams, layout.per_row), layout)
 
 
 def _named_positions(values: FloatArray, names: list[str], ignore_index: int | None) -> FloatArray:
@@ -784,7 +807,7 @@ def _binary_by_name(labels: Labels, values: FloatArray) -> Labels:
 
 def _check_shards(
     predictions: Positions,
-    labels: Positions,
+    labels: Positions | LabelShards,
     what: str = "labels",
     shards: list[tuple[str, int]] | None = None,
     label_shards: list[tuple[str, int]] | None = None,

@@ -12,6 +12,7 @@ mean, count and accuracy, as padding is). Nothing here reads a file or computes 
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from collections.abc import Callable
@@ -380,7 +381,7 @@ class LabelBlocks:
 
     values: Callable[[int, int], np.ndarray]  # the labels first:last, flat, as stored
     columns: int  # labels a row of the labels' own matrix (their places in errors)
-    source: Positions  # the labels as read: its ``where`` names a label's own place
+    source: Positions | LabelShards  # as read: its ``where`` names a label's own place
     layout: Layout
     where: Where  # the place of the label a flat position is scored against
     dtype: np.dtype[np.generic]
@@ -417,11 +418,65 @@ class LabelBlocks:
         return read if self.renamed is None else self.renamed(read)
 
 
-def label_blocks(source: Source | NpyStream, layout: Layout) -> LabelBlocks | None:
+@dataclass
+class LabelShards:
+    """Hard label shards (a glob or a directory), each a ``.npy`` or ``.npz`` member left
+    on disk, read a range of flat positions at a time across them; errors name each
+    shard's own file, row and position."""
+
+    name: str  # the glob or directory, as given
+    parts: list[NpyStream]
+    per_row: int  # positions a row (sequence, image)
+
+    def __post_init__(self) -> None:
+        rows = np.cumsum([0, *(part.shape[0] for part in self.parts)])
+        self._row_starts = rows[:-1].tolist()
+        self._flat_starts = (rows * self.per_row).tolist()
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (sum(part.shape[0] for part in self.parts), *self.parts[0].shape[1:])
+
+    @property
+    def dtype(self) -> np.dtype[np.generic]:
+        return np.dtype(np.result_type(*(part.dtype for part in self.parts)))
+
+    @property
+    def shard_rows(self) -> list[tuple[str, int]]:
+        """Each shard's file and rows (its first axis), for pairing with prediction shards."""
+        return [(part.name, part.shape[0]) for part in self.parts]
+
+    def part_at(self, row: int) -> tuple[int, int]:
+        """The shard that holds ``row`` (of the first axis), and the row within it."""
+        index = bisect.bisect_right(self._row_starts, row) - 1
+        return index, row - self._row_starts[index]
+
+    def values(self, first: int, last: int) -> np.ndarray:
+        """The labels of flat positions ``first:last``, as stored, across the shards."""
+        pieces = []
+        for part, start, stop in zip(
+            self.parts, self._flat_starts[:-1], self._flat_starts[1:], strict=True
+        ):
+            if start < last and first < stop:
+                pieces.append(part.values(max(first, start) - start, min(last, stop) - start))
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    def where(self, row: int, column: int | None = None) -> str:
+        """A label's place in its own shard: its row of the shard's matrix, its column."""
+        columns = self.parts[0].n_columns
+        flat = row * columns + (column or 0)
+        index = int(np.searchsorted(self._flat_starts, flat, side="right")) - 1
+        local = flat - self._flat_starts[index]
+        return self.parts[index].where(local // columns, local % columns)
+
+
+def label_blocks(source: Source | NpyStream | LabelShards, layout: Layout) -> LabelBlocks | None:
     """``source`` as labels read in blocks beside predictions laid out as ``layout``: of
     hard labels in numbers (one a position, the shape without the class axis or flat);
     ``None`` for any other labels, which :func:`position_labels` reads whole."""
-    if isinstance(source, NpyStream):
+    if isinstance(source, LabelShards):
+        shape, values = source.shape, source.values
+    elif isinstance(source, NpyStream):
         if source.shape not in (layout.label_shape, (layout.size,)):
             return None
         if isinstance(source, PackedNpyStream):  # compressed: unpacked once, to the disk,
@@ -510,14 +565,14 @@ def _label_places(
 def _shard_of(source: Source, row: int, unit: int) -> tuple[str, int]:
     """The file that holds ``row`` of labels (a shard's, of shards) and the row within it;
     ``unit``: the source's rows a row of labels spans (a row per position: its positions)."""
-    if isinstance(source, Shards):
+    if isinstance(source, (Shards, LabelShards)):
         index, local = source.part_at(row * unit)
         return os.fspath(source.parts[index].name), local // unit
     return os.fspath(source.name), row
 
 
 def shard_rows(
-    predictions: Positions, labels: Positions, layout: Layout
+    predictions: Positions, labels: Positions | LabelShards, layout: Layout
 ) -> tuple[list[tuple[str, int]] | None, list[tuple[str, int]] | None]:
     """Each prediction shard's and each label shard's file and count of rows (sequences,
     images), for pairing them shard by shard; ``None`` for an input that is one file."""
@@ -531,7 +586,7 @@ def shard_rows(
 def _rows_of(labels: Source, layout: Layout) -> int:
     """The rows (sequences, images) a label shard holds: its first axis, or of one label a
     line, its lines over the positions a row."""
-    shape = _label_shape(labels)
+    shape = labels.shape if isinstance(labels, NpyStream) else _label_shape(labels)
     return shape[0] // layout.per_row if len(shape) == 1 else shape[0]
 
 
