@@ -433,6 +433,26 @@ def test_label_shards_are_read_in_blocks_across_their_files(tmp_path: Path, stre
     assert "part-1.npy: row 2, position 5: label 9 is out of range" in done.stderr
 
 
+def test_labels_in_a_safetensors_file_are_read_in_blocks(tmp_path: Path, streamed: None) -> None:
+    """An int64 tensor of labels in .safetensors: read in place a block at a time, the
+    whole path's output and the formula's mean."""
+    from safetensors.numpy import save_file
+
+    z, y = lm(tmp_path)
+    save_file({"labels": y.astype(np.int64)}, str(tmp_path / "y.safetensors"))
+    bare, _ = bare_and_json(tmp_path, "--ignore-index", "-100", labels="y.safetensors")
+    assert float(bare) == pytest.approx(neg_log_softmax(z, y).sum() / (y != -100).sum(), rel=1e-12)
+    np.save(tmp_path / "y.npy", y)  # the whole path's, from the same labels
+    z_path = str(tmp_path / "z.npy")
+    found = runner.invoke(
+        app, ["compute", z_path, str(tmp_path / "y.safetensors"), "--ignore-index", "-100"]
+    )
+    expected = runner.invoke(
+        app, ["compute", z_path, str(tmp_path / "y.npy"), "--ignore-index", "-100"]
+    )
+    assert found.stdout == expected.stdout
+
+
 def test_labels_that_do_not_fit_are_read_whole_and_refused(tmp_path: Path, streamed: None) -> None:
     lm(tmp_path)
     np.save(tmp_path / "y.npy", np.zeros((4, 8), dtype=np.int64))

@@ -551,13 +551,7 @@ def open_array_stream(path: str, key: str | None) -> NpyStream | None:
         return _open_npz(path, key)
     if magic == NPY_MAGIC:
         return open_npy(path, path)
-    from .safetensors import open_safetensors  # it builds on this module
-
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
-    if path.lower().endswith(".safetensors") or looks_like_safetensors(head):
-        return open_safetensors(path, key)
-    return None
+    return _safetensors_stream(path, key, any_size=False)
 
 
 def _magic(path: str) -> bytes | None:
@@ -574,17 +568,30 @@ def _magic(path: str) -> bytes | None:
 
 
 def open_on_disk(path: str, key: str | None) -> NpyStream | None:
-    """A plain numeric ``.npy``, or ``.npz`` member, of any size, left on disk to be read a
-    range at a time (:meth:`NpyStream.values`: labels beside predictions read in blocks;
-    a compressed member once :meth:`PackedNpyStream.unpacked`); ``None`` for anything
-    else, which the whole-file readers read."""
+    """A plain numeric ``.npy``, ``.npz`` member or ``.safetensors`` tensor, of any size,
+    left on disk to be read a range at a time (:meth:`NpyStream.values`: labels beside
+    predictions read in blocks; a compressed member once :meth:`PackedNpyStream.unpacked`);
+    ``None`` for anything else, which the whole-file readers read."""
     magic = _magic(path)
     if magic is None:
         return None
     if magic.startswith(ZIP_MAGIC):
-        stream = _open_npz(path, key, any_size=True)
-        return stream
-    return open_npy(path, path, any_size=True) if magic == NPY_MAGIC else None
+        return _open_npz(path, key, any_size=True)
+    if magic == NPY_MAGIC:
+        return open_npy(path, path, any_size=True)
+    stream = _safetensors_stream(path, key, any_size=True)
+    return stream if type(stream) is NpyStream else None  # bfloat16 is no class index
+
+
+def _safetensors_stream(path: str, key: str | None, *, any_size: bool) -> NpyStream | None:
+    """A stream over a ``.safetensors`` tensor (by its name or first bytes), else ``None``."""
+    from .safetensors import open_safetensors  # it builds on this module
+
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if path.lower().endswith(".safetensors") or looks_like_safetensors(head):
+        return open_safetensors(path, key, any_size=any_size)
+    return None
 
 
 def _npy_layout(handle: BinaryIO) -> tuple[tuple[int, ...], np.dtype[np.generic], int] | None:

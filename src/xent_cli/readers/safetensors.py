@@ -191,16 +191,17 @@ def parse_safetensors(name: str, data: bytes | str, key: str | None) -> ArraySou
     return _source(where, tensor, raw)
 
 
-def open_safetensors(path: str, key: str | None) -> NpyStream | None:
+def open_safetensors(path: str, key: str | None, *, any_size: bool = False) -> NpyStream | None:
     """A stream over the tensor ``key`` (or the only one) of ``path`` when it is a numeric
     tensor larger than :data:`~.arrays.STREAM_BYTES`; else ``None``, and
     :func:`parse_safetensors` reads it (or says what is wrong with it without reading it).
 
     A damaged header, or a ``key`` the file lacks, raises what :func:`parse_safetensors`
-    would: the header is read once either way.
+    would: the header is read once either way. With ``any_size``, a tensor of any size
+    (labels read in blocks beside predictions).
     """
     try:
-        if os.path.getsize(path) <= arrays.smallest_streamed():
+        if os.path.getsize(path) <= arrays.smallest_streamed() and not any_size:
             return None  # no tensor in it can be larger
         with open(path, "rb") as handle:
             header = _header_at(path, handle)
@@ -208,7 +209,7 @@ def open_safetensors(path: str, key: str | None) -> NpyStream | None:
         return None  # parse_safetensors names the problem
     key, tensor = _choose(path, header, key)
     if (
-        not arrays.streamed(tensor.size, tensor.shape)
+        not (any_size or arrays.streamed(tensor.size, tensor.shape))
         or tensor.dtype not in STREAMED
         or not tensor.shape
         or 0 in tensor.shape
