@@ -184,48 +184,59 @@ def _by_name(values: FloatArray, class_names: list[str] | None) -> IntArray | No
     >>> _by_name(np.array([2.0, 1.0]), ["1", "2"]).tolist(), _by_name(np.array([1.0]), ["0", "1"])
     ([1, 0], None)
     """
-    lookup = _name_numbers(class_names)
-    if lookup is None:
-        return None
-    indices = [lookup.get(float(v)) for v in values.tolist()]
-    if None in indices:
-        return None
-    return np.asarray(indices, dtype=np.int64)
+    names = _NumberNames.of(class_names)
+    return None if names is None else names.indices_of(values)
 
 
-def _name_numbers(class_names: list[str] | None) -> dict[float, int] | None:
-    """Each class name's index by the number it is, when the names are numbers other than
-    0…K−1 (labels may be those names); else ``None``.
+@dataclass(frozen=True)
+class _NumberNames:
+    """Class names that are numbers other than 0…K−1 (labels may be those names): the
+    numbers, ascending, and the class each names (the first name that is it)."""
 
-    >>> _name_numbers(["1", "2", "1"]), _name_numbers(["0", "1"]), _name_numbers(["a", "b"])
-    ({1.0: 0, 2.0: 1}, None, None)
-    """
-    if not class_names:
-        return None
-    numbers = [parse_number(name) for name in class_names]
-    if any(n is None for n in numbers) or numbers == [float(k) for k in range(len(numbers))]:
-        return None
-    return {n: k for k, n in reversed(list(enumerate(numbers))) if n is not None}
+    numbers: FloatArray
+    classes: IntArray
+
+    @classmethod
+    def of(cls, class_names: list[str] | None) -> _NumberNames | None:
+        """``None`` unless every name is a number and they are not 0…K−1.
+
+        >>> _NumberNames.of(["1", "2", "1"]).classes.tolist(), _NumberNames.of(["0", "1"])
+        ([0, 1], None)
+        """
+        if not class_names:
+            return None
+        numbers = [parse_number(name) for name in class_names]
+        if any(n is None for n in numbers) or numbers == [float(k) for k in range(len(numbers))]:
+            return None
+        lookup = {n: k for k, n in reversed(list(enumerate(numbers))) if n is not None}
+        ordered = sorted(lookup)
+        return cls(np.array(ordered), np.array([lookup[n] for n in ordered], dtype=np.int64))
+
+    def indices_of(self, values: FloatArray) -> IntArray | None:
+        """Each value's class, or ``None`` if a value is not one of the names."""
+        at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
+        if not (self.numbers[at] == values).all():
+            return None
+        found: IntArray = self.classes[at]
+        return found
 
 
 def _named_blocks(blocks: LabelBlocks, names: list[str], ignore_index: int | None) -> LabelBlocks:
     """``blocks`` whose labels, when every one (but ``--ignore-index``'s) is a class's name
-    (:func:`_name_numbers`), read as the classes' indices, as :func:`_named_positions`
+    (:class:`_NumberNames`), read as the classes' indices, as :func:`_named_positions`
     reads labels whole; else ``blocks`` as they are (checked a :data:`SCAN` at a time)."""
-    lookup = _name_numbers(names)
-    if lookup is None:
+    numbers = _NumberNames.of(names)
+    if numbers is None:
         return blocks
-    numbers = np.array(sorted(lookup))
-    indices = np.array([lookup[n] for n in numbers.tolist()], dtype=np.float64)
 
     def renamed(read: FloatArray) -> FloatArray | None:
         column = read[:, 0]
         kept = np.ones(len(column), dtype=bool) if ignore_index is None else column != ignore_index
-        at = np.minimum(np.searchsorted(numbers, column[kept]), len(numbers) - 1)
-        if not (numbers[at] == column[kept]).all():
+        indices = numbers.indices_of(column[kept])
+        if indices is None:
             return None
         named = column.copy()
-        named[kept] = indices[at]
+        named[kept] = indices
         return named.reshape(-1, 1)
 
     total = blocks.layout.size

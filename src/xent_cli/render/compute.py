@@ -350,6 +350,19 @@ def figure_notes(figures: Figures) -> list[str]:
     ]
 
 
+def in_blocks(result: Summarised) -> Totals | None:
+    """``result`` when it is totals reduced in blocks (no value a position); ``None`` for
+    a :class:`Result` (the totals module is not loaded for one)."""
+    from xent_cli.result import Result
+
+    if isinstance(result, Result):
+        return None
+    from xent_cli.totals import Totals
+
+    assert isinstance(result, Totals)
+    return result
+
+
 def whole(result: Summarised) -> Result:
     """``result`` with a value a row or position, which listings of positions, the worst
     ones and the confusion counts read (not totals reduced in blocks)."""
@@ -458,10 +471,9 @@ def _listing_object(result: Summarised) -> dict[str, list[Any] | Rows]:
     ``predicted``, ``target``); of predictions with positions also ``row`` and
     ``position``, an entry a counted position (of totals reduced in blocks, each list
     made again a block at a time as it is written: :class:`~xent_cli.writer.Rows`)."""
-    from xent_cli.result import Result
-
     keys = {"loss": "losses"}
-    frame = rows_columns(result) if isinstance(result, Result) else _positions_of(result)
+    totals = in_blocks(result)
+    frame = rows_columns(whole(result)) if totals is None else positions_listing(totals)
     listing: dict[str, list[Any] | Rows] = {}
     for at, column in enumerate(frame.columns):
         if column.name != "row" or result.layout is not None:
@@ -471,14 +483,6 @@ def _listing_object(result: Summarised) -> dict[str, list[Any] | Rows]:
             else:
                 listing[name] = column.values()
     return listing
-
-
-def _positions_of(result: Summarised) -> StreamedFrame:
-    """The listing of every counted position of totals reduced in blocks."""
-    from xent_cli.totals import Totals
-
-    assert isinstance(result, Totals)
-    return positions_listing(result)
 
 
 def _row_means_object(means: RowMeans) -> dict[str, list[Any]]:
@@ -981,15 +985,14 @@ class ComputeReport:
 
     def _show_histogram(self, console: Console) -> None:
         """The histogram of the listed losses, where there is more than one value."""
-        from xent_cli.result import Result
-
         result = self.result
-        if isinstance(result, Result):
-            losses = listed_losses(result)
+        totals = in_blocks(result)
+        if totals is None:
+            losses = listed_losses(whole(result))
             count, spread = len(losses), histogram(losses)
-        else:  # totals: counted in a second pass over the blocks
-            found = result.spread
-            count = result.counted_rows
+        else:  # counted in a second pass over the blocks
+            found = totals.spread
+            count = totals.counted_rows
             spread = None if found is None else histogram_of(found.counts, found.edges)
         if spread is not None:
             console.print(f"\n[bold]{_histogram_title(result, count)}[/]")
@@ -1082,11 +1085,7 @@ class ComputeReport:
     def _positions_in_blocks(self) -> Totals | None:
         """The totals reduced in blocks whose positions the listing is (made again), or
         ``None``: a listing of a Result's rows or positions, or of each row's mean."""
-        from xent_cli.totals import Totals  # loaded: compute ran, which it imports
-
-        if self.reduction is not Reduction.none or not isinstance(self.result, Totals):
-            return None
-        return self.result
+        return in_blocks(self.result) if self.reduction is Reduction.none else None
 
     def array(self) -> ArrayBlocks:
         """The losses the CSV lists (float64, 1-D in row, or row-then-position, order),
